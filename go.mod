@@ -1,0 +1,3 @@
+module github.com/simguard/simguard
+
+go 1.26
