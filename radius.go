@@ -215,7 +215,8 @@ type RADIUSSessionStore interface {
 	// fails with ECONFLICT if s is live and a live session with the same
 	// (NAS, SessionID) exists. Otherwise it updates the session s.ID,
 	// failing with EPRECONDITION unless the stored Version is s.Version,
-	// and increments s.Version.
+	// and increments s.Version. It never writes the Disconnect field, which
+	// SetSessionDisconnect owns.
 	SaveSession(ctx context.Context, s *RADIUSSession) error
 	// SetSessionDisconnect records d on session id without touching the
 	// rest (nor the Version).
