@@ -123,9 +123,18 @@ func parseDisconnectReply(b, req, secret []byte) (simguard.DisconnectOutcome, ui
 	if err != nil {
 		return "", 0, false
 	}
-	if off, err := findMessageAuthenticator(b); err != nil ||
-		off >= 0 && messageAuthenticator(b, off, req[4:20], secret) != [16]byte(b[off:off+16]) {
+	// RFC 5176 responses compute Message-Authenticator over the request's
+	// authenticator; FreeRADIUS over zeros. Either proves the secret.
+	off, err := findMessageAuthenticator(b)
+	if err != nil {
 		return "", 0, false
+	}
+	if off >= 0 {
+		got := [16]byte(b[off : off+16])
+		if messageAuthenticator(b, off, req[4:20], secret) != got &&
+			messageAuthenticator(b, off, make([]byte, 16), secret) != got {
+			return "", 0, false
+		}
 	}
 	cause, _ := u32(p.Get(attrErrorCause))
 	switch p.Code {

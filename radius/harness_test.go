@@ -122,6 +122,12 @@ func radclient(t *testing.T, to netip.AddrPort, cmd, secret string, attrs ...str
 		args = append(args, "-6")
 	}
 	args = append(args, to.String(), cmd, secret)
+	return runRadclient(t, args, attrs)
+}
+
+// runRadclient runs radclient with args, the attributes on stdin.
+func runRadclient(t *testing.T, args []string, attrs []string) radclientResult {
+	t.Helper()
 	c := exec.Command("radclient", args...)
 	c.Stdin = strings.NewReader(strings.Join(attrs, "\n") + "\n")
 	var out bytes.Buffer

@@ -104,13 +104,18 @@ func verifyMessageAuthenticator(b []byte, off int, secret []byte) bool {
 	return subtle.ConstantTimeCompare(want[:], b[off:off+16]) == 1
 }
 
-// encodeResponse turns a response packet into wire bytes: it puts
-// Message-Authenticator first (Blast-RADIUS mitigation: the HMAC covers
-// the whole packet before any attacker-chosen prefix), then computes the
-// Response Authenticator over the request's authenticator.
+// encodeResponse turns a response packet into wire bytes. Access-Accept
+// and Access-Reject get a Message-Authenticator as their first attribute
+// (Blast-RADIUS mitigation: the HMAC covers the whole packet before any
+// attacker-chosen prefix). Accounting-Responses get none: RFC 2866 does
+// not call for it, and implementations disagree on which authenticator
+// it covers (FreeRADIUS uses zeros, RFC 3579 the request's).
 func encodeResponse(p *radius.Packet, reqAuth [16]byte) ([]byte, error) {
+	withMA := p.Code == radius.CodeAccessAccept || p.Code == radius.CodeAccessReject
 	attrs := make(radius.Attributes, 0, len(p.Attributes)+1)
-	attrs = append(attrs, &radius.AVP{Type: attrMessageAuth, Attribute: make([]byte, 16)})
+	if withMA {
+		attrs = append(attrs, &radius.AVP{Type: attrMessageAuth, Attribute: make([]byte, 16)})
+	}
 	attrs = append(attrs, p.Attributes...)
 	q := *p
 	q.Attributes = attrs
@@ -119,8 +124,10 @@ func encodeResponse(p *radius.Packet, reqAuth [16]byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ma := messageAuthenticator(b, 22, reqAuth[:], p.Secret)
-	copy(b[22:38], ma[:])
+	if withMA {
+		ma := messageAuthenticator(b, 22, reqAuth[:], p.Secret)
+		copy(b[22:38], ma[:])
+	}
 	h := md5.New()
 	h.Write(b[:4])
 	h.Write(reqAuth[:])

@@ -31,14 +31,22 @@ func TestAccessDecisions(t *testing.T) {
 		func() testSIM { s := baseSIM(3, "001010000000003"); s.State = simguard.SIMTerminated; return s }(),
 		func() testSIM { s := baseSIM(4, "001010000000004"); s.State = simguard.SIMInventory; return s }(),
 		func() testSIM { s := baseSIM(5, "001010000000005"); s.DataOn = false; return s }(),
-		func() testSIM { s := baseSIM(6, "001010000000006"); s.WindowEnd = time.Now().Add(-time.Minute); return s }(),
+		func() testSIM {
+			s := baseSIM(6, "001010000000006")
+			s.WindowEnd = time.Now().Add(-time.Minute)
+			return s
+		}(),
 		func() testSIM {
 			s := baseSIM(7, "001010000000007")
 			s.LockMode, s.IMEI = simguard.IMEILockExplicit, "35300000000001"
 			return s
 		}(),
 		func() testSIM { s := baseSIM(8, "001010000000008"); s.QuotaUsed = true; return s }(),
-		func() testSIM { s := baseSIM(9, "001010000000009"); s.RATs = []simguard.RAT{simguard.RATNBIoT}; return s }(),
+		func() testSIM {
+			s := baseSIM(9, "001010000000009")
+			s.RATs = []simguard.RAT{simguard.RATNBIoT}
+			return s
+		}(),
 		func() testSIM { s := baseSIM(10, "001010000000010"); s.PLMNs = []string{"262-01"}; return s }(),
 		func() testSIM {
 			s := baseSIM(11, "001010000000011")
