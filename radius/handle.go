@@ -21,18 +21,31 @@ var codeNames = map[radius.Code]string{
 	radius.CodeStatusServer:      "status_server",
 }
 
-// handle authenticates one packet, answers retransmissions from the cache,
-// and dispatches the rest. It never keeps b after it returns.
+// handle answers one packet, if it deserves an answer. It never keeps b
+// after it returns.
 func (s *Server) handle(ctx context.Context, l *listener, b []byte, from netip.AddrPort) {
 	start := time.Now()
+	resp, typ := s.process(ctx, l, b, from)
+	if resp != nil {
+		s.send(l, resp, from)
+		if typ != "" {
+			s.m.latency.WithLabelValues(typ).Observe(time.Since(start).Seconds())
+		}
+	}
+}
+
+// process authenticates one packet, answers retransmissions from the
+// cache, and dispatches the rest. It returns the answer (nil: none) and,
+// for an answer decided now rather than replayed, the packet type.
+func (s *Server) process(ctx context.Context, l *listener, b []byte, from netip.AddrPort) ([]byte, string) {
 	c := s.clients.Load().lookup(from.Addr())
 	if c == nil {
 		s.drop(dropUnknownClient, from, "", nil)
-		return
+		return nil, ""
 	}
 	if len(b) < 20 || len(b) > radius.MaxPacketLength || int(binary.BigEndian.Uint16(b[2:])) > len(b) {
 		s.drop(dropMalformed, from, c.Name, nil)
-		return
+		return nil, ""
 	}
 	code := radius.Code(b[0])
 	switch {
@@ -41,17 +54,17 @@ func (s *Server) handle(ctx context.Context, l *listener, b []byte, from netip.A
 	case code == radius.CodeAccountingRequest && l.acct:
 	default:
 		s.drop(dropUnsupportedCode, from, c.Name, map[string]string{"code": itoa(uint64(code))})
-		return
+		return nil, ""
 	}
 	p, err := radius.Parse(b, c.secret)
 	if err != nil {
 		s.drop(dropMalformed, from, c.Name, nil)
-		return
+		return nil, ""
 	}
 	b = b[:binary.BigEndian.Uint16(b[2:])]
 	if cause := s.authenticate(c, b); cause != "" {
 		s.drop(cause, from, c.Name, nil)
-		return
+		return nil, ""
 	}
 	typ := codeNames[code]
 	s.m.requests.WithLabelValues(typ).Inc()
@@ -60,11 +73,10 @@ func (s *Server) handle(ctx context.Context, l *listener, b []byte, from netip.A
 	switch state, resp := s.dup.begin(key); state {
 	case dupAnswered:
 		s.m.duplicates.WithLabelValues("answered").Inc()
-		s.send(l, resp, from)
-		return
+		return resp, ""
 	case dupInFlight:
 		s.m.duplicates.WithLabelValues("in_flight").Inc()
-		return
+		return nil, ""
 	}
 
 	var resp []byte
@@ -85,10 +97,10 @@ func (s *Server) handle(ctx context.Context, l *listener, b []byte, from netip.A
 		resp = nil
 	}
 	s.dup.finish(key, resp)
-	if resp != nil {
-		s.send(l, resp, from)
-		s.m.latency.WithLabelValues(typ).Observe(time.Since(start).Seconds())
+	if resp == nil {
+		return nil, ""
 	}
+	return resp, typ
 }
 
 // authenticate returns the drop cause of a packet that fails its shared

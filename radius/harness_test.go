@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,7 +85,14 @@ func startServer(t *testing.T, eval *testEvaluator, opts ...harnessOpt) *harness
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
-	h.stop = func() {
+	var once sync.Once
+	h.stop = func() { once.Do(func() { stopServer(t, cancel, done) }) }
+	t.Cleanup(h.stop)
+	return h
+}
+
+func stopServer(t *testing.T, cancel func(), done chan error) {
+	{
 		cancel()
 		select {
 		case err := <-done:
@@ -95,8 +103,6 @@ func startServer(t *testing.T, eval *testEvaluator, opts ...harnessOpt) *harness
 			t.Error("Serve did not return after cancel")
 		}
 	}
-	t.Cleanup(h.stop)
-	return h
 }
 
 // radclientResult is one radclient run.

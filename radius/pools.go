@@ -142,3 +142,24 @@ func isLast(p netip.Prefix, a netip.Addr) bool {
 	n := a.Next()
 	return !n.IsValid() || !p.Contains(n)
 }
+
+// ReleaseLeases frees every address the SIM holds (call it when a SIM is
+// terminated), in the store and in this server's pools.
+func (s *Server) ReleaseLeases(ctx context.Context, simID int64) (int64, error) {
+	if len(s.pools.all) == 0 {
+		return 0, nil
+	}
+	n, err := s.pools.all[0].store.ReleaseLeases(ctx, simID)
+	if err != nil {
+		return 0, fmt.Errorf("radius: release leases of SIM %d: %w", simID, err)
+	}
+	for _, p := range s.pools.all {
+		p.mu.Lock()
+		if a, ok := p.bySIM[simID]; ok {
+			delete(p.bySIM, simID)
+			delete(p.used, a)
+		}
+		p.mu.Unlock()
+	}
+	return n, nil
+}
