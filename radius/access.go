@@ -23,7 +23,7 @@ type authContext struct {
 }
 
 // access decides one Access-Request.
-func (s *Server) access(ctx context.Context, c *nasClient, p *radius.Packet) ([]byte, error) {
+func (s *Server) access(ctx context.Context, c *nasClient, p *request) ([]byte, error) {
 	a, err := decodeAttrs(p)
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func (s *Server) access(ctx context.Context, c *nasClient, p *radius.Packet) ([]
 	}
 	s.m.decisions.WithLabelValues(decision, string(dec.Reason)).Inc()
 	s.emit(EventAccess, decision, dec.Reason, dec.SIMID, dec.TenantID, attrs)
-	return encodeResponse(r, p.Authenticator)
+	return encodeResponse(r, p.auth)
 }
 
 // mayAsk reports whether the client may be told about a SIM of tenantID.

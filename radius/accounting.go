@@ -48,7 +48,7 @@ func (s *Server) sessionLock(k sessKey) *sync.Mutex {
 
 // accounting records one Accounting-Request and answers only once the
 // store has it (RFC 2866 §2: no answer for what was not recorded).
-func (s *Server) accounting(ctx context.Context, c *nasClient, p *radius.Packet, from netip.Addr) ([]byte, error) {
+func (s *Server) accounting(ctx context.Context, c *nasClient, p *request, from netip.Addr) ([]byte, error) {
 	a, err := decodeAttrs(p)
 	if err != nil {
 		return nil, err
@@ -78,11 +78,11 @@ func (s *Server) accounting(ctx context.Context, c *nasClient, p *radius.Packet,
 		s.m.live.Set(float64(s.live.len()))
 		s.m.accounting.WithLabelValues(status).Inc()
 		s.emit(EventAccounting, "", "", 0, 0, map[string]string{"nas": c.Name, "status": status, "stopped_sessions": itoa(uint64(n))})
-		return encodeResponse(reply(p, radius.CodeAccountingResponse), p.Authenticator)
+		return encodeResponse(reply(p, radius.CodeAccountingResponse), p.auth)
 	case acctStart, acctStop, acctInterim:
 	default:
 		s.anomaly(anomalyUnknownStatus, c.Name, nil, map[string]string{"status_type": itoa(uint64(a.statusType))})
-		return encodeResponse(reply(p, radius.CodeAccountingResponse), p.Authenticator)
+		return encodeResponse(reply(p, radius.CodeAccountingResponse), p.auth)
 	}
 	if a.sessionID == "" {
 		return nil, errNoSessionID
@@ -99,7 +99,7 @@ func (s *Server) accounting(ctx context.Context, c *nasClient, p *radius.Packet,
 	}
 	if rs == nil { // a Stop repeated after the session was closed
 		s.anomaly(anomaly, c.Name, nil, map[string]string{"session": a.sessionID})
-		return encodeResponse(reply(p, radius.CodeAccountingResponse), p.Authenticator)
+		return encodeResponse(reply(p, radius.CodeAccountingResponse), p.auth)
 	}
 	if counters(rs, &a) {
 		s.anomaly(anomalyCountersDecrease, c.Name, rs, nil)
@@ -135,7 +135,7 @@ func (s *Server) accounting(ctx context.Context, c *nasClient, p *radius.Packet,
 		// may already say so.
 		s.recheck(ctx, s.eval, []liveSession{*ls})
 	}
-	return encodeResponse(reply(p, radius.CodeAccountingResponse), p.Authenticator)
+	return encodeResponse(reply(p, radius.CodeAccountingResponse), p.auth)
 }
 
 // loadSession finds the session an Accounting-Request is about, or starts
@@ -177,13 +177,13 @@ func (s *Server) loadSession(ctx context.Context, c *nasClient, a *attrs, from n
 // names, or, without one, from the request's own attributes.
 func (s *Server) newSession(c *nasClient, a *attrs, from netip.Addr, at time.Time) simguard.RADIUSSession {
 	rs := simguard.RADIUSSession{
-		NAS: c.Name, NASAddr: from, SessionID: a.sessionID, Class: string(a.class),
+		NAS: c.Name, NASAddr: from, SessionID: a.sessionID, Class: a.class,
 		UserName: a.userName, Start: at, LastUpdate: at,
 	}
 	if a.statusType != acctStart && a.hasSessionTime {
 		rs.Start = at.Add(-time.Duration(a.sessionTime) * time.Second)
 	}
-	if ac, ok := s.authCtx.get(string(a.class)); ok && a.class != nil {
+	if ac, ok := s.authCtx.get(a.class); ok && a.class != "" {
 		rs.SIMID, rs.TenantID, rs.IP = ac.simID, ac.tenantID, ac.ip
 		setRequest(&rs, &ac.req)
 		if rs.UserName == "" {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/radius/uli"
-	"layeh.com/radius"
 )
 
 // attrs is what the server reads from a request, in one pass over its
@@ -19,8 +18,7 @@ type attrs struct {
 	rat                                     byte
 	hasRAT                                  bool
 	uli                                     []byte
-	class                                   []byte
-	proxyStates                             []radius.Attribute
+	class                                   string
 
 	// accounting
 	statusType, terminateCause, delay, sessionTime uint32
@@ -32,12 +30,14 @@ type attrs struct {
 	framedIP                                       netip.Addr
 }
 
-func decodeAttrs(p *radius.Packet) (attrs, error) {
+func decodeAttrs(r *request) (attrs, error) {
 	var a attrs
 	var err error
-	for _, avp := range p.Attributes {
-		v := avp.Attribute
-		switch avp.Type {
+	for rest := r.raw[20:]; len(rest) > 0; {
+		var typ byte
+		var v []byte
+		typ, v, rest = next(rest)
+		switch typ {
 		case attrUserName:
 			a.userName = string(v)
 		case attrCallingStationID:
@@ -59,9 +59,7 @@ func decodeAttrs(p *radius.Packet) (attrs, error) {
 				a.framedIP = netip.AddrFrom16([16]byte(v))
 			}
 		case attrClass:
-			a.class = v
-		case attrProxyState:
-			a.proxyStates = append(a.proxyStates, v)
+			a.class = string(v)
 		case attrAcctSessionID:
 			a.sessionID = string(v)
 		case attrVendorSpecific:
@@ -109,7 +107,7 @@ func (a *attrs) set3GPP(typ byte, v []byte) {
 			a.rat, a.hasRAT = v[0], true
 		}
 	case vsaUserLocationInf:
-		a.uli = v
+		a.uli = v // decoded before the buffer is reused
 	}
 }
 

@@ -30,13 +30,13 @@ type testNAS struct {
 	bad    []string
 }
 
-func newTestNAS(t *testing.T, secret string) *testNAS {
+func newTestNAS(t *testing.T, secret string, answer func(*radius.Packet) *radius.Packet) *testNAS {
 	t.Helper()
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &testNAS{conn: c, secret: []byte(secret)}
+	n := &testNAS{conn: c, secret: []byte(secret), answer: answer}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -91,10 +91,10 @@ func (n *testNAS) serve(b []byte, from netip.AddrPort) {
 	}
 }
 
-func (n *testNAS) requests() []*radius.Packet {
+func (n *testNAS) requests() ([]*radius.Packet, []string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return append([]*radius.Packet(nil), n.got...)
+	return append([]*radius.Packet(nil), n.got...), append([]string(nil), n.bad...)
 }
 
 // TestDisconnectOnPolicyChange: a live session whose SIM is suspended gets
@@ -123,8 +123,7 @@ func TestDisconnectOnPolicyChange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			nas := newTestNAS(t, testSecret)
-			nas.answer = tt.answer
+			nas := newTestNAS(t, testSecret, tt.answer)
 			sim := baseSIM(1, "001010000000001")
 			eval := newTestEvaluator(sim)
 			h := startServer(t, eval, func(c *Config, d *Deps) {
@@ -148,9 +147,9 @@ func TestDisconnectOnPolicyChange(t *testing.T) {
 			if ev[0].Attrs["outcome"] != string(tt.outcome) || ev[0].Reason != simguard.ReasonSIMSuspended || ev[0].SIMID != 1 {
 				t.Errorf("disconnect event = %+v", ev[0])
 			}
-			reqs := nas.requests()
-			if len(nas.bad) > 0 || len(reqs) == 0 {
-				t.Fatalf("NAS got %d good requests; problems: %v", len(reqs), nas.bad)
+			reqs, bad := nas.requests()
+			if len(bad) > 0 || len(reqs) == 0 {
+				t.Fatalf("NAS got %d good requests; problems: %v", len(reqs), bad)
 			}
 			p := reqs[0]
 			if rfc2866.AcctSessionID_GetString(p) != "sess-9" || rfc2865.UserName_GetString(p) != sim.IMSI ||
@@ -177,8 +176,7 @@ func TestDisconnectOnPolicyChange(t *testing.T) {
 // the (already updated) policy says is used up ends the session at once.
 func TestDisconnectOnQuotaInInterim(t *testing.T) {
 	needRadclient(t)
-	nas := newTestNAS(t, testSecret)
-	nas.answer = func(p *radius.Packet) *radius.Packet { return p.Response(radius.CodeDisconnectACK) }
+	nas := newTestNAS(t, testSecret, func(p *radius.Packet) *radius.Packet { return p.Response(radius.CodeDisconnectACK) })
 	sim := baseSIM(1, "001010000000001")
 	eval := newTestEvaluator(sim)
 	h := startServer(t, eval, func(c *Config, d *Deps) {

@@ -116,8 +116,8 @@ func TestDuplicateInFlightWithRadclient(t *testing.T) {
 	if n := counterValue(t, h.reg, "simguard_radius_duplicates_total", map[string]string{"state": "in_flight"}); n < 1 {
 		t.Errorf("no in-flight duplicate counted:\n%s", res.out)
 	}
-	if n := len(store.all()); n != 1 || store.saves != 1 {
-		t.Errorf("%d sessions, %d saves; want 1, 1", n, store.saves)
+	if n := len(store.all()); n != 1 || store.saveCount() != 1 {
+		t.Errorf("%d sessions, %d saves; want 1, 1", n, store.saveCount())
 	}
 }
 

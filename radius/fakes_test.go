@@ -175,6 +175,12 @@ func (f *testFeedback) AddUsage(_ context.Context, simID int64, data, _ int64) e
 	return nil
 }
 
+func (f *testFeedback) calls() (learned, mismatches []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.learned...), append([]string(nil), f.mismatches...)
+}
+
 func (f *testFeedback) usageOf(simID int64) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -325,6 +331,12 @@ func (m *testSessions) ListSessions(_ context.Context, f simguard.RADIUSSessionF
 		}
 	}
 	return out, nil
+}
+
+func (m *testSessions) saveCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.saves
 }
 
 func (m *testSessions) all() []simguard.RADIUSSession {

@@ -56,12 +56,12 @@ func (s *Server) process(ctx context.Context, l *listener, b []byte, from netip.
 		s.drop(dropUnsupportedCode, from, c.Name, map[string]string{"code": itoa(uint64(code))})
 		return nil, ""
 	}
-	p, err := radius.Parse(b, c.secret)
+	p, err := parseRequest(b, c.secret)
 	if err != nil {
 		s.drop(dropMalformed, from, c.Name, nil)
 		return nil, ""
 	}
-	b = b[:binary.BigEndian.Uint16(b[2:])]
+	b = p.raw
 	if cause := s.authenticate(c, b); cause != "" {
 		s.drop(cause, from, c.Name, nil)
 		return nil, ""
@@ -69,7 +69,7 @@ func (s *Server) process(ctx context.Context, l *listener, b []byte, from netip.
 	typ := codeNames[code]
 	s.m.requests.WithLabelValues(typ).Inc()
 
-	key := dupKey{from: from, code: b[0], id: b[1], auth: p.Authenticator}
+	key := dupKey{from: from, code: b[0], id: b[1], auth: p.auth}
 	switch state, resp := s.dup.begin(key); state {
 	case dupAnswered:
 		s.m.duplicates.WithLabelValues("answered").Inc()
@@ -82,11 +82,11 @@ func (s *Server) process(ctx context.Context, l *listener, b []byte, from netip.
 	var resp []byte
 	switch code {
 	case radius.CodeStatusServer:
-		resp, err = s.statusServer(l, p)
+		resp, err = s.statusServer(l, &p)
 	case radius.CodeAccessRequest:
-		resp, err = s.access(ctx, c, p)
+		resp, err = s.access(ctx, c, &p)
 	case radius.CodeAccountingRequest:
-		resp, err = s.accounting(ctx, c, p, from.Addr().Unmap())
+		resp, err = s.accounting(ctx, c, &p, from.Addr().Unmap())
 	}
 	if err != nil {
 		if errors.Is(err, errNoAnswer) {
@@ -154,21 +154,25 @@ func (s *Server) drop(cause string, from netip.AddrPort, nas string, extra map[s
 
 // statusServer answers RFC 5997 keepalives: Access-Accept on the auth
 // port, Accounting-Response on the accounting port.
-func (s *Server) statusServer(l *listener, p *radius.Packet) ([]byte, error) {
+func (s *Server) statusServer(l *listener, p *request) ([]byte, error) {
 	code := radius.CodeAccessAccept
 	if l.acct {
 		code = radius.CodeAccountingResponse
 	}
-	return encodeResponse(reply(p, code), p.Authenticator)
+	return encodeResponse(reply(p, code), p.auth)
 }
 
 // reply starts a response to p that echoes its Proxy-State attributes in
-// order (RFC 2865 §5.33).
-func reply(p *radius.Packet, code radius.Code) *radius.Packet {
-	r := &radius.Packet{Code: code, Identifier: p.Identifier, Secret: p.Secret}
-	for _, avp := range p.Attributes {
-		if avp.Type == attrProxyState {
-			r.Attributes = append(r.Attributes, avp)
+// order (RFC 2865 §5.33). It aliases p's buffer: encode it before p's
+// handling ends.
+func reply(p *request, code radius.Code) *radius.Packet {
+	r := &radius.Packet{Code: code, Identifier: p.id, Secret: p.secret}
+	for rest := p.raw[20:]; len(rest) > 0; {
+		var typ byte
+		var v []byte
+		typ, v, rest = next(rest)
+		if typ == attrProxyState {
+			r.Attributes = append(r.Attributes, &radius.AVP{Type: attrProxyState, Attribute: v})
 		}
 	}
 	return r

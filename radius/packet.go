@@ -1,7 +1,6 @@
 package radius
 
 import (
-	"crypto/hmac"
 	"crypto/md5"
 	"crypto/subtle"
 	"encoding/binary"
@@ -53,8 +52,45 @@ const (
 
 var errMalformed = errors.New("malformed attribute")
 
+// request is an incoming packet. Attribute values taken from raw alias the
+// read buffer: whatever outlives the handling of the packet is copied.
+type request struct {
+	code   radius.Code
+	id     byte
+	auth   [16]byte
+	raw    []byte // header and attributes, cut at the Length field
+	secret []byte
+}
+
+// parseRequest checks the header and that the attributes tile the packet
+// (RFC 2865 §3, §5), without copying anything.
+func parseRequest(b []byte, secret []byte) (request, error) {
+	if len(b) < 20 {
+		return request{}, errMalformed
+	}
+	n := int(binary.BigEndian.Uint16(b[2:]))
+	if n < 20 || n > len(b) || n > radius.MaxPacketLength {
+		return request{}, errMalformed
+	}
+	r := request{code: radius.Code(b[0]), id: b[1], raw: b[:n], secret: secret}
+	copy(r.auth[:], b[4:20])
+	for a := b[20:n]; len(a) > 0; {
+		if len(a) < 2 || a[1] < 2 || int(a[1]) > len(a) {
+			return request{}, errMalformed
+		}
+		a = a[a[1]:]
+	}
+	return r, nil
+}
+
+// next returns the first attribute of a (already validated by
+// parseRequest) and the rest.
+func next(a []byte) (typ byte, val, rest []byte) {
+	return a[0], a[2:a[1]], a[a[1]:]
+}
+
 // findMessageAuthenticator returns the offset of the Message-Authenticator
-// value in the raw packet b (already length-checked by radius.Parse), or
+// value in the raw packet b (already checked by parseRequest), or
 // -1 when there is none; a second one or a wrong length is malformed.
 func findMessageAuthenticator(b []byte) (int, error) {
 	off := -1
@@ -78,16 +114,45 @@ func findMessageAuthenticator(b []byte) (int, error) {
 // Message-Authenticator value at off taken as zeros and auth in the
 // authenticator field. b is not modified.
 func messageAuthenticator(b []byte, off int, auth []byte, secret []byte) [16]byte {
-	var zero [16]byte
-	h := hmac.New(md5.New, secret)
-	h.Write(b[:4])
-	h.Write(auth)
-	h.Write(b[20:off])
-	h.Write(zero[:])
-	h.Write(b[off+16:])
-	var sum [16]byte
-	h.Sum(sum[:0])
-	return sum
+	var c [radius.MaxPacketLength]byte
+	n := copy(c[:], b)
+	copy(c[4:20], auth)
+	clear(c[off : off+16])
+	return hmacMD5(secret, c[:n])
+}
+
+// hmacMD5 is HMAC-MD5 (RFC 2104) without allocating: crypto/hmac
+// allocates its state on every call, and this runs twice per request.
+func hmacMD5(key, msg []byte) [16]byte {
+	var k [64]byte
+	if len(key) > len(k) {
+		h := md5.Sum(key)
+		copy(k[:], h[:])
+	} else {
+		copy(k[:], key)
+	}
+	var buf [64 + radius.MaxPacketLength]byte
+	for i, v := range k {
+		buf[i] = v ^ 0x36
+	}
+	n := copy(buf[64:], msg)
+	inner := md5.Sum(buf[:64+n])
+	var outer [64 + md5.Size]byte
+	for i, v := range k {
+		outer[i] = v ^ 0x5c
+	}
+	copy(outer[64:], inner[:])
+	return md5.Sum(outer[:])
+}
+
+// responseAuthenticator is MD5(Code+ID+Length+RequestAuth+Attributes+Secret)
+// (RFC 2865 §3) of the response b.
+func responseAuthenticator(b []byte, reqAuth []byte, secret []byte) [16]byte {
+	var c [radius.MaxPacketLength + 256]byte
+	n := copy(c[:], b)
+	copy(c[4:20], reqAuth)
+	n += copy(c[n:], secret)
+	return md5.Sum(c[:n])
 }
 
 // verifyMessageAuthenticator checks the Message-Authenticator of a request
@@ -96,9 +161,10 @@ func messageAuthenticator(b []byte, off int, auth []byte, secret []byte) [16]byt
 // computed with sixteen zero octets in its place.
 func verifyMessageAuthenticator(b []byte, off int, secret []byte) bool {
 	auth := b[4:20]
+	var zero [16]byte
 	switch radius.Code(b[0]) {
 	case radius.CodeAccountingRequest, radius.CodeDisconnectRequest, radius.CodeCoARequest:
-		auth = make([]byte, 16)
+		auth = zero[:]
 	}
 	want := messageAuthenticator(b, off, auth, secret)
 	return subtle.ConstantTimeCompare(want[:], b[off:off+16]) == 1
@@ -128,12 +194,8 @@ func encodeResponse(p *radius.Packet, reqAuth [16]byte) ([]byte, error) {
 		ma := messageAuthenticator(b, 22, reqAuth[:], p.Secret)
 		copy(b[22:38], ma[:])
 	}
-	h := md5.New()
-	h.Write(b[:4])
-	h.Write(reqAuth[:])
-	h.Write(b[20:])
-	h.Write(p.Secret)
-	h.Sum(b[4:4:20])
+	ra := responseAuthenticator(b, reqAuth[:], p.Secret)
+	copy(b[4:20], ra[:])
 	return b, nil
 }
 
@@ -154,10 +216,8 @@ func encodeRequest(p *radius.Packet) ([]byte, error) {
 	var zero [16]byte
 	ma := messageAuthenticator(b, 22, zero[:], p.Secret)
 	copy(b[22:38], ma[:])
-	h := md5.New()
-	h.Write(b)
-	h.Write(p.Secret)
-	h.Sum(b[4:4:20])
+	ra := responseAuthenticator(b, zero[:], p.Secret)
+	copy(b[4:20], ra[:])
 	return b, nil
 }
 

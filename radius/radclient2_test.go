@@ -97,11 +97,12 @@ func TestLearnThenMismatch(t *testing.T) {
 			t.Fatalf("step %d (%s): accepted=%v, want %v:\n%s", i, st.imeisv, res.accepted(), st.accept, res.out)
 		}
 	}
-	if len(h.fb.learned) != 1 || h.fb.learned[0] != "7/"+imeiA {
-		t.Errorf("learned = %v, want one binding to %s", h.fb.learned, imeiA)
+	learned, mismatches := h.fb.calls()
+	if len(learned) != 1 || learned[0] != "7/"+imeiA {
+		t.Errorf("learned = %v, want one binding to %s", learned, imeiA)
 	}
-	if len(h.fb.mismatches) != 1 || h.fb.mismatches[0] != "7/"+imeiB {
-		t.Errorf("mismatches = %v", h.fb.mismatches)
+	if len(mismatches) != 1 || mismatches[0] != "7/"+imeiB {
+		t.Errorf("mismatches = %v", mismatches)
 	}
 	if ev := h.sink.find(EventAccess, map[string]string{"imei_learned": "true"}); len(ev) != 1 {
 		t.Errorf("imei_learned events = %d, want 1", len(ev))

@@ -153,7 +153,7 @@ func TestMetricNames(t *testing.T) {
 func TestShutdownLeavesNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
 	func() {
-		nas := newTestNAS(t, testSecret) // silent
+		nas := newTestNAS(t, testSecret, nil) // silent
 		defer nas.conn.Close()
 		eval := newTestEvaluator(baseSIM(1, "001010000000001"))
 		h := startServer(t, eval, func(c *Config, d *Deps) {
