@@ -10,8 +10,9 @@ import (
 )
 
 // authContextTTL is how long the context of an Access-Accept waits for
-// its Accounting-Start, found by the Class the NAS echoes.
-const authContextTTL = 10 * time.Minute
+// its Accounting-Start, found by the Class the NAS echoes. Accounting
+// without it falls back to the request's own attributes.
+const authContextTTL = 2 * time.Minute
 
 // authContext is what accounting needs from the Access-Request that
 // opened a session: the SIM and what the policy saw.
@@ -50,7 +51,7 @@ func (s *Server) access(ctx context.Context, c *nasClient, p *request) ([]byte, 
 			attrs["imei_learned"] = "true"
 		}
 	}
-	if !dec.Allow && dec.Reason == simguard.ReasonIMEIMismatch && dec.SIMID != 0 && d.req.IMEI != "" {
+	if !dec.Allow && dec.Reason == simguard.ReasonIMEIMismatch && dec.SIMID != 0 && d.req.IMEI != "" && s.firstMismatch(dec.SIMID, d.req.IMEI) {
 		wctx, cancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
 		if err := s.feedback.ReportIMEIMismatch(wctx, dec.SIMID, d.req.IMEI, "radius:"+c.Name); err != nil {
 			s.m.feedback.WithLabelValues("report_imei_mismatch").Inc()
@@ -151,4 +152,15 @@ func (s *Server) sessionTimeout(until, now time.Time) uint32 {
 		secs = 1<<32 - 1
 	}
 	return uint32(secs)
+}
+
+// firstMismatch reports whether simID/imei was not reported in the last
+// minute, and remembers it.
+func (s *Server) firstMismatch(simID int64, imei string) bool {
+	first := false
+	s.mismatches.update(itoa(uint64(simID))+"/"+imei, func(_ bool, ok bool) (bool, bool) {
+		first = !ok
+		return true, true
+	})
+	return first
 }

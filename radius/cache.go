@@ -12,6 +12,7 @@ import (
 // per-entry timers or sweeps; sharded to keep workers off one lock.
 type genMap[K comparable, V any] struct {
 	ttl    time.Duration
+	max    int // per shard and generation; reaching it starts a new generation early
 	now    func() time.Time
 	seed   maphash.Seed
 	shards [32]genShard[K, V]
@@ -23,8 +24,10 @@ type genShard[K comparable, V any] struct {
 	since     time.Time
 }
 
-func newGenMap[K comparable, V any](ttl time.Duration, now func() time.Time) *genMap[K, V] {
-	m := &genMap[K, V]{ttl: ttl, now: now, seed: maphash.MakeSeed()}
+// newGenMap keeps at most about 2·maxEntries entries: under a load that
+// would keep more, entries live shorter than ttl instead.
+func newGenMap[K comparable, V any](ttl time.Duration, maxEntries int, now func() time.Time) *genMap[K, V] {
+	m := &genMap[K, V]{ttl: ttl, now: now, seed: maphash.MakeSeed(), max: max(1, maxEntries/32)}
 	for i := range m.shards {
 		m.shards[i].cur = map[K]V{}
 	}
@@ -38,7 +41,10 @@ func (m *genMap[K, V]) update(k K, fn func(v V, ok bool) (V, bool)) {
 	s := &m.shards[maphash.Comparable(m.seed, k)%uint64(len(m.shards))]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if now := m.now(); now.Sub(s.since) >= m.ttl {
+	if now := m.now(); now.Sub(s.since) >= 2*m.ttl {
+		// Both generations are older than ttl: nothing in them counts.
+		s.prev, s.cur, s.since = nil, make(map[K]V), now
+	} else if now.Sub(s.since) >= m.ttl || len(s.cur) >= m.max {
 		s.prev, s.cur, s.since = s.cur, make(map[K]V, len(s.cur)), now
 	}
 	v, ok := s.cur[k]

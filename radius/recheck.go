@@ -47,16 +47,16 @@ func (s *Server) recheck(ctx context.Context, ev simguard.Evaluator, list []live
 			// that is not a reason to cut it.
 			continue
 		}
-		if s.startDisconnect(ctx, ls, dec.Reason) {
+		if s.startDisconnect(ls, dec.Reason) {
 			started++
 		}
 	}
 	return started
 }
 
-// startDisconnect sends the Disconnect-Request in the background and
-// records its outcome on the session.
-func (s *Server) startDisconnect(ctx context.Context, ls *liveSession, reason simguard.Reason) bool {
+// startDisconnect queues a Disconnect-Request for a disconnect worker,
+// which records its outcome on the session.
+func (s *Server) startDisconnect(ls *liveSession, reason simguard.Reason) bool {
 	c := s.clients.Load().byName[ls.key.nas]
 	if c == nil || !s.live.claim(ls.key) {
 		return false
@@ -65,19 +65,48 @@ func (s *Server) startDisconnect(ctx context.Context, ls *liveSession, reason si
 	if !addr.IsValid() {
 		addr = ls.nasAddr
 	}
-	t := DisconnectTarget{
+	job := discJob{ls: *ls, c: c, reason: reason, t: DisconnectTarget{
 		Addr: netip.AddrPortFrom(addr, c.CoAPort), Secret: c.secret,
 		SessionID: ls.key.id, UserName: ls.userName, FramedIP: ls.ip,
+	}}
+	select {
+	case s.discQ <- job:
+		return true
+	default:
+		// The queue is full (a mass suspension): the next recheck retries.
+		s.live.settle(ls.key, false, time.Time{})
+		s.m.disconnect.WithLabelValues("queue_full").Inc()
+		return false
 	}
-	s.wg.Go(func() {
-		// The disconnect outlives the request that triggered it, not the server.
-		res, err := s.disc.Disconnect(context.WithoutCancel(ctx), t, reason)
-		if err != nil {
-			s.log.Warn("radius: disconnect", "nas", c.Name, "session", ls.key.id, "err", err)
+}
+
+// discQueueLen bounds the Disconnect-Requests waiting for a worker.
+const discQueueLen = 1 << 16
+
+type discJob struct {
+	ls     liveSession
+	c      *nasClient
+	t      DisconnectTarget
+	reason simguard.Reason
+}
+
+// disconnectLoop is one of Config.Disconnect.Concurrency workers. A
+// Disconnect-Request in progress finishes when the server stops; queued
+// ones are dropped (their sessions stay live and are rechecked after a
+// restart).
+func (s *Server) disconnectLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-s.discQ:
+			res, err := s.disc.Disconnect(context.WithoutCancel(ctx), j.t, j.reason)
+			if err != nil {
+				s.log.Warn("radius: disconnect", "nas", j.c.Name, "session", j.ls.key.id, "err", err)
+			}
+			s.finishDisconnect(&j.ls, j.c, j.t, res)
 		}
-		s.finishDisconnect(ls, c, t, res)
-	})
-	return true
+	}
 }
 
 func (s *Server) finishDisconnect(ls *liveSession, c *nasClient, t DisconnectTarget, res simguard.RADIUSDisconnect) {

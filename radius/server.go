@@ -49,15 +49,19 @@ type Server struct {
 	now      func() time.Time
 	m        *metrics
 
-	clients  atomic.Pointer[clientTable]
-	dup      dedup
-	authCtx  *genMap[string, *authContext] // by Class
-	live     *liveIndex
-	pools    *pools
-	disc     *Disconnector
-	drops    dropSampler
-	locks    [64]sync.Mutex // accounting, by session key hash
-	lockSeed maphash.Seed
+	clients atomic.Pointer[clientTable]
+	dup     dedup
+	authCtx *genMap[string, *authContext] // by Class
+	// mismatches remembers reported SIM/IMEI pairs, so that a cloned SIM
+	// retrying all the time costs one control-plane write a minute.
+	mismatches *genMap[string, bool]
+	discQ      chan discJob
+	live       *liveIndex
+	pools      *pools
+	disc       *Disconnector
+	drops      dropSampler
+	locks      [64]sync.Mutex // accounting, by session key hash
+	lockSeed   maphash.Seed
 
 	classPrefix string
 	classSeq    atomic.Uint64
@@ -108,8 +112,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s := &Server{
 		cfg: cfg, eval: deps.Evaluator, feedback: deps.Feedback, events: deps.Events,
 		sessions: deps.Sessions, log: deps.Logger, now: deps.Now, m: m,
-		dup:         dedup{newGenMap[dupKey, *dupEntry](cfg.DuplicateTTL, deps.Now)},
-		authCtx:     newGenMap[string, *authContext](authContextTTL, deps.Now),
+		dup:         dedup{newGenMap[dupKey, *dupEntry](cfg.DuplicateTTL, 1<<20, deps.Now)},
+		authCtx:     newGenMap[string, *authContext](authContextTTL, 1<<18, deps.Now),
+		mismatches:  newGenMap[string, bool](time.Minute, 1<<16, deps.Now),
 		live:        newLiveIndex(),
 		pools:       newPools(cfg.Pools, deps.Leases),
 		drops:       dropSampler{perSecond: cfg.DropEventsPerSecond},
@@ -117,6 +122,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		lockSeed:    maphash.MakeSeed(),
 	}
 	s.disc = NewDisconnector(cfg.Disconnect, deps.Now)
+	s.discQ = make(chan discJob, discQueueLen)
 	if err := s.SetClients(deps.Clients); err != nil {
 		return nil, err
 	}
@@ -238,6 +244,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	if s.cfg.RecheckInterval > 0 {
 		s.wg.Go(func() { s.recheckLoop(ctx) })
+	}
+	for range s.cfg.Disconnect.Concurrency {
+		s.wg.Go(func() { s.disconnectLoop(ctx) })
 	}
 	<-ctx.Done()
 	s.mu.Lock()
