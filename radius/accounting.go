@@ -101,7 +101,8 @@ func (s *Server) accounting(ctx context.Context, c *nasClient, p *request, from 
 		s.anomaly(anomaly, c.Name, nil, map[string]string{"session": a.sessionID})
 		return encodeResponse(reply(p, radius.CodeAccountingResponse), p.auth)
 	}
-	if counters(rs, &a) {
+	// A Start carries no usage; a repeated one must not reset the counters.
+	if a.statusType != acctStart && counters(rs, &a) {
 		s.anomaly(anomalyCountersDecrease, c.Name, rs, nil)
 	}
 	rs.LastUpdate = at
