@@ -112,8 +112,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s := &Server{
 		cfg: cfg, eval: deps.Evaluator, feedback: deps.Feedback, events: deps.Events,
 		sessions: deps.Sessions, log: deps.Logger, now: deps.Now, m: m,
-		dup:         dedup{newGenMap[dupKey, *dupEntry](cfg.DuplicateTTL, 1<<20, deps.Now)},
-		authCtx:     newGenMap[string, *authContext](authContextTTL, 1<<18, deps.Now),
+		dup:         dedup{newGenMap[dupKey, *dupEntry](cfg.DuplicateTTL, dupCacheMax, deps.Now)},
+		authCtx:     newGenMap[string, *authContext](authContextTTL, authContextMax, deps.Now),
 		mismatches:  newGenMap[string, bool](time.Minute, 1<<16, deps.Now),
 		live:        newLiveIndex(),
 		pools:       newPools(cfg.Pools, deps.Leases),
