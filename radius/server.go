@@ -239,7 +239,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancel()
 	for _, l := range conns {
 		for range s.cfg.Workers {
-			s.wg.Go(func() { s.readLoop(hctx, l) })
+			if l.acct {
+				s.wg.Go(func() { s.readLoop(hctx, l) })
+			} else {
+				s.wg.Go(func() { s.batchLoop(hctx, l) })
+			}
 		}
 	}
 	if s.cfg.RecheckInterval > 0 {

@@ -97,6 +97,10 @@ gen() { # port, extra loadgen flags...
 		-sockets "$SOCKETS" -window "$WINDOW" -duration "$DURATION" "$@"
 }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# CPU seconds (user+system, all threads) a process has used so far.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)/hz}' "/proc/$1/stat"; }
+# Server CPU microseconds per answered request during one loadgen run.
+us_per_req() { awk "BEGIN{printf \"%.1f\", ($3-$2)*1e6/$(field "$1" all_answered)}"; }
 rss_mib() { echo $(($(ps -o rss= -p "$1") / 1024)); }
 
 echo "== load generator capacity (null responder on CPU $SRV_CPU, generator on CPU $GEN_CPU)"
@@ -111,7 +115,9 @@ taskset -c "$SRV_CPU" freeradius -f -d "$RADDB" -l "$SCRATCH/log/radius.log" &
 FR_PID=$!
 PIDS+=($FR_PID)
 wait_ready "$PORT_FR"
+C0=$(cpu_s $FR_PID)
 FR_PEAK=$(gen "$PORT_FR")
+FR_US=$(us_per_req "$FR_PEAK" "$C0" "$(cpu_s $FR_PID)")
 FR_RPS=$(field "$FR_PEAK" rps)
 FR_HALF=$(gen "$PORT_FR" -rate $((FR_RPS / 2)))
 FR_RSS=$(rss_mib $FR_PID)
@@ -124,7 +130,9 @@ taskset -c "$SRV_CPU" "$SCRATCH/simguard-server" -addr "127.0.0.1:$PORT_SG" -sec
 SG_PID=$!
 PIDS+=($SG_PID)
 wait_ready "$PORT_SG"
+C0=$(cpu_s $SG_PID)
 SG_PEAK=$(gen "$PORT_SG")
+SG_US=$(us_per_req "$SG_PEAK" "$C0" "$(cpu_s $SG_PID)")
 SG_RPS=$(field "$SG_PEAK" rps)
 SG_HALF=$(gen "$PORT_SG" -rate $((SG_RPS / 2)))
 SG_RSS=$(rss_mib $SG_PID)
@@ -133,11 +141,14 @@ echo "half peak:  $SG_HALF"
 kill $SG_PID
 
 echo
-printf '%-12s %10s %10s %10s %14s %14s %8s\n' server "req/s" "p50 µs" "p99 µs" "p50@half µs" "p99@half µs" "RSS MiB"
-printf '%-12s %10s %10s %10s %14s %14s %8s\n' null "$(field "$NULL" rps)" "$(field "$NULL" p50_us)" "$(field "$NULL" p99_us)" - - -
-printf '%-12s %10s %10s %10s %14s %14s %8s\n' freeradius "$FR_RPS" "$(field "$FR_PEAK" p50_us)" "$(field "$FR_PEAK" p99_us)" \
-	"$(field "$FR_HALF" p50_us)" "$(field "$FR_HALF" p99_us)" "$FR_RSS"
-printf '%-12s %10s %10s %10s %14s %14s %8s\n' simguard "$SG_RPS" "$(field "$SG_PEAK" p50_us)" "$(field "$SG_PEAK" p99_us)" \
-	"$(field "$SG_HALF" p50_us)" "$(field "$SG_HALF" p99_us)" "$SG_RSS"
+F='%-11s %8s %8s %8s %12s %12s %13s %8s\n'
+printf "$F" server "req/s" "p50 µs" "p99 µs" "p50@half µs" "p99@half µs" "CPU µs/req" "RSS MiB"
+printf "$F" null "$(field "$NULL" rps)" "$(field "$NULL" p50_us)" "$(field "$NULL" p99_us)" - - - -
+printf "$F" freeradius "$FR_RPS" "$(field "$FR_PEAK" p50_us)" "$(field "$FR_PEAK" p99_us)" \
+	"$(field "$FR_HALF" p50_us)" "$(field "$FR_HALF" p99_us)" "$FR_US" "$FR_RSS"
+printf "$F" simguard "$SG_RPS" "$(field "$SG_PEAK" p50_us)" "$(field "$SG_PEAK" p99_us)" \
+	"$(field "$SG_HALF" p50_us)" "$(field "$SG_HALF" p99_us)" "$SG_US" "$SG_RSS"
 echo "ratio simguard/freeradius req/s: $(awk "BEGIN{printf \"%.2f\", $SG_RPS/$FR_RPS}")"
+echo "ratio by server CPU per request (freeradius/simguard): $(awk "BEGIN{printf \"%.2f\", $FR_US/$SG_US}")"
+echo "generator CPU per request: $(field "$SG_PEAK" gen_us_per_req) µs (simguard run), $(field "$FR_PEAK" gen_us_per_req) µs (freeradius run)"
 echo "generator headroom: null responder took $(awk "BEGIN{printf \"%.1f\", $(field "$NULL" rps)/($SG_RPS>$FR_RPS?$SG_RPS:$FR_RPS)}")x the faster server's peak"

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -33,6 +34,7 @@ func main() {
 	workers := flag.Int("workers", 0, "reader goroutines per socket (0: radius default)")
 	null := flag.Bool("null", false, "answer every packet with a canned reply (load generator capacity test)")
 	users := flag.String("write-freeradius-users", "", "write the equivalent FreeRADIUS users file here and exit")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the serving time here")
 	flag.Parse()
 	if *users != "" {
 		if err := writeUsers(*users, *n); err != nil {
@@ -66,6 +68,16 @@ func main() {
 	}
 	if err := srv.Listen(); err != nil {
 		log.Fatal(err)
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	fmt.Println("ready")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
