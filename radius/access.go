@@ -14,13 +14,13 @@ import (
 // without it falls back to the request's own attributes.
 const authContextTTL = 2 * time.Minute
 
-// Cache bounds (entries per generation; see newGenMap). At 50,000
+// Cache bounds (entries per generation; see newGenMap). At 25,000
 // requests/s the duplicate cache holds its 5 s; beyond, retransmissions
 // must come sooner to be answered from it. Together they stay under about
-// 150 MiB.
+// 100 MiB.
 const (
-	dupCacheMax    = 1 << 18
-	authContextMax = 1 << 16
+	dupCacheMax    = 1 << 17
+	authContextMax = 1 << 15
 )
 
 // authContext is what accounting needs from the Access-Request that

@@ -157,3 +157,24 @@ func TestAccountingNotDurableNotAnswered(t *testing.T) {
 		t.Errorf("no Accounting-Response:\n%s", res.out)
 	}
 }
+
+// TestAccountingOverIPv6: the accounting socket on ::1 records sessions
+// of the IPv6 NAS and answers Status-Server.
+func TestAccountingOverIPv6(t *testing.T) {
+	needRadclient(t)
+	h := startServer(t, newTestEvaluator(baseSIM(1, "001010000000001")))
+	for _, st := range []string{"Start", "Stop"} {
+		res := radclient(t, h.acct6, "acct", testSecret, acctAttrs(st, "v6-1", "001010000000001", "Framed-IPv6-Address = 2001:db8::9")...)
+		if res.code != 0 {
+			t.Fatalf("%s over IPv6 not answered:\n%s", st, res.out)
+		}
+	}
+	rows := h.sessions.all()
+	if len(rows) != 1 || rows[0].NAS != "pgw-v6" || rows[0].Live() || rows[0].IP.String() != "2001:db8::9" ||
+		rows[0].NASAddr.String() != "::1" || rows[0].SIMID != 1 {
+		t.Errorf("sessions = %+v", rows)
+	}
+	if res := radclient(t, h.acct6, "status", testSecret, "Message-Authenticator = 0x00"); res.code != 0 {
+		t.Errorf("Status-Server on the accounting port:\n%s", res.out)
+	}
+}

@@ -83,11 +83,14 @@ type dupKey struct {
 	auth [16]byte
 }
 
-// dupEntry is nil while the original is being handled, then its answer.
-type dupEntry struct{ resp []byte }
+// dupEntry is the answer to a request, once it has one.
+type dupEntry struct {
+	resp     []byte
+	answered bool
+}
 
 // dedup answers retransmissions from the answer to the original.
-type dedup struct{ m *genMap[dupKey, *dupEntry] }
+type dedup struct{ m *genMap[dupKey, dupEntry] }
 
 type dupState int
 
@@ -101,11 +104,11 @@ const (
 // cached answer (dupAnswered) or nothing yet (dupInFlight).
 func (d dedup) begin(k dupKey) (dupState, []byte) {
 	state, resp := dupNew, []byte(nil)
-	d.m.update(k, func(e *dupEntry, ok bool) (*dupEntry, bool) {
+	d.m.update(k, func(e dupEntry, ok bool) (dupEntry, bool) {
 		switch {
 		case !ok:
-			return nil, true
-		case e == nil:
+			return dupEntry{}, true
+		case !e.answered:
 			state = dupInFlight
 		default:
 			state, resp = dupAnswered, e.resp
@@ -118,10 +121,7 @@ func (d dedup) begin(k dupKey) (dupState, []byte) {
 // finish stores the answer to k; a nil answer forgets k, so that a
 // retransmission is handled afresh (nothing was answered).
 func (d dedup) finish(k dupKey, resp []byte) {
-	d.m.update(k, func(*dupEntry, bool) (*dupEntry, bool) {
-		if resp == nil {
-			return nil, false
-		}
-		return &dupEntry{resp: resp}, true
+	d.m.update(k, func(dupEntry, bool) (dupEntry, bool) {
+		return dupEntry{resp: resp, answered: true}, resp != nil
 	})
 }

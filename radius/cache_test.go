@@ -36,7 +36,7 @@ func TestGenMapExpiryAndCap(t *testing.T) {
 }
 
 func TestDedupStates(t *testing.T) {
-	d := dedup{newGenMap[dupKey, *dupEntry](time.Minute, 1<<10, time.Now)}
+	d := dedup{newGenMap[dupKey, dupEntry](time.Minute, 1<<10, time.Now)}
 	k := dupKey{id: 1}
 	if st, _ := d.begin(k); st != dupNew {
 		t.Fatalf("first: %v", st)

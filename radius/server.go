@@ -112,7 +112,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s := &Server{
 		cfg: cfg, eval: deps.Evaluator, feedback: deps.Feedback, events: deps.Events,
 		sessions: deps.Sessions, log: deps.Logger, now: deps.Now, m: m,
-		dup:         dedup{newGenMap[dupKey, *dupEntry](cfg.DuplicateTTL, dupCacheMax, deps.Now)},
+		dup:         dedup{newGenMap[dupKey, dupEntry](cfg.DuplicateTTL, dupCacheMax, deps.Now)},
 		authCtx:     newGenMap[string, *authContext](authContextTTL, authContextMax, deps.Now),
 		mismatches:  newGenMap[string, bool](time.Minute, 1<<16, deps.Now),
 		live:        newLiveIndex(),

@@ -152,7 +152,7 @@ func (w *worker) run(deadline time.Time, rate float64) {
 			// Open loop: send what is due by now; sleep when nothing is.
 			want := int(time.Since(begin) / interval)
 			if want <= due {
-				time.Sleep(begin.Add(time.Duration(due+1) * interval).Sub(time.Now()))
+				time.Sleep(time.Until(begin.Add(time.Duration(due+1) * interval)))
 				continue
 			}
 			k = min(batch, want-due)
