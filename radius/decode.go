@@ -145,7 +145,7 @@ func (a *attrs) toRequest(order []simguard.IdentitySource) decoded {
 	for _, src := range order {
 		switch src {
 		case simguard.IdentityIMSI:
-			if isDigits(a.imsi) {
+			if len(a.imsi) == 15 && isDigits(a.imsi) { // as simguard.ValidateIMSI
 				r.IMSI = a.imsi
 			}
 		case simguard.IdentityUserName:

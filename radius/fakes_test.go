@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ type testSIM struct {
 	WindowEnd    time.Time
 	QuotaUsed    bool
 	StaticIP     netip.Addr
+	TACs         []string // allowed device models (IMEI prefixes); empty: any
 }
 
 // testEvaluator decides in the documented reason order of request.go.
@@ -103,6 +105,9 @@ func (e *testEvaluator) Evaluate(r *simguard.Request) simguard.Decision {
 		case imei != s.IMEI:
 			return deny(simguard.ReasonIMEIMismatch)
 		}
+	}
+	if len(s.TACs) > 0 && !slices.ContainsFunc(s.TACs, func(p string) bool { return strings.HasPrefix(r.IMEI, p) }) {
+		return deny(simguard.ReasonDeviceModelDenied)
 	}
 	if len(s.PLMNs) > 0 && !slices.Contains(s.PLMNs, r.Location.PLMN.String()) {
 		return deny(simguard.ReasonLocationDenied)

@@ -58,6 +58,7 @@ func TestAccessDecisions(t *testing.T) {
 			s.StaticIP = netip.MustParseAddr("2001:db8::42")
 			return s
 		}(),
+		func() testSIM { s := baseSIM(13, "001010000000013"); s.TACs = []string{"35300000"}; return s }(),
 	}
 	h := startServer(t, newTestEvaluator(sims...))
 
@@ -82,6 +83,8 @@ func TestAccessDecisions(t *testing.T) {
 		{name: "imei match", imsi: "001010000000007", imeisv: imeiA, apn: testAPN, accept: true},
 		{name: "imei mismatch", imsi: "001010000000007", imeisv: imeiB, apn: testAPN, reason: simguard.ReasonIMEIMismatch},
 		{name: "quota used", imsi: "001010000000008", apn: testAPN, reason: simguard.ReasonQuotaExceeded},
+		{name: "device model allowed", imsi: "001010000000013", imeisv: imeiA, apn: testAPN, accept: true},
+		{name: "device model denied", imsi: "001010000000013", imeisv: "8600000000000101", apn: testAPN, reason: simguard.ReasonDeviceModelDenied},
 		{name: "apn denied", imsi: "001010000000001", apn: "internet", reason: simguard.ReasonAPNDenied},
 		{name: "rat nb-iot allowed", imsi: "001010000000009", apn: testAPN, extra: []string{"3GPP-RAT-Type = 8"}, accept: true},
 		{name: "rat eutran denied", imsi: "001010000000009", apn: testAPN, extra: []string{"3GPP-RAT-Type = EUTRAN"}, reason: simguard.ReasonRATDenied},
@@ -133,6 +136,31 @@ func TestAccessDecisions(t *testing.T) {
 	}
 	if ev := h.sink.find(EventAccess, map[string]string{"imsi": "001010000000009", "rat": "nb-iot"}); len(ev) != 2 || ev[0].Decision != "allow" {
 		t.Errorf("nb-iot events = %+v", ev)
+	}
+	// Identity fallback: 3GPP-IMSI, then User-Name (IMSI, realm ignored, or
+	// MSISDN), then Calling-Station-Id; nothing usable is a bad request.
+	for _, tc := range []struct {
+		name     string
+		attrs    []string
+		identity string
+		reason   simguard.Reason
+	}{
+		{"user-name imsi with realm", []string{`User-Name = "001010000000001@iot.example"`}, "user-name", simguard.ReasonAllowed},
+		{"user-name msisdn", []string{`User-Name = "+491700000001"`}, "user-name", simguard.ReasonAllowed},
+		{"calling-station-id", []string{"User-Name = guest", "Calling-Station-Id = 491700000001"}, "calling-station-id", simguard.ReasonAllowed},
+		{"3gpp-imsi of 12 digits is not an imsi", []string{"3GPP-IMSI = 491700000001", "User-Name = guest"}, "", simguard.ReasonBadRequest},
+	} {
+		attrs := append([]string{"Called-Station-Id = " + testAPN, "Message-Authenticator = 0x00", `Acct-Session-Id = "` + tc.name + `"`}, tc.attrs...)
+		res := radclient(t, h.auth, "auth", testSecret, attrs...)
+		if res.accepted() != (tc.reason == simguard.ReasonAllowed) {
+			t.Errorf("%s: accepted=%v:\n%s", tc.name, res.accepted(), res.out)
+		}
+		if tc.reason != simguard.ReasonAllowed && !res.has(`Reply-Message = "`+string(tc.reason)+`"`) {
+			t.Errorf("%s: want %s:\n%s", tc.name, tc.reason, res.out)
+		}
+		if tc.identity != "" && len(h.sink.find(EventAccess, map[string]string{"identity": tc.identity})) == 0 {
+			t.Errorf("%s: no event with identity %s", tc.name, tc.identity)
+		}
 	}
 	// Session-Timeout counts down to the window end (90 minutes): check it
 	// is the window, not a default.
