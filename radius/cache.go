@@ -75,18 +75,31 @@ func (m *genMap[K, V]) put(k K, v V) {
 }
 
 // dupKey identifies a request for duplicate detection (RFC 5080 §2.2.2):
-// same source, code, identifier and authenticator.
+// same source, code, identifier and authenticator. It holds no pointers,
+// nor does dupEntry, so the garbage collector never scans the cache.
 type dupKey struct {
-	from netip.AddrPort
+	addr [16]byte
+	port uint16
 	code byte
 	id   byte
 	auth [16]byte
 }
 
+func newDupKey(from netip.AddrPort, code, id byte, auth [16]byte) dupKey {
+	return dupKey{addr: from.Addr().As16(), port: from.Port(), code: code, id: id, auth: auth}
+}
+
+// dupRespMax is the largest answer kept for retransmissions; it keeps an
+// entry small enough for the map to store inline (128 bytes). Typical
+// answers are 20-90 bytes; a larger one is not cached, and its
+// retransmission is decided again.
+const dupRespMax = 120
+
 // dupEntry is the answer to a request, once it has one.
 type dupEntry struct {
-	resp     []byte
+	n        uint8
 	answered bool
+	resp     [dupRespMax]byte
 }
 
 // dedup answers retransmissions from the answer to the original.
@@ -111,7 +124,7 @@ func (d dedup) begin(k dupKey) (dupState, []byte) {
 		case !e.answered:
 			state = dupInFlight
 		default:
-			state, resp = dupAnswered, e.resp
+			state, resp = dupAnswered, append([]byte(nil), e.resp[:e.n]...)
 		}
 		return e, true
 	})
@@ -122,6 +135,8 @@ func (d dedup) begin(k dupKey) (dupState, []byte) {
 // retransmission is handled afresh (nothing was answered).
 func (d dedup) finish(k dupKey, resp []byte) {
 	d.m.update(k, func(dupEntry, bool) (dupEntry, bool) {
-		return dupEntry{resp: resp, answered: true}, resp != nil
+		e := dupEntry{n: uint8(len(resp)), answered: true}
+		copy(e.resp[:], resp)
+		return e, resp != nil && len(resp) <= dupRespMax
 	})
 }

@@ -48,6 +48,12 @@ func TestDedupStates(t *testing.T) {
 	if st, resp := d.begin(k); st != dupAnswered || string(resp) != "answer" {
 		t.Fatalf("after answer: %v %q", st, resp)
 	}
+	big := dupKey{id: 3}
+	d.begin(big)
+	d.finish(big, make([]byte, dupRespMax+1)) // too big to keep: decided again
+	if st, _ := d.begin(big); st != dupNew {
+		t.Fatalf("after a big answer: %v", st)
+	}
 	k2 := dupKey{id: 2}
 	d.begin(k2)
 	d.finish(k2, nil) // nothing answered: a retransmission is new

@@ -69,7 +69,7 @@ func (s *Server) process(ctx context.Context, l *listener, b []byte, from netip.
 	typ := codeNames[code]
 	s.m.requests.WithLabelValues(typ).Inc()
 
-	key := dupKey{from: from, code: b[0], id: b[1], auth: p.auth}
+	key := newDupKey(from, b[0], b[1], p.auth)
 	switch state, resp := s.dup.begin(key); state {
 	case dupAnswered:
 		s.m.duplicates.WithLabelValues("answered").Inc()
