@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -90,3 +91,5 @@ var allKinds = []simguard.RequestKind{
 	simguard.KindDataSession, simguard.KindSMSMO, simguard.KindSMSMT,
 	simguard.KindAttach, simguard.KindIMEICheck, simguard.KindFlow,
 }
+
+func asError(err error, target **simguard.Error) bool { return errors.As(err, target) }
