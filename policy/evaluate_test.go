@@ -252,7 +252,9 @@ func TestSMSAndFlows(t *testing.T) {
 		{name: "egress mapped address", kind: simguard.KindFlow, req: func(r *simguard.Request) { r.Flow.Remote = netip.MustParseAddr("::ffff:203.0.113.9") }, rule: "group:g"},
 		{name: "egress icmp", kind: simguard.KindFlow, policy: func(p *simguard.Policy) {
 			p.Egress = append(p.Egress, simguard.FlowRule{CIDR: netip.MustParsePrefix("2001:db8::/32"), Proto: "icmp"})
-		}, req: func(r *simguard.Request) { r.Flow.Remote, r.Flow.Proto, r.Flow.Port = netip.MustParseAddr("2001:db8::1"), 58, 0 }, rule: "group:g"},
+		}, req: func(r *simguard.Request) {
+			r.Flow.Remote, r.Flow.Proto, r.Flow.Port = netip.MustParseAddr("2001:db8::1"), 58, 0
+		}, rule: "group:g"},
 		{name: "egress any proto", kind: simguard.KindFlow, policy: func(p *simguard.Policy) {
 			p.Egress = []simguard.FlowRule{{CIDR: netip.MustParsePrefix("0.0.0.0/0")}}
 		}, req: func(r *simguard.Request) { r.Flow.Proto = 47 }, rule: "group:g"},
