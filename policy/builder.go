@@ -50,58 +50,52 @@ func (b *Builder) AddSIM(sim *simguard.SIM) error {
 		slot = s.groups.addSlot(c.TenantID, c.Group)
 	}
 	r := recordOf(&c, slot)
-	if _, dup := s.findID(r.id); dup {
+	if s.findID(r.id) != nil {
 		return simguard.Errorf(simguard.ECONFLICT, "sim %d is listed twice", r.id)
 	}
 	if err := s.conflict(&r); err != nil {
 		return fmt.Errorf("sim %d: %w", r.id, err)
 	}
-	shard := shardOf(hashIMSI(r.imsi))
-	sh := s.prim[shard]
+	h := hashIMSI(r.imsi)
+	sh := s.prim[shardOf(h)]
 	if sh == nil {
 		sh = &recShard{}
-		s.prim[shard] = sh
+		s.prim[shardOf(h)] = sh
 	}
-	if len(sh.recs) >= maxShardLen {
-		return simguard.Errorf(simguard.EUNAVAILABLE, "too many SIMs for one snapshot")
+	if recCap(sh.n+1) > len(sh.recs) {
+		grown := newRecs(recCap(2 * (sh.n + 1)))
+		for i := range sh.recs {
+			if sh.recs[i].id != 0 {
+				placeRec(grown, &sh.recs[i])
+			}
+		}
+		sh.recs = grown
 	}
-	ref := makeRef(shard, len(sh.recs))
-	sh.table = growPlace(sh.table, len(sh.recs), entryOf(tagOf(hashIMSI(r.imsi)), ref))
-	sh.recs = append(sh.recs, r)
+	placeRec(sh.recs, &r)
+	sh.n++
 	s.n++
-	b.index(s.byID, hashID(r.id), ref)
-	if r.msisdn != 0 {
-		b.index(s.byMSISDN, hashMSISDN(r.msisdn), ref)
-	}
-	if r.flags&flagIP != 0 {
-		b.index(s.byIP, hashIP(r.ipHi, r.ipLo), ref)
-	}
+	r.keys(func(kind int, h uint64) { b.addEntry(s.indexSet(kind), h, r.imsi) })
 	return nil
 }
 
-func (b *Builder) index(set *idxSet, h uint64, ref uint32) {
-	sh := set[shardOf(h)]
+func (b *Builder) addEntry(set *idxSet, h, imsi uint64) {
+	e, i := idxEntry{h: h | 1, imsi: imsi}, shardOf(h)
+	sh := set[i]
 	if sh == nil {
 		sh = &idxShard{}
-		set[shardOf(h)] = sh
+		set[i] = sh
 	}
-	sh.table = growPlace(sh.table, sh.n, entryOf(tagOf(h), ref))
-	sh.n++
-}
-
-// growPlace adds e to a table of n entries, doubling it when full enough.
-func growPlace(tb []uint64, n int, e uint64) []uint64 {
-	if tableCap(n+1) > len(tb) {
-		nt := make([]uint64, tableCap(2*(n+1)))
-		for _, x := range tb {
-			if x != 0 {
-				place(nt, x)
+	if idxCap(sh.n+1) > len(sh.entries) {
+		grown := newEntries(idxCap(2 * (sh.n + 1)))
+		for _, x := range sh.entries {
+			if x.h != 0 {
+				placeEntry(grown, x)
 			}
 		}
-		tb = nt
+		sh.entries = grown
 	}
-	place(tb, e)
-	return tb
+	placeEntry(sh.entries, e)
+	sh.n++
 }
 
 // Build returns the snapshot, with every slice and table trimmed to size.
@@ -113,16 +107,14 @@ func (b *Builder) Build() *Snapshot {
 	}
 	b.s = nil
 	for i, sh := range s.prim {
-		if sh == nil {
-			continue
+		if sh != nil {
+			s.prim[i] = rebuiltRecs(sh.recs, 0, false, nil)
 		}
-		sh.recs = append(make([]simRec, 0, len(sh.recs)), sh.recs...)
-		sh.table = primTable(i, sh.recs)
 	}
 	for _, set := range []*idxSet{s.byID, s.byMSISDN, s.byIP} {
-		for _, sh := range set {
+		for i, sh := range set {
 			if sh != nil {
-				sh.table, sh.n = rebuilt(sh.table, 0, 0)
+				set[i] = rebuiltIdx(sh.entries, idxEntry{}, idxEntry{})
 			}
 		}
 	}
@@ -145,17 +137,17 @@ func Compile(groups []simguard.Group, sims []simguard.SIM) (*Snapshot, error) {
 
 // conflict reports a key of r that another SIM (not r.id) already uses.
 func (s *Snapshot) conflict(r *simRec) error {
-	if ref, ok := s.findIMSI(r.imsi); ok && s.rec(ref).id != r.id {
-		return conflictErr("imsi", imsiString(r.imsi), s.rec(ref).id)
+	if o := s.findIMSI(r.imsi); o != nil && o.id != r.id {
+		return conflictErr("imsi", imsiString(r.imsi), o.id)
 	}
 	if r.msisdn != 0 {
-		if ref, ok := s.findMSISDN(r.msisdn); ok && s.rec(ref).id != r.id {
-			return conflictErr("msisdn", msisdnString(r.msisdn), s.rec(ref).id)
+		if o := s.findMSISDN(r.msisdn); o != nil && o.id != r.id {
+			return conflictErr("msisdn", msisdnString(r.msisdn), o.id)
 		}
 	}
 	if r.flags&flagIP != 0 {
-		if ref, ok := s.findIP(r.ipHi, r.ipLo); ok && s.rec(ref).id != r.id {
-			return conflictErr("static_ip", r.staticIP().String(), s.rec(ref).id)
+		if o := s.findIP(r.ipHi, r.ipLo); o != nil && o.id != r.id {
+			return conflictErr("static_ip", r.staticIP().String(), o.id)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/simguard/simguard"
@@ -101,7 +102,7 @@ func (e *evaluation) deviceTACs() bool {
 		return e.deny(simguard.ReasonBadRequest, g.rules[chkDeviceTACs])
 	}
 	for i := range g.tacs {
-		if v/g.tacs[i].div == g.tacs[i].prefix {
+		if v >= g.tacs[i].lo && v < g.tacs[i].hi {
 			if e.tr != nil {
 				e.tr.add(check, resultPass, fmt.Sprintf("IMEI %s starts with %s", imeiString(v), g.tacs[i].text))
 			}
@@ -132,7 +133,7 @@ func (e *evaluation) location() bool {
 			e.fail(check, "location not reported")
 			return e.deny(simguard.ReasonLocationDenied, g.rules[chkPLMNs])
 		}
-		if !containsU32(g.plmns, pk) {
+		if !slices.Contains(g.plmns, pk) {
 			if e.tr != nil {
 				e.tr.add(check, resultFail, fmt.Sprintf("network %s is not among %s", loc.PLMN, strings.Join(g.src.Policy.Location.PLMNs, ", ")))
 			}
@@ -148,7 +149,7 @@ func (e *evaluation) location() bool {
 			e.fail(check, "area not reported")
 			return e.deny(simguard.ReasonLocationDenied, g.rules[chkAreas])
 		}
-		if !containsU64(g.areas, uint64(pk)<<32|uint64(loc.Area)) {
+		if !slices.Contains(g.areas, uint64(pk)<<32|uint64(loc.Area)) {
 			if e.tr != nil {
 				e.tr.add(check, resultFail, fmt.Sprintf("area %s-%d is not among %s", loc.PLMN, loc.Area, strings.Join(g.src.Policy.Location.Areas, ", ")))
 			}
@@ -164,7 +165,7 @@ func (e *evaluation) location() bool {
 			e.fail(check, "cell not reported")
 			return e.deny(simguard.ReasonLocationDenied, g.rules[chkCells])
 		}
-		if !containsCell(g.cells, cellKey{pk, loc.Cell}) {
+		if !slices.Contains(g.cells, cellKey{pk, loc.Cell}) {
 			if e.tr != nil {
 				e.tr.add(check, resultFail, fmt.Sprintf("cell %s is not among %s", cellText(loc), strings.Join(g.src.Policy.Location.Cells, ", ")))
 			}

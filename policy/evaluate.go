@@ -130,27 +130,24 @@ func (e *evaluation) request() bool {
 // every decision about a known SIM carries.
 func (e *evaluation) identify() bool {
 	r := e.r
-	var ref uint32
-	var ok bool
 	switch {
 	case r.IMSI != "":
 		if v, valid := parseIMSI(r.IMSI); valid {
-			ref, ok = e.s.findIMSI(v)
+			e.rec = e.s.findIMSI(v)
 		}
 	case r.MSISDN != "":
 		if v, valid := parseMSISDN(r.MSISDN); valid {
-			ref, ok = e.s.findMSISDN(v)
+			e.rec = e.s.findMSISDN(v)
 		}
 	case r.IP.IsValid():
-		ref, ok = e.s.findIP(ipKey(r.IP))
+		e.rec = e.s.findIP(ipKey(r.IP))
 	}
-	if !ok {
+	if e.rec == nil {
 		if e.tr != nil {
 			e.tr.add("identity", resultFail, "no SIM with "+identityText(r))
 		}
 		return e.deny(simguard.ReasonSIMUnknown, ruleIdentity)
 	}
-	e.rec = e.s.rec(ref)
 	slot := &e.s.groups.slots[e.rec.group]
 	e.g = slot.g
 	e.d.SIMID, e.d.TenantID, e.d.Group = e.rec.id, slot.tenant, slot.name

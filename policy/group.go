@@ -131,10 +131,11 @@ type window struct {
 	start, end  int64 // time of day in ns when daily; end < start wraps midnight
 }
 
-// tacPrefix matches a 14-digit IMEI v when v/div == prefix.
+// tacPrefix matches the 14-digit IMEIs v with lo <= v < hi: those whose
+// digits start with text (compared as numbers, without dividing).
 type tacPrefix struct {
-	prefix, div uint64
-	text        string
+	lo, hi uint64
+	text   string
 }
 
 type cellKey struct {
@@ -167,11 +168,11 @@ func compileGroup(g *simguard.Group) (*compiledGroup, error) {
 	}
 	for _, t := range p.DeviceTACs {
 		v, _ := simguard.ParseDigits(t)
-		div := uint64(1)
+		span := uint64(1)
 		for range 14 - len(t) {
-			div *= 10
+			span *= 10
 		}
-		c.tacs = append(c.tacs, tacPrefix{prefix: v, div: div, text: t})
+		c.tacs = append(c.tacs, tacPrefix{lo: v * span, hi: (v + 1) * span, text: t})
 	}
 	for _, s := range p.Location.PLMNs {
 		pl, _ := simguard.ParsePLMN(s)

@@ -27,62 +27,34 @@ func parseMSISDN(s string) (uint64, bool) {
 
 // parseIMEI accepts what simguard.NormalizeIMEI accepts (14 digits, a
 // 15-digit IMEI with a right Luhn check digit, or a 16-digit IMEISV) and
-// returns the 14 identifying digits as a number.
+// returns the 14 identifying digits as a number, in one pass.
 func parseIMEI(s string) (uint64, bool) {
-	if len(s) < 14 || len(s) > 16 {
+	n := len(s)
+	if n < 14 || n > 16 {
 		return 0, false
 	}
-	if _, ok := simguard.ParseDigits(s); !ok {
-		return 0, false
-	}
-	if len(s) == 15 && !luhnValid(s) {
-		return 0, false
-	}
-	return simguard.ParseDigits(s[:14])
-}
-
-// luhnValid reports whether the last digit of the digit string s is the
-// Luhn check digit of the others.
-func luhnValid(s string) bool {
+	var v uint64
 	sum := 0
-	double := false
-	for i := len(s) - 1; i >= 0; i-- {
-		d := int(s[i] - '0')
-		if double {
-			d *= 2
-			if d > 9 {
+	for i := 0; i < n; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := int(c - '0')
+		if i < 14 {
+			v = v*10 + uint64(d)
+		}
+		// Luhn over a 15-digit IMEI doubles every second digit from the
+		// right, the check digit itself excluded: the odd positions.
+		if i%2 == 1 {
+			if d *= 2; d > 9 {
 				d -= 9
 			}
 		}
 		sum += d
-		double = !double
 	}
-	return sum%10 == 0
-}
-
-func containsU32(s []uint32, v uint32) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
+	if n == 15 && sum%10 != 0 {
+		return 0, false
 	}
-	return false
-}
-
-func containsU64(s []uint64, v uint64) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-func containsCell(s []cellKey, v cellKey) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
+	return v, true
 }

@@ -132,6 +132,17 @@ func recordOf(s *simguard.SIM, g uint32) simRec {
 	return r
 }
 
+// keys calls fn with every secondary key of r.
+func (r *simRec) keys(fn func(kind int, h uint64)) {
+	fn(keyID, hashID(r.id))
+	if r.msisdn != 0 {
+		fn(keyMSISDN, hashMSISDN(r.msisdn))
+	}
+	if r.flags&flagIP != 0 {
+		fn(keyIP, hashIP(r.ipHi, r.ipLo))
+	}
+}
+
 // ipKey is the 16-byte form of a device address, zone dropped; IPv4 and
 // IPv4-mapped IPv6 addresses are the same device.
 func ipKey(a netip.Addr) (hi, lo uint64) {

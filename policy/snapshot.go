@@ -54,27 +54,23 @@ func newSnapshot() *Snapshot {
 // Len is the number of SIMs.
 func (s *Snapshot) Len() int { return s.n }
 
-func (s *Snapshot) rec(ref uint32) *simRec {
-	return &s.prim[refShard(ref)].recs[refSlot(ref)]
-}
-
-// findIMSI looks a record up in the primary store.
-func (s *Snapshot) findIMSI(imsi uint64) (uint32, bool) {
+// findIMSI finds a record in the primary store; nil when there is none.
+func (s *Snapshot) findIMSI(imsi uint64) *simRec {
 	h := hashIMSI(imsi)
 	sh := s.prim[shardOf(h)]
 	if sh == nil {
-		return 0, false
+		return nil
 	}
-	tag, tb := tagOf(h), sh.table
-	for i := home(tag, len(tb)); ; {
-		e := tb[i]
-		if e == 0 {
-			return 0, false
+	recs := sh.recs
+	for i := home(h, len(recs)); ; {
+		r := &recs[i]
+		if r.imsi == imsi && r.id != 0 {
+			return r
 		}
-		if entryTag(e) == tag && sh.recs[refSlot(entryRef(e))].imsi == imsi {
-			return entryRef(e), true
+		if r.id == 0 {
+			return nil
 		}
-		if i++; i == len(tb) {
+		if i++; i == len(recs) {
 			i = 0
 		}
 	}
@@ -89,47 +85,58 @@ const (
 
 // find looks a record up through a secondary index; a and b are the key
 // (b only for IP addresses), confirmed against the record.
-func (s *Snapshot) find(set *idxSet, kind int, h, a, b uint64) (uint32, bool) {
+func (s *Snapshot) find(set *idxSet, kind int, h, a, b uint64) *simRec {
 	sh := set[shardOf(h)]
 	if sh == nil {
-		return 0, false
+		return nil
 	}
-	tag, tb := tagOf(h), sh.table
-	for i := home(tag, len(tb)); ; {
-		e := tb[i]
-		if e == 0 {
-			return 0, false
+	es, hs := sh.entries, h|1
+	for i := home(h, len(es)); ; {
+		e := es[i]
+		if e.h == 0 {
+			return nil
 		}
-		if entryTag(e) == tag {
-			r := s.rec(entryRef(e))
-			var hit bool
-			switch kind {
-			case keyID:
-				hit = uint64(r.id) == a
-			case keyMSISDN:
-				hit = r.msisdn == a
-			default:
-				hit = r.flags&flagIP != 0 && r.ipHi == a && r.ipLo == b
-			}
-			if hit {
-				return entryRef(e), true
+		if e.h == hs {
+			if r := s.findIMSI(e.imsi); r != nil {
+				var hit bool
+				switch kind {
+				case keyID:
+					hit = uint64(r.id) == a
+				case keyMSISDN:
+					hit = r.msisdn == a
+				default:
+					hit = r.flags&flagIP != 0 && r.ipHi == a && r.ipLo == b
+				}
+				if hit {
+					return r
+				}
 			}
 		}
-		if i++; i == len(tb) {
+		if i++; i == len(es) {
 			i = 0
 		}
 	}
 }
 
-func (s *Snapshot) findID(id int64) (uint32, bool) {
+func (s *Snapshot) indexSet(kind int) *idxSet {
+	switch kind {
+	case keyMSISDN:
+		return s.byMSISDN
+	case keyIP:
+		return s.byIP
+	}
+	return s.byID
+}
+
+func (s *Snapshot) findID(id int64) *simRec {
 	return s.find(s.byID, keyID, hashID(id), uint64(id), 0)
 }
 
-func (s *Snapshot) findMSISDN(v uint64) (uint32, bool) {
+func (s *Snapshot) findMSISDN(v uint64) *simRec {
 	return s.find(s.byMSISDN, keyMSISDN, hashMSISDN(v), v, 0)
 }
 
-func (s *Snapshot) findIP(hi, lo uint64) (uint32, bool) {
+func (s *Snapshot) findIP(hi, lo uint64) *simRec {
 	return s.find(s.byIP, keyIP, hashIP(hi, lo), hi, lo)
 }
 

@@ -1,26 +1,23 @@
 package policy
 
-// The SIM indexes are split into nShards shards by a hash of their key so
-// that a copy-on-write update copies one shard (a few hundred entries at a
+import "slices"
+
+// The SIMs are split into nShards shards by a hash of their key so that a
+// copy-on-write update copies one shard (a few hundred entries at a
 // million SIMs) and an array of shard pointers, never the whole world.
 //
-// Each shard holds an open-addressing table of uint64 entries: the upper
-// 32 bits are a tag taken from the key's hash (never zero, so an empty
-// entry is 0), the lower 32 bits a ref to the record. The home position is
-// derived from the tag alone, so a table can be rebuilt at another size
-// from its entries without knowing the keys. A tag match is confirmed by
-// comparing the key in the record itself, which a lookup reads anyway.
+// The primary store is keyed by IMSI, the key of the hottest lookups
+// (RADIUS, Diameter): each shard is an open-addressing table of the
+// records themselves, so that finding a SIM by IMSI costs one random
+// memory access. Secondary indexes (ID, MSISDN, static IP) map the hash of
+// their key to the IMSI; a hit is confirmed against the record, which the
+// caller reads anyway. Nothing refers to a record's position, so a shard
+// can be rebuilt at any size without touching any other shard.
 
 const (
 	shardBits = 12
 	nShards   = 1 << shardBits
 	shardMask = nShards - 1
-	// A ref is shard<<slotBits | slot: the slot of the record in the
-	// records slice of its primary (IMSI) shard.
-	slotBits = 32 - shardBits
-	slotMask = 1<<slotBits - 1
-	// maxShardLen keeps every slot addressable by a ref.
-	maxShardLen = slotMask
 )
 
 // Hash seeds keep the indexes' shard assignments independent of each other.
@@ -47,95 +44,133 @@ func hashID(id int64) uint64          { return mix(uint64(id) ^ seedID) }
 func hashMSISDN(msisdn uint64) uint64 { return mix(msisdn ^ seedMSISDN) }
 func hashIP(hi, lo uint64) uint64     { return mix(hi ^ mix(lo^seedIP)) }
 
-func shardOf(h uint64) int           { return int(h & shardMask) }
-func tagOf(h uint64) uint32          { return uint32(h>>32) | 1 }
-func makeRef(shard, slot int) uint32 { return uint32(shard)<<slotBits | uint32(slot) }
-func refShard(ref uint32) int        { return int(ref >> slotBits) }
-func refSlot(ref uint32) int         { return int(ref & slotMask) }
+// The low bits of a hash pick the shard, the high bits the home position
+// in the shard's table (Lemire's fast range: no division).
+func shardOf(h uint64) int     { return int(h & shardMask) }
+func home(h uint64, n int) int { return int(((h >> 32) * uint64(n)) >> 32) }
 
-func entryOf(tag, ref uint32) uint64 { return uint64(tag)<<32 | uint64(ref) }
-func entryTag(e uint64) uint32       { return uint32(e >> 32) }
-func entryRef(e uint64) uint32       { return uint32(e) }
+// recCap and idxCap size a table for n entries. Records are large, so
+// their table is kept fuller (0.7); index entries are small, so theirs
+// keeps probe runs short (2/3).
+func recCap(n int) int { return n + n*3/7 + 1 }
+func idxCap(n int) int { return n + n/2 + 1 }
 
-// home maps a tag onto [0, n) without a division (Lemire's fast range).
-func home(tag uint32, n int) int { return int((uint64(tag) * uint64(n)) >> 32) }
-
-// tableCap is the table size for n entries: a load of two thirds keeps
-// probe sequences within a cache line or two while costing 12 bytes per
-// entry.
-func tableCap(n int) int { return n + n/2 + 1 }
-
-// place puts e into tb, which must have a free slot.
-func place(tb []uint64, e uint64) {
-	i := home(entryTag(e), len(tb))
-	for tb[i] != 0 {
-		i++
-		if i == len(tb) {
-			i = 0
-		}
-	}
-	tb[i] = e
+// newRecs and newEntries allocate a table of at least n slots and use the
+// whole allocation: the allocator rounds sizes up to its size classes (to
+// 8 KiB pages above 32 KiB), and the slack is worth more as shorter probe
+// runs than as waste.
+func newRecs(n int) []simRec {
+	s := slices.Grow([]simRec(nil), n)
+	return s[:cap(s)]
 }
 
-// rebuilt returns a new table of the right size for the entries of old,
-// without the entry drop and with add (either may be 0: none), and the
-// number of entries in it.
-func rebuilt(old []uint64, drop, add uint64) ([]uint64, int) {
-	m, dropAt := 0, -1
-	for i, e := range old {
-		switch {
-		case e == 0:
-		case dropAt < 0 && e == drop:
-			dropAt = i
-		default:
-			m++
-		}
-	}
-	if add != 0 {
-		m++
-	}
-	if m == 0 {
-		return nil, 0
-	}
-	tb := make([]uint64, tableCap(m))
-	for i, e := range old {
-		if e != 0 && i != dropAt {
-			place(tb, e)
-		}
-	}
-	if add != 0 {
-		place(tb, add)
-	}
-	return tb, m
+func newEntries(n int) []idxEntry {
+	s := slices.Grow([]idxEntry(nil), n)
+	return s[:cap(s)]
 }
 
-// idxShard is one shard of a secondary index (ID, MSISDN, static IP).
-type idxShard struct {
-	table []uint64
-	n     int
-}
-
-// idxSet is a secondary index; a nil shard is empty.
-type idxSet [nShards]*idxShard
-
-// recShard is one shard of the primary store: the SIM records whose IMSI
-// hashes to it, and the IMSI table over them.
+// recShard is one shard of the primary store: records in an
+// open-addressing table keyed by IMSI with linear probing. A slot with
+// id 0 is empty (SIM IDs are positive).
 type recShard struct {
-	recs  []simRec
-	table []uint64
+	recs []simRec
+	n    int
 }
 
 // recSet is the primary store; a nil shard is empty.
 type recSet [nShards]*recShard
 
-// primTable builds the IMSI table of shard i over recs.
-func primTable(i int, recs []simRec) []uint64 {
-	if len(recs) == 0 {
+// placeRec puts r into recs, which must have an empty slot.
+func placeRec(recs []simRec, r *simRec) {
+	i := home(hashIMSI(r.imsi), len(recs))
+	for recs[i].id != 0 {
+		if i++; i == len(recs) {
+			i = 0
+		}
+	}
+	recs[i] = *r
+}
+
+// rebuiltRecs returns a table of the right size holding the records of
+// old except the one with IMSI drop (if any), plus add (if not nil).
+func rebuiltRecs(old []simRec, drop uint64, hasDrop bool, add *simRec) *recShard {
+	n := 0
+	for i := range old {
+		if old[i].id != 0 && !(hasDrop && old[i].imsi == drop) {
+			n++
+		}
+	}
+	if add != nil {
+		n++
+	}
+	if n == 0 {
 		return nil
 	}
-	tb := make([]uint64, tableCap(len(recs)))
-	for slot := range recs {
-		place(tb, entryOf(tagOf(hashIMSI(recs[slot].imsi)), makeRef(i, slot)))
+	recs := newRecs(recCap(n))
+	for i := range old {
+		if old[i].id != 0 && !(hasDrop && old[i].imsi == drop) {
+			placeRec(recs, &old[i])
+		}
 	}
-	return tb
+	if add != nil {
+		placeRec(recs, add)
+	}
+	return &recShard{recs: recs, n: n}
+}
+
+// idxEntry maps a key, by its hash, to the IMSI of its SIM. h is stored
+// with bit 0 set so that 0 marks an empty slot; bit 0 only picks the
+// shard, which is known when the entry is used.
+type idxEntry struct {
+	h, imsi uint64
+}
+
+// idxShard is one shard of a secondary index.
+type idxShard struct {
+	entries []idxEntry
+	n       int
+}
+
+// idxSet is a secondary index; a nil shard is empty.
+type idxSet [nShards]*idxShard
+
+func placeEntry(es []idxEntry, e idxEntry) {
+	i := home(e.h, len(es))
+	for es[i].h != 0 {
+		if i++; i == len(es) {
+			i = 0
+		}
+	}
+	es[i] = e
+}
+
+// rebuiltIdx returns a shard of the right size holding the entries of old
+// except drop, plus add (either may be the zero entry: none).
+func rebuiltIdx(old []idxEntry, drop, add idxEntry) *idxShard {
+	n, dropAt := 0, -1
+	for i, e := range old {
+		switch {
+		case e.h == 0:
+		case dropAt < 0 && e == drop:
+			dropAt = i
+		default:
+			n++
+		}
+	}
+	if add.h != 0 {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	es := newEntries(idxCap(n))
+	for i, e := range old {
+		if e.h != 0 && i != dropAt {
+			placeEntry(es, e)
+		}
+	}
+	if add.h != 0 {
+		placeEntry(es, add)
+	}
+	return &idxShard{entries: es, n: n}
 }

@@ -27,18 +27,14 @@ func (s *Snapshot) WithSIM(sim *simguard.SIM) (*Snapshot, error) {
 	if err := s.conflict(&r); err != nil {
 		return nil, fmt.Errorf("sim %d: %w", r.id, err)
 	}
-	ref, found := s.findID(r.id)
-	switch {
-	case found && s.rec(ref).imsi == r.imsi:
-		w.replace(ref, r)
-	case found:
-		w.remove(ref)
-		err = w.add(r)
+	switch old := s.findID(r.id); {
+	case old != nil && old.imsi == r.imsi:
+		w.replace(old, &r)
+	case old != nil:
+		w.remove(old)
+		w.add(&r)
 	default:
-		err = w.add(r)
-	}
-	if err != nil {
-		return nil, err
+		w.add(&r)
 	}
 	return w.s, nil
 }
@@ -46,12 +42,12 @@ func (s *Snapshot) WithSIM(sim *simguard.SIM) (*Snapshot, error) {
 // WithoutSIM returns a snapshot without the SIM id (the receiver itself
 // when there is no such SIM).
 func (s *Snapshot) WithoutSIM(id int64) *Snapshot {
-	ref, ok := s.findID(id)
-	if !ok {
+	r := s.findID(id)
+	if r == nil {
 		return s
 	}
 	w := s.begin()
-	w.remove(ref)
+	w.remove(r)
 	return w.s
 }
 
@@ -124,107 +120,74 @@ func (w *writer) index(kind int) *idxSet {
 	return *p
 }
 
-// edit rebuilds one index shard without the entry drop and with add.
-func (w *writer) edit(kind int, h uint64, drop, add uint64) {
+// edit rebuilds the index shard of h without the entry drop and with the
+// entry add (the zero entry: none).
+func (w *writer) edit(kind int, h uint64, drop, add idxEntry) {
 	set := w.index(kind)
 	i := shardOf(h)
-	var old []uint64
+	var old []idxEntry
 	if set[i] != nil {
-		old = set[i].table
+		old = set[i].entries
 	}
-	tb, n := rebuilt(old, drop, add)
-	if n == 0 {
-		set[i] = nil
-		return
-	}
-	set[i] = &idxShard{table: tb, n: n}
+	set[i] = rebuiltIdx(old, drop, add)
 }
 
-// keys calls fn with every secondary key of r.
-func (r *simRec) keys(fn func(kind int, h uint64)) {
-	fn(keyID, hashID(r.id))
-	if r.msisdn != 0 {
-		fn(keyMSISDN, hashMSISDN(r.msisdn))
-	}
-	if r.flags&flagIP != 0 {
-		fn(keyIP, hashIP(r.ipHi, r.ipLo))
-	}
-}
-
-// add appends r to its primary shard and indexes it.
-func (w *writer) add(r simRec) error {
-	shard := shardOf(hashIMSI(r.imsi))
+// add inserts r into its primary shard and indexes it.
+func (w *writer) add(r *simRec) {
+	h := hashIMSI(r.imsi)
 	set := w.prims()
-	var recs []simRec
-	if old := set[shard]; old != nil {
-		if len(old.recs) >= maxShardLen {
-			return simguard.Errorf(simguard.EUNAVAILABLE, "too many SIMs for one snapshot")
-		}
-		recs = make([]simRec, len(old.recs), len(old.recs)+1)
-		copy(recs, old.recs)
+	var old []simRec
+	if sh := set[shardOf(h)]; sh != nil {
+		old = sh.recs
 	}
-	recs = append(recs, r)
-	set[shard] = &recShard{recs: recs, table: primTable(shard, recs)}
-	ref := makeRef(shard, len(recs)-1)
-	r.keys(func(kind int, h uint64) { w.edit(kind, h, 0, entryOf(tagOf(h), ref)) })
+	set[shardOf(h)] = rebuiltRecs(old, 0, false, r)
+	r.keys(func(kind int, h uint64) { w.edit(kind, h, idxEntry{}, idxEntry{h: h | 1, imsi: r.imsi}) })
 	w.s.n++
-	return nil
 }
 
-// remove drops the record at ref and its index entries. The last record
-// of the shard moves into the hole, and its index entries follow it.
-func (w *writer) remove(ref uint32) {
-	shard, slot := refShard(ref), refSlot(ref)
+// remove drops the record r and its index entries.
+func (w *writer) remove(r *simRec) {
+	h := hashIMSI(r.imsi)
 	set := w.prims()
-	old := set[shard]
-	gone := old.recs[slot]
-	gone.keys(func(kind int, h uint64) { w.edit(kind, h, entryOf(tagOf(h), ref), 0) })
-	last := len(old.recs) - 1
+	set[shardOf(h)] = rebuiltRecs(set[shardOf(h)].recs, r.imsi, true, nil)
+	r.keys(func(kind int, h uint64) { w.edit(kind, h, idxEntry{h: h | 1, imsi: r.imsi}, idxEntry{}) })
 	w.s.n--
-	if last == 0 {
-		set[shard] = nil
-		return
-	}
-	recs := make([]simRec, last)
-	copy(recs, old.recs[:last])
-	if slot != last {
-		moved := old.recs[last]
-		recs[slot] = moved
-		from := makeRef(shard, last)
-		moved.keys(func(kind int, h uint64) { w.edit(kind, h, entryOf(tagOf(h), from), entryOf(tagOf(h), ref)) })
-	}
-	set[shard] = &recShard{recs: recs, table: primTable(shard, recs)}
 }
 
-// replace overwrites the record at ref with r, which has the same ID and
-// IMSI and so keeps its slot and its IMSI and ID entries.
-func (w *writer) replace(ref uint32, r simRec) {
-	shard, slot := refShard(ref), refSlot(ref)
+// replace overwrites old with r, which has the same ID and IMSI and so
+// keeps its place and its ID entry.
+func (w *writer) replace(old, r *simRec) {
+	h := hashIMSI(r.imsi)
 	set := w.prims()
-	old := set[shard]
-	prev := old.recs[slot]
-	recs := append([]simRec(nil), old.recs...)
-	recs[slot] = r
-	set[shard] = &recShard{recs: recs, table: old.table}
-	if prev.msisdn != r.msisdn {
-		if prev.msisdn != 0 {
-			h := hashMSISDN(prev.msisdn)
-			w.edit(keyMSISDN, h, entryOf(tagOf(h), ref), 0)
+	sh := set[shardOf(h)]
+	recs := append([]simRec(nil), sh.recs...)
+	for i := home(h, len(recs)); ; i = (i + 1) % len(recs) {
+		if recs[i].imsi == r.imsi && recs[i].id != 0 {
+			recs[i] = *r
+			break
+		}
+	}
+	set[shardOf(h)] = &recShard{recs: recs, n: sh.n}
+	entry := func(h uint64) idxEntry { return idxEntry{h: h | 1, imsi: r.imsi} }
+	if old.msisdn != r.msisdn {
+		if old.msisdn != 0 {
+			h := hashMSISDN(old.msisdn)
+			w.edit(keyMSISDN, h, entry(h), idxEntry{})
 		}
 		if r.msisdn != 0 {
 			h := hashMSISDN(r.msisdn)
-			w.edit(keyMSISDN, h, 0, entryOf(tagOf(h), ref))
+			w.edit(keyMSISDN, h, idxEntry{}, entry(h))
 		}
 	}
-	prevIP, newIP := prev.flags&flagIP != 0, r.flags&flagIP != 0
-	if prevIP != newIP || prev.ipHi != r.ipHi || prev.ipLo != r.ipLo {
-		if prevIP {
-			h := hashIP(prev.ipHi, prev.ipLo)
-			w.edit(keyIP, h, entryOf(tagOf(h), ref), 0)
+	oldIP, newIP := old.flags&flagIP != 0, r.flags&flagIP != 0
+	if oldIP != newIP || old.ipHi != r.ipHi || old.ipLo != r.ipLo {
+		if oldIP {
+			h := hashIP(old.ipHi, old.ipLo)
+			w.edit(keyIP, h, entry(h), idxEntry{})
 		}
 		if newIP {
 			h := hashIP(r.ipHi, r.ipLo)
-			w.edit(keyIP, h, 0, entryOf(tagOf(h), ref))
+			w.edit(keyIP, h, idxEntry{}, entry(h))
 		}
 	}
 }

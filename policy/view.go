@@ -52,8 +52,7 @@ func (v SIMView) ServiceOn(svc simguard.Service, t time.Time) bool {
 	return !exhausted || v.g.quotaAlert
 }
 
-func (s *Snapshot) view(ref uint32) SIMView {
-	r := s.rec(ref)
+func (s *Snapshot) view(r *simRec) SIMView {
 	slot := &s.groups.slots[r.group]
 	v := SIMView{
 		ID: r.id, TenantID: slot.tenant, IMSI: imsiString(r.imsi), MSISDN: msisdnString(r.msisdn),
@@ -98,22 +97,22 @@ func (s *Snapshot) SIMByIP(ip netip.Addr) (SIMView, bool) {
 	return s.viewOf(s.findIP(ipKey(ip)))
 }
 
-func (s *Snapshot) viewOf(ref uint32, ok bool) (SIMView, bool) {
-	if !ok {
+func (s *Snapshot) viewOf(r *simRec) (SIMView, bool) {
+	if r == nil {
 		return SIMView{}, false
 	}
-	return s.view(ref), true
+	return s.view(r), true
 }
 
 // RangeSIMs calls fn for every SIM, in no particular order, until fn
 // returns false.
 func (s *Snapshot) RangeSIMs(fn func(SIMView) bool) {
-	for i, sh := range s.prim {
+	for _, sh := range s.prim {
 		if sh == nil {
 			continue
 		}
-		for slot := range sh.recs {
-			if !fn(s.view(makeRef(i, slot))) {
+		for i := range sh.recs {
+			if sh.recs[i].id != 0 && !fn(s.view(&sh.recs[i])) {
 				return
 			}
 		}
