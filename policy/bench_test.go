@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
@@ -62,23 +63,23 @@ func benchSIM(i int) simguard.SIM {
 	return s
 }
 
-type benchFleet struct {
-	sims []simguard.SIM
-	snap *Snapshot
-}
-
 // fleet1M builds the million-SIM snapshot once per test binary run: it
-// takes seconds, and every benchmark reads it without changing it.
-var fleet1M = sync.OnceValue(func() benchFleet {
-	sims := make([]simguard.SIM, benchN)
-	for i := range sims {
-		sims[i] = benchSIM(i + 1)
-	}
-	s, err := Compile(benchGroups(), sims)
+// takes seconds, and every benchmark reads it without changing it. The
+// SIMs are streamed through a Builder, as a store scan would, so that no
+// million simguard.SIM values stay on the heap to slow the collector.
+var fleet1M = sync.OnceValue(func() *Snapshot {
+	b, err := NewBuilder(benchGroups())
 	if err != nil {
 		panic(err)
 	}
-	return benchFleet{sims: sims, snap: s}
+	var sim simguard.SIM
+	for i := 1; i <= benchN; i++ {
+		sim = benchSIM(i)
+		if err := b.AddSIM(&sim); err != nil {
+			panic(err)
+		}
+	}
+	return b.Build()
 })
 
 // benchRequests is a deterministic mix of every kind over random SIMs,
@@ -121,7 +122,7 @@ func benchRequests(n int) []simguard.Request {
 }
 
 func BenchmarkEvaluate(b *testing.B) {
-	s := fleet1M().snap
+	s := fleet1M()
 	reqs := benchRequests(1 << 16)
 	allowed := 0
 	for i := range reqs {
@@ -149,6 +150,26 @@ func BenchmarkEvaluate(b *testing.B) {
 			i++
 		}
 	})
+	// per kind, random SIMs: the IMSI path (data, attach, imei_check,
+	// sms_mo) costs one random memory access, MSISDN (sms_mt) and IP
+	// (flow) two.
+	for _, k := range allKinds {
+		var only []simguard.Request
+		for i := range reqs {
+			if reqs[i].Kind == k {
+				only = append(only, reqs[i])
+			}
+		}
+		only = only[:1<<(bits.Len(uint(len(only)))-1)]
+		b.Run("kind="+k.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				s.Evaluate(&only[i&(len(only)-1)])
+				i++
+			}
+		})
+	}
 	b.Run("parallel-mixed-1M", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
@@ -162,7 +183,7 @@ func BenchmarkEvaluate(b *testing.B) {
 }
 
 func BenchmarkExplain(b *testing.B) {
-	s := fleet1M().snap
+	s := fleet1M()
 	reqs := benchRequests(1 << 10)
 	b.ReportAllocs()
 	i := 0
@@ -173,14 +194,17 @@ func BenchmarkExplain(b *testing.B) {
 }
 
 func BenchmarkCompile1M(b *testing.B) {
-	f := fleet1M()
+	sims := make([]simguard.SIM, benchN)
+	for i := range sims {
+		sims[i] = benchSIM(i + 1)
+	}
 	groups := benchGroups()
 	var perSIM float64
 	for b.Loop() {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		s, err := Compile(groups, f.sims)
+		s, err := Compile(groups, sims)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -192,63 +216,60 @@ func BenchmarkCompile1M(b *testing.B) {
 	b.ReportMetric(perSIM, "bytes/SIM")
 }
 
+// benchWith chains WithSIM calls with the SIMs sim(0), sim(1), …
+func benchWith(b *testing.B, s *Snapshot, sim func(i int) simguard.SIM) {
+	for i := 0; b.Loop(); i++ {
+		c := sim(i)
+		var err error
+		if s, err = s.WithSIM(&c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkWithSIM1M(b *testing.B) {
-	f := fleet1M()
+	s := fleet1M()
+	pick := func(i int) int { return 1 + (i*7919)%benchN }
 	b.Run("state", func(b *testing.B) {
-		s, i := f.snap, 0
-		for b.Loop() {
-			c := f.sims[(i*7919)%benchN]
-			c.State = []simguard.SIMState{simguard.SIMSuspended, simguard.SIMActive}[i/benchN%2]
-			var err error
-			if s, err = s.WithSIM(&c); err != nil {
-				b.Fatal(err)
-			}
-			i++
-		}
+		benchWith(b, s, func(i int) simguard.SIM {
+			c := benchSIM(pick(i))
+			c.State = simguard.SIMSuspended
+			return c
+		})
 	})
-	b.Run("new-imsi", func(b *testing.B) {
-		s, i := f.snap, 0
-		for b.Loop() {
-			c := f.sims[(i*7919)%benchN]
+	b.Run("msisdn", func(b *testing.B) {
+		benchWith(b, s, func(i int) simguard.SIM {
+			c := benchSIM(pick(i))
+			c.MSISDN = fmt.Sprintf("4930%08d", i)
+			return c
+		})
+	})
+	b.Run("imsi", func(b *testing.B) {
+		benchWith(b, s, func(i int) simguard.SIM {
+			c := benchSIM(pick(i))
 			c.IMSI = fmt.Sprintf("00103%010d", i)
-			var err error
-			if s, err = s.WithSIM(&c); err != nil {
-				b.Fatal(err)
-			}
-			i++
-		}
+			return c
+		})
 	})
 	b.Run("insert", func(b *testing.B) {
-		s, i := f.snap, 0
-		for b.Loop() {
-			c := benchSIM(benchN + 1 + i)
-			var err error
-			if s, err = s.WithSIM(&c); err != nil {
-				b.Fatal(err)
-			}
-			i++
-		}
+		benchWith(b, s, func(i int) simguard.SIM { return benchSIM(benchN + 1 + i) })
 	})
 	b.Run("remove", func(b *testing.B) {
-		s, i := f.snap, 0
-		for b.Loop() {
-			s = s.WithoutSIM(int64(1 + (i*7919)%benchN))
-			i++
+		for i := 0; b.Loop(); i++ {
+			s = s.WithoutSIM(int64(pick(i)))
 		}
 	})
 }
 
 func BenchmarkWithGroup(b *testing.B) {
-	f := fleet1M()
+	s := fleet1M()
 	gs := benchGroups()
-	s, i := f.snap, 0
-	for b.Loop() {
+	for i := 0; b.Loop(); i++ {
 		g := gs[i%len(gs)]
 		g.Policy.APNs = []string{fmt.Sprintf("apn%d.example", i)}
 		var err error
 		if s, err = s.WithGroup(&g); err != nil {
 			b.Fatal(err)
 		}
-		i++
 	}
 }
