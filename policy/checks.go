@@ -54,7 +54,7 @@ func (e *evaluation) imeiLock() bool {
 	switch {
 	case !ok:
 		if e.tr != nil {
-			e.tr.add(check, resultFail, fmt.Sprintf("IMEI %q is malformed", e.r.IMEI))
+			e.tr.add(check, resultFail, fmt.Sprintf("IMEI %q is malformed", clip(e.r.IMEI)))
 		}
 		return e.deny(simguard.ReasonBadRequest, ruleIMEILock)
 	case !bound:
@@ -97,7 +97,7 @@ func (e *evaluation) deviceTACs() bool {
 	v, ok := e.requestIMEI()
 	if !ok {
 		if e.tr != nil {
-			e.tr.add(check, resultFail, fmt.Sprintf("IMEI %q is malformed", e.r.IMEI))
+			e.tr.add(check, resultFail, fmt.Sprintf("IMEI %q is malformed", clip(e.r.IMEI)))
 		}
 		return e.deny(simguard.ReasonBadRequest, g.rules[chkDeviceTACs])
 	}
@@ -192,7 +192,7 @@ func (e *evaluation) rats() bool {
 	}
 	if ratBit(e.r.RAT)&g.rats == 0 {
 		if e.tr != nil {
-			e.tr.add(check, resultFail, fmt.Sprintf("radio type %q is not among %s", e.r.RAT, ratsText(g.src.Policy.RATs)))
+			e.tr.add(check, resultFail, fmt.Sprintf("radio type %q is not among %s", clip(string(e.r.RAT)), ratsText(g.src.Policy.RATs)))
 		}
 		return e.deny(simguard.ReasonRATDenied, g.rules[chkRATs])
 	}
@@ -220,7 +220,7 @@ func (e *evaluation) apns() bool {
 		}
 	}
 	if e.tr != nil {
-		e.tr.add(check, resultFail, fmt.Sprintf("APN %q is not among %s", e.r.APN, strings.Join(g.apns, ", ")))
+		e.tr.add(check, resultFail, fmt.Sprintf("APN %q is not among %s", clip(e.r.APN), strings.Join(g.apns, ", ")))
 	}
 	return e.deny(simguard.ReasonAPNDenied, g.rules[chkAPNs])
 }

@@ -23,6 +23,15 @@ func (t *tracer) add(check, result, detail string) {
 	t.steps = append(t.steps, simguard.Step{Check: check, Result: result, Detail: detail})
 }
 
+// clip shortens what a request carried before a trace repeats it.
+func clip(s string) string {
+	const max = 40
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
+}
+
 func fmtNS(ns int64) string {
 	if ns == noEnd || ns == noStart {
 		return "never"
@@ -46,9 +55,9 @@ func svcText(bits uint8) string {
 func identityText(r *simguard.Request) string {
 	switch {
 	case r.IMSI != "":
-		return fmt.Sprintf("IMSI %q", r.IMSI)
+		return fmt.Sprintf("IMSI %q", clip(r.IMSI))
 	case r.MSISDN != "":
-		return fmt.Sprintf("MSISDN %q", r.MSISDN)
+		return fmt.Sprintf("MSISDN %q", clip(r.MSISDN))
 	case r.IP.IsValid():
 		return "IP " + r.IP.String()
 	}

@@ -31,7 +31,7 @@ func (e *evaluation) sms() bool {
 func (e *evaluation) peers(c check, peer string, allow, deny []string) bool {
 	if p, ok := matchPrefix(peer, deny); ok {
 		if e.tr != nil {
-			e.tr.add(c.String(), resultFail, fmt.Sprintf("peer %q matches the denied prefix %q", peer, p))
+			e.tr.add(c.String(), resultFail, fmt.Sprintf("peer %q matches the denied prefix %q", clip(peer), p))
 		}
 		return e.deny(simguard.ReasonSMSPeerDenied, e.g.rules[c])
 	}
@@ -43,12 +43,12 @@ func (e *evaluation) peers(c check, peer string, allow, deny []string) bool {
 	}
 	if p, ok := matchPrefix(peer, allow); ok {
 		if e.tr != nil {
-			e.tr.add(c.String(), resultPass, fmt.Sprintf("peer %q matches the allowed prefix %q", peer, p))
+			e.tr.add(c.String(), resultPass, fmt.Sprintf("peer %q matches the allowed prefix %q", clip(peer), p))
 		}
 		return true
 	}
 	if e.tr != nil {
-		e.tr.add(c.String(), resultFail, fmt.Sprintf("peer %q matches none of the allowed prefixes %s", peer, strings.Join(allow, ", ")))
+		e.tr.add(c.String(), resultFail, fmt.Sprintf("peer %q matches none of the allowed prefixes %s", clip(peer), strings.Join(allow, ", ")))
 	}
 	return e.deny(simguard.ReasonSMSPeerDenied, e.g.rules[c])
 }
@@ -67,12 +67,12 @@ func (e *evaluation) binary(peer string) bool {
 	}
 	if p, ok := matchPrefix(peer, g.binSources); ok {
 		if e.tr != nil {
-			e.tr.add(check, resultPass, fmt.Sprintf("binary source %q matches %q", peer, p))
+			e.tr.add(check, resultPass, fmt.Sprintf("binary source %q matches %q", clip(peer), p))
 		}
 		return true
 	}
 	if e.tr != nil {
-		e.tr.add(check, resultFail, fmt.Sprintf("binary source %q matches none of %s", peer, strings.Join(g.binSources, ", ")))
+		e.tr.add(check, resultFail, fmt.Sprintf("binary source %q matches none of %s", clip(peer), strings.Join(g.binSources, ", ")))
 	}
 	return e.deny(simguard.ReasonSMSBinaryDenied, g.rules[chkSMSBinary])
 }
