@@ -88,6 +88,8 @@ func TestDeviceTACs(t *testing.T) {
 		{name: "short prefix matches", policy: tacs, req: imei("86000000000001"), rule: "group:g"},
 		{name: "IMEISV matches", policy: tacs, req: imei("8600000000000107"), rule: "group:g"},
 		{name: "other model", policy: tacs, req: imei(otherIMEI), reason: simguard.ReasonDeviceModelDenied, rule: "group:g/device_tacs"},
+		{name: "next prefix is no match", policy: tacs, req: imei("87000000000000"), reason: simguard.ReasonDeviceModelDenied, rule: "group:g/device_tacs"},
+		{name: "last IMEI of a prefix", policy: tacs, req: imei("86999999999999"), rule: "group:g"},
 		{name: "prefix is not a substring", policy: tacs, req: imei("08600000000001"), reason: simguard.ReasonDeviceModelDenied, rule: "group:g/device_tacs"},
 		{name: "leading zero TAC", policy: func(p *simguard.Policy) { p.DeviceTACs = []string{"0123"} }, req: imei("01234500000001"), rule: "group:g"},
 		{name: "data without IMEI", policy: tacs, reason: simguard.ReasonIMEIMissing, rule: "group:g/device_tacs"},

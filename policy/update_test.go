@@ -50,6 +50,9 @@ func checkIndexes(t *testing.T, s *Snapshot, want map[int64]simguard.SIM) {
 	if n != len(want) {
 		t.Errorf("RangeSIMs yields %d SIMs, want %d", n, len(want))
 	}
+	if err := s.checkInvariants(); err != nil {
+		t.Error(err)
+	}
 	for id, w := range want {
 		if v, ok := s.SIMByID(id); !ok || v.IMSI != w.IMSI {
 			t.Errorf("SIMByID(%d) = %v, %v", id, v.IMSI, ok)
@@ -338,4 +341,80 @@ func TestConcurrentReadersDuringUpdates(t *testing.T) {
 	close(snaps)
 	wg.Wait()
 	checkIndexes(t, base, byID(sims))
+}
+
+// checkInvariants verifies the internal structure: every record sits in
+// its IMSI's shard and is reachable from its home slot, shard counts add
+// up, and every index holds exactly one entry per key, none stale.
+func (s *Snapshot) checkInvariants() error {
+	n := 0
+	for i, sh := range s.prim {
+		if sh == nil {
+			continue
+		}
+		live := 0
+		for j := range sh.recs {
+			r := &sh.recs[j]
+			if r.id == 0 {
+				continue
+			}
+			live++
+			if h := hashIMSI(r.imsi); shardOf(h) != i || s.findIMSI(r.imsi) != r {
+				return fmt.Errorf("record %d (IMSI %d) is not found where it is", r.id, r.imsi)
+			}
+			if int(r.group) >= len(s.groups.slots) {
+				return fmt.Errorf("record %d refers to group slot %d of %d", r.id, r.group, len(s.groups.slots))
+			}
+		}
+		if live != sh.n || live == 0 || len(sh.recs) < recCap(live) {
+			return fmt.Errorf("prim shard %d: %d live records, n %d, %d slots", i, live, sh.n, len(sh.recs))
+		}
+		n += live
+	}
+	if n != s.n {
+		return fmt.Errorf("%d records, Len %d", n, s.n)
+	}
+	want := map[int]int{}
+	for _, sh := range s.prim {
+		if sh == nil {
+			continue
+		}
+		for j := range sh.recs {
+			if r := &sh.recs[j]; r.id != 0 {
+				r.keys(func(kind int, h uint64) { want[kind]++ })
+			}
+		}
+	}
+	for kind := range 3 {
+		got := 0
+		for i, sh := range s.indexSet(kind) {
+			if sh == nil {
+				continue
+			}
+			live := 0
+			for _, e := range sh.entries {
+				if e.h == 0 {
+					continue
+				}
+				live++
+				r := s.findIMSI(e.imsi)
+				if r == nil {
+					return fmt.Errorf("index %d shard %d: entry for unknown IMSI %d", kind, i, e.imsi)
+				}
+				ok := false
+				r.keys(func(k int, h uint64) { ok = ok || k == kind && h|1 == e.h && shardOf(h) == i })
+				if !ok {
+					return fmt.Errorf("index %d shard %d: stale entry for SIM %d", kind, i, r.id)
+				}
+			}
+			if live != sh.n || live == 0 {
+				return fmt.Errorf("index %d shard %d: %d live entries, n %d", kind, i, live, sh.n)
+			}
+			got += live
+		}
+		if got != want[kind] {
+			return fmt.Errorf("index %d: %d entries for %d keys", kind, got, want[kind])
+		}
+	}
+	return nil
 }
