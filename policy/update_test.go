@@ -160,6 +160,27 @@ func TestWithSIMMovesKeys(t *testing.T) {
 	checkIndexes(t, s, want)
 	checkIndexes(t, old, byID(sims))
 
+	// Same IMSI, other MSISDN and static IP: the record stays in place,
+	// its secondary entries move.
+	for i, id := range []int64{3, 4, 60, 61, 150} {
+		c := want[id]
+		prev := c
+		c.MSISDN = []string{"", fmt.Sprintf("4940%08d", id)}[i%2]
+		c.StaticIP = []netip.Addr{{}, netip.MustParseAddr(fmt.Sprintf("10.9.0.%d", id))}[(i/2)%2]
+		var err error
+		if s, err = s.WithSIM(&c); err != nil {
+			t.Fatal(err)
+		}
+		want[id] = c
+		if v, ok := s.SIMByMSISDN(prev.MSISDN); ok && prev.MSISDN != c.MSISDN {
+			t.Errorf("old MSISDN %s still finds SIM %d", prev.MSISDN, v.ID)
+		}
+		if v, ok := s.SIMByIP(prev.StaticIP); ok && prev.StaticIP != c.StaticIP {
+			t.Errorf("old IP %s still finds SIM %d", prev.StaticIP, v.ID)
+		}
+	}
+	checkIndexes(t, s, want)
+
 	// Remove everything, in an order that moves records around.
 	for id := int64(200); id >= 1; id -= 3 {
 		s = s.WithoutSIM(id)
@@ -341,6 +362,9 @@ func TestConcurrentReadersDuringUpdates(t *testing.T) {
 	close(snaps)
 	wg.Wait()
 	checkIndexes(t, base, byID(sims))
+	if err := s.checkInvariants(); err != nil {
+		t.Error(err)
+	}
 }
 
 // checkInvariants verifies the internal structure: every record sits in
