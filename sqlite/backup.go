@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -10,8 +11,7 @@ import (
 )
 
 // Backup writes a consistent copy of the database to path with VACUUM
-// INTO, online: it reads one snapshot on a read connection, so writes go on
-// meanwhile. path must not exist; the copy is created with mode 0600. The
+// INTO, online: it reads one snapshot, so writes go on meanwhile. path must not exist; the copy is created with mode 0600. The
 // copy is an ordinary database: restore it by opening it (or copying it in
 // place of the original while simguard is stopped).
 func (db *DB) Backup(ctx context.Context, path string) error {
@@ -27,7 +27,10 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	conn, err := db.r.Conn(ctx)
+	// VACUUM INTO writes (the new file), which the query_only read pool
+	// refuses, and the write connection must stay free for writes: the
+	// backup gets a connection of its own.
+	conn, err := sql.Open("sqlite", db.path+"?"+db.dsn)
 	if err != nil {
 		os.Remove(path)
 		return fmt.Errorf("backup: %w", err)

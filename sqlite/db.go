@@ -41,6 +41,7 @@ type Options struct {
 // write in WAL mode.
 type DB struct {
 	path string
+	dsn  string // the pragmas of every connection
 	w    *sql.DB
 	r    *sql.DB
 	now  func() time.Time
@@ -96,12 +97,17 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
 
-	db := &DB{path: path, w: w, r: r, now: opts.Now, log: opts.Logger}
+	db := &DB{path: path, dsn: common, w: w, r: r, now: opts.Now, log: opts.Logger}
 	if err := db.w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if err := db.migrate(ctx); err != nil {
+	all, err := loadMigrations(migrationFS)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.migrate(ctx, all); err != nil {
 		db.Close()
 		return nil, err
 	}

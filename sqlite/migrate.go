@@ -27,15 +27,15 @@ type migration struct {
 	sum  string
 }
 
-// migrations returns the embedded migrations in name order.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+// loadMigrations returns the migrations in fsys in name order.
+func loadMigrations(fsys fs.FS) ([]migration, error) {
+	names, err := fs.Glob(fsys, "migrations/*.sql")
 	if err != nil {
 		return nil, fmt.Errorf("list migrations: %w", err)
 	}
 	var out []migration
 	for _, p := range names {
-		b, err := migrationFS.ReadFile(p)
+		b, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return nil, fmt.Errorf("read migration %s: %w", p, err)
 		}
@@ -50,15 +50,11 @@ func migrations() ([]migration, error) {
 	return out, nil
 }
 
-// migrate applies every embedded migration the database has not recorded,
+// migrate applies every migration of all the database has not recorded,
 // in name order, in one transaction, and refuses a database that recorded a
-// migration this binary does not have. See doc.go for why applied
-// migrations are tracked by name.
-func (db *DB) migrate(ctx context.Context) error {
-	all, err := migrations()
-	if err != nil {
-		return err
-	}
+// migration all does not have. See doc.go for why applied migrations are
+// tracked by name.
+func (db *DB) migrate(ctx context.Context, all []migration) error {
 	known := make(map[string]migration, len(all))
 	for _, m := range all {
 		known[m.name] = m
