@@ -26,31 +26,39 @@ func (db *DB) AppendEvents(ctx context.Context, events []simguard.Event) error {
 	var at time.Time
 	err := db.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		at = now
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO events (time, tenant_id, sim_id, source, type, decision, reason, attrs)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("append events: %w", err)
-		}
-		defer ins.Close()
-		for i := range events {
-			e := &events[i]
-			t := e.Time
-			if t.IsZero() {
-				t = now
+		var full *sql.Stmt // prepared once per call for whole chunks
+		defer func() {
+			if full != nil {
+				full.Close()
 			}
-			var attrs sql.NullString
-			if len(e.Attrs) > 0 {
-				b, err := json.Marshal(e.Attrs)
+		}()
+		args := make([]any, 0, eventChunk*eventCols)
+		for start := 0; start < len(events); start += eventChunk {
+			chunk := events[start:min(start+eventChunk, len(events))]
+			args = args[:0]
+			for i := range chunk {
+				a, err := eventArgs(&chunk[i], now)
 				if err != nil {
-					return fmt.Errorf("append events: encode attrs: %w", err)
+					return err
 				}
-				attrs = sql.NullString{String: string(b), Valid: true}
+				args = append(args, a[:]...)
 			}
-			res, err := ins.ExecContext(ctx, ts(t), e.TenantID, e.SIMID, e.Source, e.Type, e.Decision, string(e.Reason), attrs)
+			var res sql.Result
+			var err error
+			if len(chunk) == eventChunk {
+				if full == nil {
+					if full, err = tx.PrepareContext(ctx, insertEvents(eventChunk)); err != nil {
+						return fmt.Errorf("append events: %w", err)
+					}
+				}
+				res, err = full.ExecContext(ctx, args...)
+			} else {
+				res, err = tx.ExecContext(ctx, insertEvents(len(chunk)), args...)
+			}
 			if err != nil {
 				return fmt.Errorf("append events: %w", err)
 			}
-			if ids[i], err = res.LastInsertId(); err != nil {
+			if err := chunkIDs(res, ids[start:start+len(chunk)]); err != nil {
 				return fmt.Errorf("append events: %w", err)
 			}
 		}
@@ -65,6 +73,63 @@ func (db *DB) AppendEvents(ctx context.Context, events []simguard.Event) error {
 		if events[i].Time.IsZero() {
 			events[i].Time = fromTS(ts(at))
 		}
+	}
+	return nil
+}
+
+// Events are inserted eventChunk rows per statement: one statement per row
+// spends most of its time in database/sql and the driver, not in SQLite.
+const (
+	eventChunk = 200
+	eventCols  = 8
+)
+
+func insertEvents(rows int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (time, tenant_id, sim_id, source, type, decision, reason, attrs) VALUES `)
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?)")
+	}
+	return b.String()
+}
+
+func eventArgs(e *simguard.Event, now time.Time) ([eventCols]any, error) {
+	t := e.Time
+	if t.IsZero() {
+		t = now
+	}
+	var attrs sql.NullString
+	if len(e.Attrs) > 0 {
+		b, err := json.Marshal(e.Attrs)
+		if err != nil {
+			return [eventCols]any{}, fmt.Errorf("append events: encode attrs: %w", err)
+		}
+		attrs = sql.NullString{String: string(b), Valid: true}
+	}
+	return [eventCols]any{ts(t), e.TenantID, e.SIMID, e.Source, e.Type, e.Decision, string(e.Reason), attrs}, nil
+}
+
+// chunkIDs fills ids from a multi-row INSERT. Without an explicit ID,
+// SQLite gives each new row max(rowid)+1, and this transaction is the only
+// writer, so the rows of one statement hold consecutive IDs ending at the
+// last insert ID.
+func chunkIDs(res sql.Result, ids []int64) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != int64(len(ids)) {
+		return fmt.Errorf("inserted %d rows, want %d", n, len(ids))
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	for i := range ids {
+		ids[i] = last - int64(len(ids)-1-i)
 	}
 	return nil
 }

@@ -55,11 +55,30 @@ func parseQuery(s string) (string, error) {
 // col < p+":" holds exactly the values starting with p, and uses the index.
 func digitPrefixRange(p string) (lo, hi string) { return p, p + ":" }
 
-// simWhere builds the WHERE clause of ListSIMs. User input only ever
-// reaches the query as bound arguments.
-func simWhere(f simguard.SIMFilter) (string, []any, error) {
-	where := []string{"s.tenant_id = ?"}
-	args := []any{f.TenantID}
+// listSIMsQuery builds the query of ListSIMs. User input only ever
+// reaches it as bound arguments.
+//
+// A label filter drives the query from sim_labels (CROSS JOIN fixes the
+// join order): its indexes hold each label's SIMs in ID order, so a page
+// is read without materializing every SIM that has the label.
+func listSIMsQuery(f simguard.SIMFilter) (string, []any, error) {
+	from := ` FROM sims s JOIN sim_groups g ON g.id = s.group_id`
+	idCol := "s.id"
+	var where []string
+	var args []any
+	if f.Label != "" {
+		l, err := parseLabelFilter(f.Label)
+		if err != nil {
+			return "", nil, err
+		}
+		from = ` FROM sim_labels l CROSS JOIN sims s ON s.id = l.sim_id JOIN sim_groups g ON g.id = s.group_id`
+		idCol = "l.sim_id"
+		where, args = append(where, "l.tenant_id = ?", "l.key = ?"), append(args, f.TenantID, l.key)
+		if l.hasValue {
+			where, args = append(where, "l.value = ?"), append(args, l.value)
+		}
+	}
+	where, args = append(where, "s.tenant_id = ?"), append(args, f.TenantID)
 	if f.State != "" {
 		if !f.State.Valid() {
 			return "", nil, simguard.FieldError("state", "must be one of inventory, active, suspended, terminated, got %q", clip(string(f.State)))
@@ -69,19 +88,6 @@ func simWhere(f simguard.SIMFilter) (string, []any, error) {
 	if f.Group != "" {
 		where = append(where, "s.group_id = (SELECT id FROM sim_groups WHERE tenant_id = ? AND name = ?)")
 		args = append(args, f.TenantID, f.Group)
-	}
-	if f.Label != "" {
-		l, err := parseLabelFilter(f.Label)
-		if err != nil {
-			return "", nil, err
-		}
-		if l.hasValue {
-			where = append(where, "s.id IN (SELECT sim_id FROM sim_labels WHERE tenant_id = ? AND key = ? AND value = ?)")
-			args = append(args, f.TenantID, l.key, l.value)
-		} else {
-			where = append(where, "s.id IN (SELECT sim_id FROM sim_labels WHERE tenant_id = ? AND key = ?)")
-			args = append(args, f.TenantID, l.key)
-		}
 	}
 	if f.Query != "" {
 		q, err := parseQuery(f.Query)
@@ -95,12 +101,19 @@ func simWhere(f simguard.SIMFilter) (string, []any, error) {
 		if len(q) > 14 {
 			imeiLo, imeiHi = digitPrefixRange(q[:14])
 		}
-		where = append(where, `(s.iccid >= ? AND s.iccid < ? OR s.imsi >= ? AND s.imsi < ?
-			OR s.msisdn >= ? AND s.msisdn < ? OR s.imei >= ? AND s.imei < ?)`)
+		// A compound subquery, so that each prefix range walks its own
+		// index; an OR over the columns lets SQLite scan the tenant's
+		// SIMs instead.
+		where = append(where, `s.id IN (
+			SELECT id FROM sims WHERE iccid >= ? AND iccid < ?
+			UNION ALL SELECT id FROM sims WHERE imsi >= ? AND imsi < ?
+			UNION ALL SELECT id FROM sims WHERE msisdn >= ? AND msisdn < ?
+			UNION ALL SELECT id FROM sims WHERE imei >= ? AND imei < ?)`)
 		args = append(args, lo, hi, lo, hi, lo, hi, imeiLo, imeiHi)
 	}
 	if f.AfterID > 0 {
-		where, args = append(where, "s.id > ?"), append(args, f.AfterID)
+		where, args = append(where, idCol+" > ?"), append(args, f.AfterID)
 	}
-	return strings.Join(where, " AND "), args, nil
+	q := `SELECT ` + simColumns + from + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + idCol + ` LIMIT ?`
+	return q, append(args, clampLimit(f.Limit)), nil
 }

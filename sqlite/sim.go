@@ -120,12 +120,10 @@ func (db *DB) FindSIM(ctx context.Context, tenantID int64, key string) (simguard
 
 // ListSIMs returns one page of a tenant's SIMs in ID order.
 func (db *DB) ListSIMs(ctx context.Context, f simguard.SIMFilter) ([]simguard.SIM, error) {
-	where, args, err := simWhere(f)
+	q, args, err := listSIMsQuery(f)
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT ` + simColumns + simFrom + ` WHERE ` + where + ` ORDER BY s.id LIMIT ?`
-	args = append(args, clampLimit(f.Limit))
 	rows, err := db.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list SIMs: %w", err)

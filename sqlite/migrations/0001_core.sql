@@ -64,8 +64,9 @@ CREATE INDEX sims_tenant_state ON sims (tenant_id, state, id);
 CREATE INDEX sims_group ON sims (group_id, id);
 CREATE INDEX sims_imei ON sims (imei) WHERE imei IS NOT NULL;
 
--- sim_labels indexes sims.labels for filtering: a "key=value" filter walks
--- the index in SIM ID order, which is the order of keyset pagination.
+-- sim_labels indexes sims.labels for filtering. Both indexes end in
+-- sim_id, so a "key" or "key=value" filter walks its index in SIM ID order,
+-- the order of keyset pagination, and reads one page at a time.
 CREATE TABLE sim_labels (
     sim_id    INTEGER NOT NULL REFERENCES sims (id) ON DELETE CASCADE,
     tenant_id INTEGER NOT NULL,
@@ -74,6 +75,7 @@ CREATE TABLE sim_labels (
     PRIMARY KEY (sim_id, key)
 ) WITHOUT ROWID;
 CREATE INDEX sim_labels_kv ON sim_labels (tenant_id, key, value, sim_id);
+CREATE INDEX sim_labels_key ON sim_labels (tenant_id, key, sim_id);
 
 -- Events may name no tenant or SIM (an unknown IMSI), so no foreign keys.
 CREATE TABLE events (
