@@ -128,8 +128,10 @@ func TestVerify(t *testing.T) {
 			message: "content of record 5 does not match its hash",
 		},
 		{
-			name:    "edited after-image",
-			tamper:  func(t *testing.T, c *chain) { c.exec(t, `UPDATE audit_log SET after = '{"state":"active"}' WHERE seq = 9`) },
+			name: "edited after-image",
+			tamper: func(t *testing.T, c *chain) {
+				c.exec(t, `UPDATE audit_log SET after = '{"state":"active"}' WHERE seq = 9`)
+			},
 			want:    []finding{{9, audit.Edited}},
 			message: "record 9",
 		},

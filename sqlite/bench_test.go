@@ -113,8 +113,8 @@ func BenchmarkSIMs1M(b *testing.B) {
 		{"ListSIMs/first-page", simguard.SIMFilter{}},
 		{"ListSIMs/deep-page", simguard.SIMFilter{AfterID: 900000}},
 		{"ListSIMs/group", simguard.SIMFilter{Group: "cameras", AfterID: 500000}},
-		{"ListSIMs/label=value", simguard.SIMFilter{Label: "site=site-7"}},    // 1 in 150
-		{"ListSIMs/label-key", simguard.SIMFilter{Label: "batch"}},            // 1 in 3
+		{"ListSIMs/label=value", simguard.SIMFilter{Label: "site=site-7"}}, // 1 in 150
+		{"ListSIMs/label-key", simguard.SIMFilter{Label: "batch"}},         // 1 in 3
 		{"ListSIMs/query-iccid", simguard.SIMFilter{Query: storetest.ICCID(777777)}},
 		{"ListSIMs/query-prefix", simguard.SIMFilter{Query: storetest.IMSI(777777)[:12]}}, // 1,000 match
 		{"FindSIM", simguard.SIMFilter{}},

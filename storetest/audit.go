@@ -18,7 +18,9 @@ func changeAll(t *testing.T, f *fixture) []string {
 	t.Helper()
 	a := f.alpha.ID
 	var want []string
-	rec := func(action, object string, tenant int64) { want = append(want, fmt.Sprintf("%s %s %d", action, object, tenant)) }
+	rec := func(action, object string, tenant int64) {
+		want = append(want, fmt.Sprintf("%s %s %d", action, object, tenant))
+	}
 
 	tok, err := f.s.CreateToken(f.ctx, simguard.Token{TenantID: a, Name: "t", Role: simguard.RoleOperator}, secretHash("s"), Change(a, "token.create"))
 	must(t, "CreateToken", err)
