@@ -99,6 +99,7 @@ type verifier struct {
 	broken      map[int64]simguard.AuditRecord
 	brokenExtra []int64 // beyond maxHeld: seqs only
 	links       []linkBreak
+	missing     []int64 // missing seqs, up to maxHeld, as candidates for moved records
 }
 
 func (v *verifier) add(seq int64, k Kind, format string, args ...any) {
@@ -118,6 +119,9 @@ func (v *verifier) record(r simguard.AuditRecord) error {
 	case r.Seq > v.expected:
 		v.add(v.expected, Deleted, "records %d to %d are missing: they were deleted", v.expected, r.Seq-1)
 		gap = true
+	}
+	for s := v.expected; s < r.Seq && len(v.missing) < maxHeld; s++ {
+		v.missing = append(v.missing, s)
 	}
 	if r.ComputeHash() != r.Hash {
 		if len(v.broken) < maxHeld {
@@ -147,12 +151,16 @@ func (v *verifier) record(r simguard.AuditRecord) error {
 
 // classifyBroken tells a moved record (intact under another seq) from an
 // edited one. Candidates are the other broken positions (records swapped
-// with each other) and the neighbours (a block shifted by one).
+// with each other), the missing seqs (a record moved into a gap's place
+// elsewhere) and the neighbours (a block shifted by one).
 func (v *verifier) classifyBroken() {
 	var cands []int64
 	if len(v.broken) <= 1000 {
 		for s := range v.broken {
 			cands = append(cands, s)
+		}
+		if len(v.missing) <= 1000 {
+			cands = append(cands, v.missing...)
 		}
 	}
 	for seq, r := range v.broken {

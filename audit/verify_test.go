@@ -190,6 +190,13 @@ func TestVerify(t *testing.T) {
 			message: "was written as record 4",
 		},
 		{
+			// Moved to the end: missing where it was, and out of place.
+			name:    "moved",
+			tamper:  func(t *testing.T, c *chain) { c.exec(t, `UPDATE audit_log SET seq = 13 WHERE seq = 5`) },
+			want:    []finding{{5, audit.Deleted}, {13, audit.Reordered}},
+			message: "record 5 is missing",
+		},
+		{
 			name:    "truncated",
 			tamper:  func(t *testing.T, c *chain) { c.exec(t, `DELETE FROM audit_log WHERE seq > 9`) },
 			want:    []finding{{10, audit.Truncated}},

@@ -210,14 +210,6 @@ func ptrTS(n sql.NullInt64) *time.Time {
 	return &t
 }
 
-// zeroTS stores the zero time as NULL: its UnixNano is undefined.
-func zeroTS(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
-}
-
 func nullStr(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // exists reports whether the query returns a row.

@@ -61,7 +61,7 @@ func (db *DB) CreateSIMs(ctx context.Context, tenantID int64, sims []simguard.SI
 		}
 		if err := db.insertSIMs(ctx, tx, now, tenantID, norm, groupIDs); err != nil {
 			if _, ok := uniqueViolation(err); ok {
-				return inventoryDuplicates(ctx, tx, norm, maxBefore)
+				return inventoryDuplicates(ctx, tx, norm, maxBefore, err)
 			}
 			return err
 		}
@@ -214,7 +214,7 @@ func (db *DB) insertSIMs(ctx context.Context, tx *sql.Tx, now time.Time, tenantI
 // finds every row that collides with a SIM that existed before the import
 // (batch duplicates were ruled out already), so the caller can fix them all
 // at once. The transaction is rolled back by the caller.
-func inventoryDuplicates(ctx context.Context, tx *sql.Tx, sims []simguard.SIM, maxBefore int64) error {
+func inventoryDuplicates(ctx context.Context, tx *sql.Tx, sims []simguard.SIM, maxBefore int64, cause error) error {
 	var stmts [3]*sql.Stmt
 	for f, col := range identityFields {
 		st, err := tx.PrepareContext(ctx, `SELECT 1 FROM sims WHERE `+col+` = ? AND id <= ?`)
@@ -241,6 +241,10 @@ func inventoryDuplicates(ctx context.Context, tx *sql.Tx, sims []simguard.SIM, m
 			rows = append(rows, simguard.RowError{Line: i + 1, Field: identityFields[f],
 				Message: fmt.Sprintf("%s %s is already in the inventory", identityFields[f], v)})
 		}
+	}
+	if len(rows) == 0 {
+		// The constraint that failed is not one of the identities.
+		return fmt.Errorf("import: %w", cause)
 	}
 	return &simguard.Error{Code: simguard.ECONFLICT, Message: fmt.Sprintf("%d identities are already in the inventory; nothing was imported", len(rows)), Rows: rows}
 }
