@@ -82,6 +82,7 @@ func testSIMUpdateRejects(t *testing.T, open func(t *testing.T) simguard.Store) 
 	ch := Change(f.alpha.ID, "sim.update")
 	_, err := f.s.UpdateSIM(f.ctx, f.alpha.ID, sims[2].ID, 0, ch, func(s *simguard.SIM) error { s.State = simguard.SIMTerminated; return nil })
 	must(t, "terminate", err)
+	f.group(t, f.beta.ID, "beta-only")
 	head := f.head(t)
 	noop := func(*simguard.SIM) error { return nil }
 	cases := []struct {
@@ -102,6 +103,7 @@ func testSIMUpdateRejects(t *testing.T, open func(t *testing.T) simguard.Store) 
 		{"change IMSI", f.alpha.ID, id, 0, func(s *simguard.SIM) error { s.IMSI = IMSI(50); return nil }, simguard.EINVALID, "imsi"},
 		{"MSISDN taken", f.alpha.ID, id, 0, func(s *simguard.SIM) error { s.MSISDN = MSISDN(2); return nil }, simguard.ECONFLICT, "msisdn"},
 		{"unknown group", f.alpha.ID, id, 0, func(s *simguard.SIM) error { s.Group = "nope"; return nil }, simguard.EINVALID, "group"},
+		{"another tenant's group", f.alpha.ID, id, 0, func(s *simguard.SIM) error { s.Group = "beta-only"; return nil }, simguard.EINVALID, "group"},
 		{"invalid state", f.alpha.ID, id, 0, func(s *simguard.SIM) error { s.State = "lost"; return nil }, simguard.EINVALID, "state"},
 		{"invalid IMEI", f.alpha.ID, id, 0, func(s *simguard.SIM) error {
 			s.IMEILock = simguard.IMEILock{Mode: simguard.IMEILockExplicit, IMEI: "12"}
