@@ -80,7 +80,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	// same file) holds the lock; in-process writers queue on the pool.
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(" + syncMode + ")"
-	w, err := sql.Open("sqlite", path+"?"+common+"&_txlock=immediate&_pragma=cache_size(-65536)&_pragma=temp_store(memory)")
+	// The writer checkpoints every 8000 pages (32 MB) rather than SQLite's
+	// 1000: pages written by many transactions (index leaves) are copied
+	// into the database once per checkpoint, which cut the CPU cost of
+	// appending events by a quarter. journal_size_limit trims the WAL file
+	// back after a burst.
+	w, err := sql.Open("sqlite", path+"?"+common+"&_txlock=immediate&_pragma=cache_size(-65536)&_pragma=temp_store(memory)"+
+		"&_pragma=wal_autocheckpoint(8000)&_pragma=journal_size_limit(67108864)")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
