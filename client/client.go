@@ -39,19 +39,19 @@ func New(base, token string, hc *http.Client) (*Client, error) {
 // HTTP status and, for bulk imports, the rejected rows.
 type Error struct {
 	Status int
-	simguard.Error
+	Err    simguard.Error
 }
 
 func (e *Error) Error() string {
-	msg := e.Message
-	if e.Field != "" {
-		msg = e.Field + ": " + msg
+	msg := e.Err.Message
+	if e.Err.Field != "" {
+		msg = e.Err.Field + ": " + msg
 	}
-	return fmt.Sprintf("%s (HTTP %d %s)", msg, e.Status, e.Code)
+	return fmt.Sprintf("%s (HTTP %d %s)", msg, e.Status, e.Err.Code)
 }
 
 // Unwrap lets simguard.ErrorCode see the code.
-func (e *Error) Unwrap() error { return &e.Error }
+func (e *Error) Unwrap() error { return &e.Err }
 
 // request is one API call.
 type request struct {
@@ -105,11 +105,11 @@ func decodeError(resp *http.Response) error {
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err := json.Unmarshal(b, &body); err != nil || body.Error.Code == "" {
-		return &Error{Status: resp.StatusCode, Error: simguard.Error{Code: codeForStatus(resp.StatusCode),
+		return &Error{Status: resp.StatusCode, Err: simguard.Error{Code: codeForStatus(resp.StatusCode),
 			Message: strings.TrimSpace(string(b[:min(len(b), 200)]))}}
 	}
 	e := body.Error
-	return &Error{Status: resp.StatusCode, Error: simguard.Error{Code: e.Code, Field: e.Field, Message: e.Message, Rows: e.Rows}}
+	return &Error{Status: resp.StatusCode, Err: simguard.Error{Code: e.Code, Field: e.Field, Message: e.Message, Rows: e.Rows}}
 }
 
 func codeForStatus(status int) string {

@@ -18,7 +18,10 @@ func groupYAML(g *simguard.Group) string {
 	if g == nil {
 		return ""
 	}
-	b, err := yaml.Marshal(struct {
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	err := enc.Encode(struct {
 		Name        string          `yaml:"name"`
 		Description string          `yaml:"description,omitempty"`
 		Policy      simguard.Policy `yaml:"policy"`
@@ -26,7 +29,7 @@ func groupYAML(g *simguard.Group) string {
 	if err != nil {
 		return "# cannot render: " + err.Error() + "\n"
 	}
-	return string(b)
+	return b.String()
 }
 
 func diffGroups(cur, next *simguard.Group) string {
@@ -69,12 +72,12 @@ func LineDiff(a, b string) string {
 		case i < len(x) && j < len(y) && x[i] == y[j]:
 			out.WriteString(" " + x[i] + "\n")
 			i, j = i+1, j+1
-		case j < len(y) && (i == len(x) || lcs[i][j+1] >= lcs[i+1][j]):
-			out.WriteString("+" + y[j] + "\n")
-			j++
-		default:
+		case i < len(x) && (j == len(y) || lcs[i+1][j] >= lcs[i][j+1]):
 			out.WriteString("-" + x[i] + "\n")
 			i++
+		default:
+			out.WriteString("+" + y[j] + "\n")
+			j++
 		}
 	}
 	return out.String()

@@ -89,7 +89,7 @@ func ParseCSV(r io.Reader, opt ImportOptions) ([]ImportRow, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
+		line := 0
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -100,6 +100,9 @@ func ParseCSV(r io.Reader, opt ImportOptions) ([]ImportRow, error) {
 				break
 			}
 			continue
+		}
+		if len(rec) > 0 {
+			line, _ = cr.FieldPos(0)
 		}
 		if len(rows)+len(bad) >= MaxImportRows {
 			return nil, simguard.Errorf(simguard.EINVALID, "more than %d rows in one import; split the file", MaxImportRows)
@@ -238,10 +241,20 @@ func (ir importRecord) toSIM(opt ImportOptions) (simguard.SIM, error) {
 	}
 	sim.IMEILock = simguard.IMEILock{Mode: mode, IMEI: ir.IMEI}
 	if err := sim.Validate(); err != nil {
+		// Name the import's column, not the SIM's field.
+		var se *simguard.Error
+		if errors.As(err, &se) {
+			if col, ok := importColumns[se.Field]; ok {
+				return sim, simguard.FieldError(col, "%s", se.Message)
+			}
+		}
 		return sim, err
 	}
 	return sim, nil
 }
+
+// importColumns maps SIM field paths to the import column that sets them.
+var importColumns = map[string]string{"imei_lock.imei": "imei", "imei_lock.mode": "imei_lock"}
 
 // ImportSIMs adds rows to the caller's tenant, all or none. Every problem
 // is reported with its line: bad fields, unknown groups, duplicates within

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -20,9 +21,21 @@ const maxJSONBody = 1 << 20
 // decodeJSON reads one JSON object strictly: unknown fields, trailing data
 // and oversized bodies are errors that say what is wrong.
 func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
+	if err != nil {
+		return simguard.Errorf(simguard.EINVALID, "reading the body: %v", err)
+	}
+	if len(body) > maxJSONBody {
+		return simguard.Errorf(simguard.EINVALID, "the JSON body is larger than 1 MiB")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			if p := unknownFieldPath(body, reflect.TypeOf(v)); p != "" {
+				return simguard.FieldError(p, "unknown field")
+			}
+		}
 		return jsonError(err)
 	}
 	if dec.More() {

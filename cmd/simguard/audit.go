@@ -94,7 +94,7 @@ func printReportMap(env *cliEnv, rep map[string]any) {
 }
 
 func auditVerifyOffline(ctx context.Context, env *cliEnv, dir string, asJSON bool) error {
-	db, err := sqlite.Open(ctx, filepath.Join(dir, dbFile), sqlite.Options{ReadOnly: true})
+	db, err := sqlite.Open(ctx, filepath.Join(dir, dbFile), sqlite.Options{})
 	if err != nil {
 		return err
 	}

@@ -82,12 +82,10 @@ func groupGet(ctx context.Context, env *cliEnv, args []string) error {
 	if api.json {
 		return printJSON(env.stdout, g)
 	}
-	b, err := yaml.Marshal(groupFile{Name: g.Name, Description: g.Description, Policy: g.Policy})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "# version %d, updated %s\n%s", g.Version, g.UpdatedAt.Format("2006-01-02 15:04:05Z07:00"), b)
-	return nil
+	fmt.Fprintf(env.stdout, "# version %d, updated %s\n", g.Version, g.UpdatedAt.Format("2006-01-02 15:04:05Z07:00"))
+	enc := yaml.NewEncoder(env.stdout)
+	enc.SetIndent(2)
+	return enc.Encode(groupFile{Name: g.Name, Description: g.Description, Policy: g.Policy})
 }
 
 // readGroupFile decodes a group file strictly: unknown fields are errors

@@ -111,7 +111,7 @@ func describe(err error) string {
 	msg := err.Error()
 	var rows []simguard.RowError
 	if errors.As(err, &ce) {
-		rows = ce.Rows
+		rows = ce.Err.Rows
 	} else {
 		var se *simguard.Error
 		if errors.As(err, &se) {

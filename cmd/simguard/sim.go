@@ -130,7 +130,11 @@ func printSIM(w io.Writer, s client.SIM) {
 	if l.RepairUntil != nil {
 		row("Re-pairing until", l.RepairUntil.Format(time.RFC3339))
 	}
-	row("Usage", fmt.Sprintf("%d bytes, %d SMS since %s", s.Usage.DataBytes, s.Usage.SMSCount, s.Usage.PeriodStart.Format("2006-01-02")))
+	if s.Usage.PeriodStart.IsZero() {
+		row("Usage", "none recorded")
+	} else {
+		row("Usage", fmt.Sprintf("%d bytes, %d SMS since %s", s.Usage.DataBytes, s.Usage.SMSCount, s.Usage.PeriodStart.Format("2006-01-02")))
+	}
 	row("Version", fmt.Sprint(s.Version))
 	row("Updated", s.UpdatedAt.Format(time.RFC3339))
 	tw.Flush()
