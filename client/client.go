@@ -62,6 +62,15 @@ type request struct {
 	ifMatch      int64
 }
 
+func newRequest(ctx context.Context, method, u, token string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	return req, nil
+}
+
 func (c *Client) do(ctx context.Context, rq request, out any) (*http.Response, error) {
 	u := *c.base
 	u.Path += rq.path

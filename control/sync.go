@@ -96,3 +96,26 @@ func (s *Service) NodeFeedback(ctx context.Context) (simguard.Feedback, error) {
 	}
 	return s, nil
 }
+
+// maxNodeEvents bounds one batch of events from a node.
+const maxNodeEvents = 10_000
+
+// AppendNodeEvents stores events sent by a remote enforcement node. The
+// node says which SIM and tenant each event is about; node tokens are
+// trusted with that, as they are trusted to enforce.
+func (s *Service) AppendNodeEvents(ctx context.Context, events []simguard.Event) error {
+	if _, err := node(ctx); err != nil {
+		return err
+	}
+	if len(events) > maxNodeEvents {
+		return simguard.Errorf(simguard.EINVALID, "at most %d events per batch", maxNodeEvents)
+	}
+	for i := range events {
+		e := &events[i]
+		e.ID = 0
+		if e.Type == "" || e.Source == "" || e.TenantID <= 0 {
+			return simguard.Errorf(simguard.EINVALID, "event %d: type, source and tenant_id are required", i+1)
+		}
+	}
+	return s.store.AppendEvents(ctx, events)
+}

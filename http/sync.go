@@ -98,3 +98,22 @@ func (s *Server) syncFeedback(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// syncEvents takes a batch of events from a remote enforcement node.
+func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Events []simguard.Event `json:"events"`
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 32<<20)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		s.writeError(w, r, jsonError(err))
+		return
+	}
+	if err := s.svc.AppendNodeEvents(r.Context(), in.Events); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
