@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -48,29 +50,21 @@ func defaultServeConfig() serveConfig {
 	return c
 }
 
-// loadServeConfig applies the file named by --config (or SIMGUARD_CONFIG),
-// then the environment, then the flags that were set.
+// loadServeConfig reads the file named by --config (or SIMGUARD_CONFIG),
+// then the environment, then the flags, each overriding the one before.
+// Every component registers its own flags through the features list.
 func loadServeConfig(fs *flag.FlagSet, args []string, env *cliEnv) (serveConfig, error) {
 	cfg := defaultServeConfig()
-	file := fs.String("config", env.getenv("SIMGUARD_CONFIG"), "YAML config file (env SIMGUARD_CONFIG)")
-	data := fs.String("data", "", "data directory (env SIMGUARD_DATA; default ./simguard-data)")
-	listen := fs.String("listen", "", "HTTP address for the API, console and metrics (env SIMGUARD_LISTEN; default 127.0.0.1:8080)")
-	demo := fs.Bool("demo", false, "load the demo fleet on first start and print an example of each decision")
-	level := fs.String("log-level", "", "debug, info, warn or error (env SIMGUARD_LOG_LEVEL; default info)")
-	format := fs.String("log-format", "", "text or json (env SIMGUARD_LOG_FORMAT; default text)")
-	retention := fs.Duration("event-retention", 0, "how long events are kept (default 720h)")
-	if _, err := parse(fs, args); err != nil {
-		return cfg, err
-	}
-	if *file != "" {
-		b, err := os.ReadFile(*file)
+	file := configFileArg(args, env)
+	if file != "" {
+		b, err := os.ReadFile(file)
 		if err != nil {
 			return cfg, err
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil {
-			return cfg, fmt.Errorf("config %s: %v", *file, strings.TrimPrefix(err.Error(), "yaml: "))
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config %s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
 		}
 	}
 	for name, dst := range map[string]*string{
@@ -81,23 +75,40 @@ func loadServeConfig(fs *flag.FlagSet, args []string, env *cliEnv) (serveConfig,
 			*dst = v
 		}
 	}
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "data":
-			cfg.Data = *data
-		case "listen":
-			cfg.Listen = *listen
-		case "demo":
-			cfg.Demo = *demo
-		case "log-level":
-			cfg.Log.Level = *level
-		case "log-format":
-			cfg.Log.Format = *format
-		case "event-retention":
-			cfg.Events.Retention = *retention
+	fs.String("config", file, "YAML config file (env SIMGUARD_CONFIG); flags override it")
+	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory (env SIMGUARD_DATA)")
+	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "HTTP address for the API, console and metrics (env SIMGUARD_LISTEN)")
+	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "load the demo fleet on first start and print an example of each decision")
+	fs.StringVar(&cfg.Log.Level, "log-level", cfg.Log.Level, "debug, info, warn or error (env SIMGUARD_LOG_LEVEL)")
+	fs.StringVar(&cfg.Log.Format, "log-format", cfg.Log.Format, "text or json (env SIMGUARD_LOG_FORMAT)")
+	fs.DurationVar(&cfg.Events.Retention, "event-retention", cfg.Events.Retention, "how long events are kept")
+	for _, f := range features {
+		if f.flags != nil {
+			f.flags(fs, &cfg)
 		}
-	})
+	}
+	if _, err := parse(fs, args); err != nil {
+		return cfg, err
+	}
 	return cfg, cfg.validate()
+}
+
+// configFileArg finds --config FILE (or -config=FILE) before the flags are
+// parsed, because the file's values become the flags' defaults.
+func configFileArg(args []string, env *cliEnv) string {
+	file := env.getenv("SIMGUARD_CONFIG")
+	for i, a := range args {
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "config" {
+			continue
+		}
+		if hasVal {
+			file = val
+		} else if i+1 < len(args) {
+			file = args[i+1]
+		}
+	}
+	return file
 }
 
 func (c *serveConfig) validate() error {

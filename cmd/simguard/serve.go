@@ -60,6 +60,10 @@ type controlPlane struct {
 	svc      *control.Service
 	api      *sghttp.Server
 	listener net.Listener
+	// components run beside the API until shutdown (enforcement points,
+	// detection …); closers run at close, last added first.
+	components []component
+	closers    []func()
 	// URL is where the API answers, once listening.
 	URL string
 }
@@ -98,6 +102,11 @@ func openControlPlane(ctx context.Context, cfg serveConfig, log *slog.Logger, en
 	if cfg.Demo {
 		if err := loadDemo(ctx, cp.svc, env.stdout, log); err != nil {
 			return nil, fmt.Errorf("demo fleet: %w", err)
+		}
+	}
+	for _, f := range features {
+		if err := f.attach(cp); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
 	cp.api, err = sghttp.New(sghttp.Config{
@@ -149,6 +158,19 @@ func (cp *controlPlane) run(ctx context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); cp.svc.RunCheckpoints(bgCtx, cp.signer, cp.cfg.Audit.CheckpointEvery) }()
 	go func() { defer wg.Done(); cp.runRetention(bgCtx) }()
+	compCtx, stopComponents := context.WithCancel(context.Background())
+	compErr := make(chan error, len(cp.components))
+	var compWG sync.WaitGroup
+	for _, c := range cp.components {
+		compWG.Add(1)
+		go func() {
+			defer compWG.Done()
+			if err := c.run(compCtx); err != nil && compCtx.Err() == nil {
+				cp.log.Error("component stopped", "component", c.name, "err", err)
+				compErr <- fmt.Errorf("%s: %w", c.name, err)
+			}
+		}()
+	}
 
 	srv := &http.Server{Handler: cp.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
@@ -160,6 +182,7 @@ func (cp *controlPlane) run(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 	case serveErr = <-errc:
+	case serveErr = <-compErr:
 	}
 	cp.log.Info("shutting down")
 	shutCtx, cancelShut := context.WithTimeout(context.Background(), 15*time.Second)
@@ -167,6 +190,10 @@ func (cp *controlPlane) run(ctx context.Context) error {
 	if err := srv.Shutdown(shutCtx); err != nil {
 		cp.log.Error("http shutdown", "err", err)
 	}
+	// Enforcement points stop first (answering what is in flight), then
+	// the event writer drains what they emitted.
+	stopComponents()
+	compWG.Wait()
 	stopEvents()
 	stopBG()
 	wg.Wait()
@@ -195,7 +222,16 @@ func (cp *controlPlane) runRetention(ctx context.Context) {
 	}
 }
 
+// component is something serve runs until shutdown.
+type component struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
 func (cp *controlPlane) close() {
+	for i := len(cp.closers) - 1; i >= 0; i-- {
+		cp.closers[i]()
+	}
 	if cp.listener != nil {
 		cp.listener.Close()
 	}
