@@ -284,7 +284,9 @@ func TestBadInputNamesTheField(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := a.call(a.admin, tt.method, tt.path, tt.body)
-			var e struct{ Error struct{ Field, Message string } }
+			var e struct {
+				Error struct{ Field, Message string }
+			}
 			r.decode(t, &e)
 			if r.status != tt.status || (tt.field != "" && e.Error.Field != tt.field) {
 				t.Fatalf("%d %s", r.status, r.body)
@@ -294,7 +296,9 @@ func TestBadInputNamesTheField(t *testing.T) {
 	// A CSV with bad rows says which lines, and imports none of them.
 	csv := "iccid,imsi,group\n" + demo.ICCID(901) + "," + demo.IMSI(901) + ",smart-meters\n" + "123,456,smart-meters\n"
 	r := a.call(a.admin, "POST", "/api/v1/sims/import", csv)
-	var e struct{ Error struct{ Rows []simguard.RowError } }
+	var e struct {
+		Error struct{ Rows []simguard.RowError }
+	}
 	r.decode(t, &e)
 	if r.status != 400 || len(e.Error.Rows) != 1 || e.Error.Rows[0].Line != 3 {
 		t.Fatalf("csv rows: %d %s", r.status, r.body)
