@@ -34,6 +34,7 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	feed   *Feed
+	topics topics
 }
 
 // New loads the whole state from the store, compiles the first snapshot
@@ -99,7 +100,7 @@ func (s *Service) Feed() *Feed { return s.feed }
 
 // simChanged publishes a changed SIM to the snapshot and the feed.
 func (s *Service) simChanged(sim simguard.SIM) {
-	err := s.policy.Update(func(p *policy.Snapshot) (*policy.Snapshot, error) {
+	err := s.policy.UpdateSIMs([]int64{sim.ID}, func(p *policy.Snapshot) (*policy.Snapshot, error) {
 		return p.WithSIM(&sim)
 	})
 	if err != nil {
@@ -112,7 +113,11 @@ func (s *Service) simChanged(sim simguard.SIM) {
 
 // simsAdded publishes many new SIMs at once.
 func (s *Service) simsAdded(sims []simguard.SIM) {
-	err := s.policy.Update(func(p *policy.Snapshot) (*policy.Snapshot, error) {
+	ids := make([]int64, len(sims))
+	for i := range sims {
+		ids[i] = sims[i].ID
+	}
+	err := s.policy.UpdateSIMs(ids, func(p *policy.Snapshot) (*policy.Snapshot, error) {
 		return p.WithSIMs(sims)
 	})
 	if err != nil {

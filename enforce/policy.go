@@ -18,7 +18,7 @@ type Policy struct {
 	cur atomic.Pointer[policy.Snapshot]
 
 	mu   sync.Mutex // serializes Update and guards subs
-	subs map[int]func(old, new *policy.Snapshot)
+	subs map[int]Subscriber
 	next int
 
 	updates  prometheus.Counter
@@ -30,7 +30,7 @@ var _ simguard.Evaluator = (*Policy)(nil)
 
 // NewPolicy starts from s. Metrics go to reg (nil: not registered).
 func NewPolicy(s *policy.Snapshot, reg prometheus.Registerer) *Policy {
-	p := &Policy{subs: map[int]func(old, new *policy.Snapshot){}}
+	p := &Policy{subs: map[int]Subscriber{}}
 	p.cur.Store(s)
 	p.updates = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "simguard_policy_updates_total",
@@ -60,10 +60,21 @@ func (p *Policy) Evaluate(r *simguard.Request) simguard.Decision {
 	return p.cur.Load().Evaluate(r)
 }
 
+// Subscriber hears of every replacement: the old and the new snapshot, and
+// the IDs of the SIMs that changed — nil when anything may have changed
+// (a group changed, or the whole policy was reloaded).
+type Subscriber func(old, new *policy.Snapshot, simIDs []int64)
+
 // Update replaces the snapshot with what fn makes of the current one. If fn
 // fails the snapshot stays as it was. Subscribers are called before Update
 // returns, in order of changes; they must not call Update.
 func (p *Policy) Update(fn func(*policy.Snapshot) (*policy.Snapshot, error)) error {
+	return p.UpdateSIMs(nil, fn)
+}
+
+// UpdateSIMs is Update for a change that touches only the SIMs simIDs, so
+// that subscribers can look at those alone.
+func (p *Policy) UpdateSIMs(simIDs []int64, fn func(*policy.Snapshot) (*policy.Snapshot, error)) error {
 	start := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -79,15 +90,15 @@ func (p *Policy) Update(fn func(*policy.Snapshot) (*policy.Snapshot, error)) err
 	p.updates.Inc()
 	p.duration.Observe(time.Since(start).Seconds())
 	for _, s := range p.subs {
-		s(old, next)
+		s(old, next, simIDs)
 	}
 	return nil
 }
 
-// Subscribe calls fn after every replacement with the old and the new
-// snapshot. fn runs while Update holds its lock: hand work to a goroutine
-// if it is slow. The returned function unsubscribes.
-func (p *Policy) Subscribe(fn func(old, new *policy.Snapshot)) (cancel func()) {
+// Subscribe calls fn after every replacement. fn runs while the update
+// holds its lock: hand work to a goroutine if it is slow. The returned
+// function unsubscribes.
+func (p *Policy) Subscribe(fn Subscriber) (cancel func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	id := p.next

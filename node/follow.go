@@ -124,7 +124,19 @@ func (f *Follower) step(ctx context.Context) error {
 	if len(items) == 0 {
 		return nil
 	}
-	err = f.policy.Update(func(s *policy.Snapshot) (*policy.Snapshot, error) {
+	var simIDs []int64 // nil (anything changed) as soon as a group is in the batch
+	groups := false
+	for _, it := range items {
+		if it.SIM != nil {
+			simIDs = append(simIDs, it.SIM.ID)
+		} else {
+			groups = true
+		}
+	}
+	if groups {
+		simIDs = nil
+	}
+	err = f.policy.UpdateSIMs(simIDs, func(s *policy.Snapshot) (*policy.Snapshot, error) {
 		for _, it := range items {
 			var err error
 			switch {
