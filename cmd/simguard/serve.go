@@ -19,12 +19,14 @@ import (
 	"github.com/simguard/simguard/control"
 	"github.com/simguard/simguard/enforce"
 	sghttp "github.com/simguard/simguard/http"
+	"github.com/simguard/simguard/sealed"
 	"github.com/simguard/simguard/sqlite"
 )
 
 const (
-	dbFile       = "simguard.db"
-	auditKeyFile = "audit-signing.key"
+	dbFile         = "simguard.db"
+	auditKeyFile   = "audit-signing.key"
+	secretsKeyFile = "secrets.key"
 )
 
 func serveCommand() *command {
@@ -55,6 +57,9 @@ type controlPlane struct {
 	env      *cliEnv
 	db       *sqlite.DB
 	signer   *audit.Signer
+	// secrets seals the secrets the store keeps for us (RADIUS shared
+	// secrets, SMSC passwords, webhook keys).
+	secrets *sealed.Box
 	reg      *prometheus.Registry
 	events   *enforce.EventWriter
 	svc      *control.Service
@@ -83,6 +88,9 @@ func openControlPlane(ctx context.Context, cfg serveConfig, log *slog.Logger, en
 		return nil, err
 	}
 	if cp.signer, err = audit.LoadOrCreateKey(filepath.Join(cfg.Data, auditKeyFile)); err != nil {
+		return nil, err
+	}
+	if cp.secrets, err = sealed.LoadOrCreateKey(filepath.Join(cfg.Data, secretsKeyFile)); err != nil {
 		return nil, err
 	}
 	if err := cp.verifyAudit(ctx); err != nil {
