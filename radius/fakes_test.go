@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/enforce"
+	"github.com/simguard/simguard/policy"
 )
 
-// testSIM is one SIM of the test evaluator, with its group's policy
-// flattened in. It stands in for policy.Snapshot until that lands in main.
+// testSIM is one SIM of the tests with its group's policy flattened in:
+// each becomes a SIM in a group of its own in a real policy.Snapshot.
 type testSIM struct {
 	ID, Tenant   int64
 	IMSI, MSISDN string
@@ -22,7 +24,7 @@ type testSIM struct {
 	APNs         []string
 	RATs         []simguard.RAT
 	PLMNs        []string // "MCC-MNC"
-	Areas        []uint32 // TAC/LAC; empty: any
+	Areas        []uint32 // TACs of PLMN 001-01; empty: any
 	LockMode     simguard.IMEILockMode
 	IMEI         string // 14 digits when bound
 	WindowEnd    time.Time
@@ -31,101 +33,109 @@ type testSIM struct {
 	TACs         []string // allowed device models (IMEI prefixes); empty: any
 }
 
-// testEvaluator decides in the documented reason order of request.go.
+// toStore turns s into the group and SIM the control plane would hold.
+func (s testSIM) toStore(now time.Time) (simguard.Group, simguard.SIM) {
+	g := simguard.Group{ID: s.ID, TenantID: s.Tenant, Name: "g" + itoa(uint64(s.ID)), Policy: simguard.Policy{
+		APNs: slices.Clone(s.APNs), RATs: slices.Clone(s.RATs), DeviceTACs: slices.Clone(s.TACs),
+		Location: simguard.LocationLock{PLMNs: slices.Clone(s.PLMNs)},
+	}}
+	if s.DataOn {
+		g.Policy.Services = []simguard.Service{simguard.ServiceData}
+	}
+	for _, a := range s.Areas {
+		g.Policy.Location.Areas = append(g.Policy.Location.Areas, "001-01-"+itoa(uint64(a)))
+	}
+	if !s.WindowEnd.IsZero() {
+		end := s.WindowEnd
+		g.Policy.Windows = []simguard.Window{{Until: &end}}
+	}
+	sim := simguard.SIM{ID: s.ID, TenantID: s.Tenant, ICCID: testICCID(s.ID), IMSI: s.IMSI, MSISDN: s.MSISDN,
+		State: s.State, Group: g.Name, StaticIP: s.StaticIP, IMEILock: simguard.IMEILock{Mode: s.LockMode, IMEI: s.IMEI}}
+	if s.QuotaUsed {
+		g.Policy.Quotas = simguard.Quotas{Period: "month", DataBytes: 1000}
+		sim.Usage = simguard.Usage{PeriodStart: time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC), DataBytes: 5000}
+	}
+	return g, sim
+}
+
+// testICCID makes a valid (Luhn) 19-digit ICCID for a SIM ID.
+func testICCID(id int64) string {
+	p := "894900" + strings.Repeat("0", 12-len(itoa(uint64(id)))) + itoa(uint64(id))
+	sum := 0
+	for i := len(p) - 1; i >= 0; i-- {
+		d := int(p[i] - '0')
+		if (len(p)-i)%2 == 1 {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return p + string(rune('0'+(10-sum%10)%10))
+}
+
+// testEvaluator is the real policy behind enforce.Policy, as the lead
+// wires it; change replaces a SIM and its group like a control-plane
+// write does.
 type testEvaluator struct {
-	mu   sync.RWMutex
-	sims map[string]*testSIM // by IMSI and by MSISDN
+	pol  *enforce.Policy
+	mu   sync.Mutex
+	sims map[string]*testSIM // by IMSI
 }
 
 func newTestEvaluator(sims ...testSIM) *testEvaluator {
 	e := &testEvaluator{sims: map[string]*testSIM{}}
+	var groups []simguard.Group
+	var list []simguard.SIM
 	for i := range sims {
-		e.add(sims[i])
+		s := sims[i]
+		e.sims[s.IMSI] = &s
+		g, sim := s.toStore(time.Now())
+		groups, list = append(groups, g), append(list, sim)
 	}
+	snap, err := policy.Compile(groups, list)
+	if err != nil {
+		panic("test policy: " + err.Error())
+	}
+	e.pol = enforce.NewPolicy(snap, nil)
 	return e
 }
 
-func (e *testEvaluator) add(s testSIM) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	p := &s
-	e.sims[s.IMSI] = p
-	if s.MSISDN != "" {
-		e.sims[s.MSISDN] = p
-	}
-}
+func (e *testEvaluator) Evaluate(r *simguard.Request) simguard.Decision { return e.pol.Evaluate(r) }
 
+// change edits the SIM with imsi and publishes a new snapshot.
 func (e *testEvaluator) change(imsi string, fn func(*testSIM)) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	fn(e.sims[imsi])
+	if err := e.changeErr(imsi, func(s *testSIM) error { fn(s); return nil }); err != nil {
+		panic(err)
+	}
 }
 
-func (e *testEvaluator) Evaluate(r *simguard.Request) simguard.Decision {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	key := r.IMSI
-	if key == "" {
-		key = r.MSISDN
+func (e *testEvaluator) changeErr(imsi string, fn func(*testSIM) error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.sims[imsi]
+	if err := fn(s); err != nil {
+		return err
 	}
-	if key == "" {
-		return simguard.Decision{Reason: simguard.ReasonBadRequest}
-	}
-	s, ok := e.sims[key]
-	if !ok {
-		return simguard.Decision{Reason: simguard.ReasonSIMUnknown}
-	}
-	d := simguard.Decision{SIMID: s.ID, TenantID: s.Tenant, Group: "g", ValidUntil: s.WindowEnd, StaticIP: s.StaticIP}
-	deny := func(r simguard.Reason) simguard.Decision {
-		d.Reason, d.Rule, d.ValidUntil, d.StaticIP = r, "test:"+string(r), time.Time{}, netip.Addr{}
-		return d
-	}
-	switch s.State {
-	case simguard.SIMSuspended:
-		return deny(simguard.ReasonSIMSuspended)
-	case simguard.SIMTerminated:
-		return deny(simguard.ReasonSIMTerminated)
-	case simguard.SIMInventory:
-		return deny(simguard.ReasonSIMInactive)
-	}
-	if !s.DataOn {
-		return deny(simguard.ReasonServiceDisabled)
-	}
-	if !s.WindowEnd.IsZero() && !r.Time.Before(s.WindowEnd) {
-		return deny(simguard.ReasonOutsideWindow)
-	}
-	if s.LockMode != "" && s.LockMode != simguard.IMEILockOff {
-		if r.IMEI == "" {
-			return deny(simguard.ReasonIMEIMissing)
+	g, sim := s.toStore(time.Now())
+	return e.pol.UpdateSIMs([]int64{s.ID}, func(cur *policy.Snapshot) (*policy.Snapshot, error) {
+		next, err := cur.WithGroup(&g)
+		if err != nil {
+			return nil, err
 		}
-		imei, _ := simguard.NormalizeIMEI(r.IMEI)
-		switch {
-		case s.IMEI == "" && s.LockMode == simguard.IMEILockLearn:
-			d.LearnIMEI = true
-		case imei != s.IMEI:
-			return deny(simguard.ReasonIMEIMismatch)
+		return next.WithSIM(&sim)
+	})
+}
+
+func (e *testEvaluator) imsiOf(simID int64) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for imsi, s := range e.sims {
+		if s.ID == simID {
+			return imsi
 		}
 	}
-	if len(s.TACs) > 0 && !slices.ContainsFunc(s.TACs, func(p string) bool { return strings.HasPrefix(r.IMEI, p) }) {
-		return deny(simguard.ReasonDeviceModelDenied)
-	}
-	if len(s.PLMNs) > 0 && !slices.Contains(s.PLMNs, r.Location.PLMN.String()) {
-		return deny(simguard.ReasonLocationDenied)
-	}
-	if len(s.Areas) > 0 && (!r.Location.HasArea || !slices.Contains(s.Areas, r.Location.Area)) {
-		return deny(simguard.ReasonLocationDenied)
-	}
-	if len(s.RATs) > 0 && !slices.Contains(s.RATs, r.RAT) {
-		return deny(simguard.ReasonRATDenied)
-	}
-	if len(s.APNs) > 0 && !slices.Contains(s.APNs, r.APN) {
-		return deny(simguard.ReasonAPNDenied)
-	}
-	if s.QuotaUsed {
-		return deny(simguard.ReasonQuotaExceeded)
-	}
-	d.Allow, d.Reason, d.Rule = true, simguard.ReasonAllowed, "test:allow"
-	return d
+	return ""
 }
 
 // testFeedback plays the control plane: a learned IMEI binds the SIM in
@@ -144,15 +154,15 @@ func (f *testFeedback) LearnIMEI(_ context.Context, simID int64, imei, _ string)
 	if err != nil {
 		return err
 	}
-	f.eval.mu.Lock()
-	defer f.eval.mu.Unlock()
-	for _, s := range f.eval.sims {
-		if s.ID == simID {
-			if s.IMEI != "" && s.IMEI != n {
-				return simguard.Errorf(simguard.ECONFLICT, "bound to another IMEI")
-			}
-			s.IMEI = n
+	err = f.eval.changeErr(f.eval.imsiOf(simID), func(s *testSIM) error {
+		if s.IMEI != "" && s.IMEI != n {
+			return simguard.Errorf(simguard.ECONFLICT, "bound to another IMEI")
 		}
+		s.IMEI = n
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	f.mu.Lock()
 	f.learned = append(f.learned, itoa(uint64(simID))+"/"+imei)

@@ -138,7 +138,7 @@ func TestAccessDecisions(t *testing.T) {
 		t.Errorf("nb-iot events = %+v", ev)
 	}
 	// Identity fallback: 3GPP-IMSI, then User-Name (IMSI, realm ignored, or
-	// MSISDN), then Calling-Station-Id; nothing usable is a bad request.
+	// MSISDN), then Calling-Station-Id; with nothing usable no SIM is found.
 	for _, tc := range []struct {
 		name     string
 		attrs    []string
@@ -148,7 +148,7 @@ func TestAccessDecisions(t *testing.T) {
 		{"user-name imsi with realm", []string{`User-Name = "001010000000001@iot.example"`}, "user-name", simguard.ReasonAllowed},
 		{"user-name msisdn", []string{`User-Name = "+491700000001"`}, "user-name", simguard.ReasonAllowed},
 		{"calling-station-id", []string{"User-Name = guest", "Calling-Station-Id = 491700000001"}, "calling-station-id", simguard.ReasonAllowed},
-		{"3gpp-imsi of 12 digits is not an imsi", []string{"3GPP-IMSI = 491700000001", "User-Name = guest"}, "", simguard.ReasonBadRequest},
+		{"3gpp-imsi of 12 digits is not an imsi", []string{"3GPP-IMSI = 491700000001", "User-Name = guest"}, "", simguard.ReasonSIMUnknown},
 	} {
 		attrs := append([]string{"Called-Station-Id = " + testAPN, "Message-Authenticator = 0x00", `Acct-Session-Id = "` + tc.name + `"`}, tc.attrs...)
 		res := radclient(t, h.auth, "auth", testSecret, attrs...)
