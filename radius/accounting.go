@@ -123,6 +123,7 @@ func (s *Server) accounting(ctx context.Context, c *nasClient, p *request, from 
 		s.anomaly(anomaly, c.Name, rs, nil)
 	}
 	ls := liveFromSession(rs)
+	check := *ls // the index owns ls once it is put there
 	if rs.Live() {
 		s.live.put(ls)
 	} else {
@@ -134,7 +135,7 @@ func (s *Server) accounting(ctx context.Context, c *nasClient, p *request, from 
 	if rs.Live() {
 		// Usage just reported may have used up the quota; the snapshot
 		// may already say so.
-		s.recheck(ctx, s.eval, []liveSession{*ls})
+		s.recheck(ctx, s.eval, []liveSession{check})
 	}
 	return encodeResponse(reply(p, radius.CodeAccountingResponse), p.auth)
 }
