@@ -1,49 +1,53 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/bench/radius/internal/benchsim"
+	"github.com/simguard/simguard/policy"
 )
 
-// standIn is the bench's evaluator until the policy package is in main:
-// the same three checks FreeRADIUS' users file makes (IMSI known, IMEI
-// match, APN), from a map. TODO(lead): replace with policy.Compile of the
-// bench group and SIMs once policy lands (see RESULTS.md).
-type standIn struct {
-	sims map[string]benchSIM
-}
-
-type benchSIM struct {
-	id     int64
-	imei14 string
-}
-
+// buildEvaluator compiles the bench policy with the real policy engine:
+// one group that allows data on the bench APN only, n active SIMs each
+// bound (explicit IMEI lock) to its device — the same three checks as the
+// FreeRADIUS users file (IMSI known, IMEI match, APN).
 func buildEvaluator(n int) (simguard.Evaluator, error) {
-	e := &standIn{sims: make(map[string]benchSIM, n)}
+	b, err := policy.NewBuilder([]simguard.Group{{ID: 1, TenantID: 1, Name: "bench", Policy: simguard.Policy{
+		Services: []simguard.Service{simguard.ServiceData},
+		APNs:     []string{benchsim.APN},
+	}}})
+	if err != nil {
+		return nil, err
+	}
+	var sim simguard.SIM
 	for i := range n {
 		imei, err := simguard.NormalizeIMEI(benchsim.IMEISV(i))
 		if err != nil {
 			return nil, err
 		}
-		e.sims[benchsim.IMSI(i)] = benchSIM{id: int64(i + 1), imei14: imei}
+		sim = simguard.SIM{ID: int64(i + 1), TenantID: 1, ICCID: iccid(i), IMSI: benchsim.IMSI(i),
+			State: simguard.SIMActive, Group: "bench",
+			IMEILock: simguard.IMEILock{Mode: simguard.IMEILockExplicit, IMEI: imei}}
+		if err := b.AddSIM(&sim); err != nil {
+			return nil, fmt.Errorf("SIM %d: %w", i, err)
+		}
 	}
-	return e, nil
+	return b.Build(), nil
 }
 
-func (e *standIn) Evaluate(r *simguard.Request) simguard.Decision {
-	s, ok := e.sims[r.IMSI]
-	if !ok {
-		return simguard.Decision{Reason: simguard.ReasonSIMUnknown}
+// iccid makes a valid (Luhn) 19-digit ICCID for SIM i.
+func iccid(i int) string {
+	p := fmt.Sprintf("894900%012d", i)
+	sum := 0
+	for j := len(p) - 1; j >= 0; j-- {
+		d := int(p[j] - '0')
+		if (len(p)-j)%2 == 1 {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
 	}
-	d := simguard.Decision{SIMID: s.id, TenantID: 1, Group: "bench"}
-	if len(r.IMEI) < 14 || r.IMEI[:14] != s.imei14 {
-		d.Reason = simguard.ReasonIMEIMismatch
-		return d
-	}
-	if r.APN != benchsim.APN {
-		d.Reason = simguard.ReasonAPNDenied
-		return d
-	}
-	d.Allow, d.Reason = true, simguard.ReasonAllowed
-	return d
+	return p + string(rune('0'+(10-sum%10)%10))
 }
