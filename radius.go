@@ -31,6 +31,14 @@ const (
 // DefaultIdentityOrder is tried when a NAS client names none.
 var DefaultIdentityOrder = []IdentitySource{IdentityIMSI, IdentityUserName, IdentityCallingStationID}
 
+// NASSecretContext is the context (additional data) under which NAS
+// shared secrets are sealed (package sealed) before they reach a store.
+const NASSecretContext = "radius.nas_client.secret"
+
+// TopicNASClients is the control-plane topic published after NAS clients
+// changed, so that running RADIUS servers reload them.
+const TopicNASClients = "radius.nas"
+
 // DefaultCoAPort is where a NAS listens for Disconnect/CoA requests (RFC 5176).
 const DefaultCoAPort = 3799
 

@@ -182,6 +182,17 @@ func (s *Server) closeLocked() {
 	s.conns = nil
 }
 
+// Close releases the sockets of a server that Listened but will not Serve
+// (Serve closes them itself when it ends).
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.serving {
+		s.closeLocked()
+	}
+	return nil
+}
+
 // AuthAddrs and AcctAddrs return the bound addresses (ports chosen by the
 // system when configured as 0).
 func (s *Server) AuthAddrs() []netip.AddrPort { return s.addrs(false) }

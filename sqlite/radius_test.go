@@ -21,7 +21,7 @@ func TestRADIUSSessions(t *testing.T) {
 	s := simguard.RADIUSSession{TenantID: 1, SIMID: 7, NAS: "pgw", NASAddr: netip.MustParseAddr("192.0.2.1"), SessionID: "s1",
 		Class: "sg1:x:1", IMSI: "001010000000007", IMEI: "3530000000000101", APN: "iot", RAT: simguard.RAT4G,
 		Location: simguard.Location{PLMN: simguard.PLMN{MCC: 1, MNC: 1}, Area: 1, HasArea: true},
-		IP: netip.MustParseAddr("10.0.0.7"), Start: t0, LastUpdate: t0}
+		IP:       netip.MustParseAddr("10.0.0.7"), Start: t0, LastUpdate: t0}
 	if err := db.SaveSession(ctx, &s); err != nil || s.ID == 0 || s.Version != 1 {
 		t.Fatalf("insert: %v %+v", err, s)
 	}

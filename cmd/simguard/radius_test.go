@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"layeh.com/radius"
+	"layeh.com/radius/rfc2866"
+
+	"github.com/simguard/simguard"
+	sgradius "github.com/simguard/simguard/radius"
+)
+
+// TestServeRADIUSEndToEnd runs "simguard serve" with the demo fleet and the
+// RADIUS server, registers a NAS client through the store (sealed secret,
+// topic published), lets radclient open a session for a demo meter, then
+// suspends the SIM through the API: the test NAS receives the
+// Disconnect-Request and ACKs it, and the session records the ACK.
+func TestServeRADIUSEndToEnd(t *testing.T) {
+	if _, err := exec.LookPath("radclient"); err != nil {
+		t.Skip("radclient not installed (Debian package freeradius-utils)")
+	}
+	const secret = "e2e-shared-secret"
+	nas, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nas.Close()
+	got := make(chan *radius.Packet, 4)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, from, err := nas.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			p, err := radius.Parse(buf[:n], []byte(secret))
+			if err != nil || !radius.IsAuthenticRequest(buf[:n], []byte(secret)) {
+				continue
+			}
+			if wire, err := p.Response(radius.CodeDisconnectACK).Encode(); err == nil {
+				_, _ = nas.WriteToUDPAddrPort(wire, from)
+			}
+			got <- p
+		}
+	}()
+
+	cfg := defaultServeConfig()
+	cfg.Data, cfg.Listen, cfg.Demo = t.TempDir(), "127.0.0.1:0", true
+	cfg.RADIUS.Enabled = true
+	cfg.RADIUS.AuthAddrs, cfg.RADIUS.AcctAddrs = []string{"127.0.0.1:0"}, []string{"127.0.0.1:0"}
+	cfg.RADIUS.RecheckInterval = -1
+	out := &syncBuffer{}
+	env := &cliEnv{stdout: out, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	cp, err := openControlPlane(ctx, cfg, slog.New(slog.DiscardHandler), env)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cp.run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		cp.close()
+	}()
+	s := &server{url: cp.URL, out: out}
+	if m := regexp.MustCompile(`SIMGUARD_TOKEN=(sgt_\S+)`).FindStringSubmatch(out.String()); m != nil {
+		s.token = m[1]
+	}
+	auth, acct := cp.radius.AuthAddrs()[0], cp.radius.AcctAddrs()[0]
+
+	sealedSecret, err := cp.secrets.Seal(secret, simguard.NASSecretContext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cp.db.CreateNASClient(ctx, simguard.NASClient{TenantID: simguard.ProviderTenantID, Name: "pgw-e2e",
+		Prefix: netip.MustParsePrefix("127.0.0.1/32"), Secret: sealedSecret,
+		CoAPort: nas.LocalAddr().(*net.UDPAddr).AddrPort().Port()},
+		simguard.Change{Actor: simguard.SystemActor(1, "test"), Action: "nas.create"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.svc.Publish(simguard.TopicNASClients)
+
+	meter := []string{"User-Name = 001010000000001", "3GPP-IMSI = 001010000000001", "3GPP-IMEISV = 3520990000000101",
+		"Called-Station-Id = meters.iot", "3GPP-RAT-Type = 8", "3GPP-SGSN-MCC-MNC = 00101", "Message-Authenticator = 0x00"}
+	var res string
+	deadline := time.Now().Add(10 * time.Second)
+	for { // the topic reloads the clients asynchronously
+		res = radclientRun(t, auth.String(), "auth", secret, meter)
+		if strings.Contains(res, "Access-Accept") || time.Now().After(deadline) {
+			break
+		}
+	}
+	if !strings.Contains(res, "Received Access-Accept") {
+		t.Fatalf("demo meter not accepted:\n%s", res)
+	}
+	suspended := []string{"User-Name = 001010000000952", "3GPP-IMSI = 001010000000952", "Called-Station-Id = meters.iot", "Message-Authenticator = 0x00"}
+	if res := radclientRun(t, auth.String(), "auth", secret, suspended); !strings.Contains(res, `Reply-Message = "sim_suspended"`) {
+		t.Errorf("suspended demo SIM:\n%s", res)
+	}
+	start := []string{"Acct-Status-Type = Start", "Acct-Session-Id = e2e-1", "User-Name = 001010000000001",
+		"3GPP-IMSI = 001010000000001", "3GPP-IMEISV = 3520990000000101", "Called-Station-Id = meters.iot",
+		"3GPP-RAT-Type = 8", "3GPP-SGSN-MCC-MNC = 00101", "Framed-IP-Address = 10.11.12.13"}
+	if res := radclientRun(t, acct.String(), "acct", secret, start); !strings.Contains(res, "Accounting-Response") {
+		t.Fatalf("Accounting-Start not answered:\n%s", res)
+	}
+
+	if code, out := s.cli(t, s.token, "", "sim", "suspend", "001010000000001"); code != 0 {
+		t.Fatalf("sim suspend: exit %d\n%s", code, out)
+	}
+	select {
+	case p := <-got:
+		if rfc2866.AcctSessionID_GetString(p) != "e2e-1" {
+			t.Errorf("Disconnect-Request for session %q", rfc2866.AcctSessionID_GetString(p))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the test NAS received no Disconnect-Request after the suspend")
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		sessions, err := cp.db.ListSessions(ctx, simguard.RADIUSSessionFilter{NAS: "pgw-e2e"})
+		if err == nil && len(sessions) == 1 && sessions[0].Disconnect != nil && sessions[0].Disconnect.Outcome == simguard.DisconnectACK {
+			if sessions[0].SIMID == 0 || sessions[0].Disconnect.Reason != simguard.ReasonSIMSuspended {
+				t.Errorf("session %+v", sessions[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the session did not record the ACK: %+v %v", sessions, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = sgradius.EventDisconnect
+}
+
+func radclientRun(t *testing.T, addr, cmd, secret string, attrs []string) string {
+	t.Helper()
+	c := exec.Command("radclient", "-x", "-r", "1", "-t", "2", addr, cmd, secret)
+	c.Stdin = strings.NewReader(strings.Join(attrs, "\n") + "\n")
+	b, _ := c.CombinedOutput()
+	return string(b)
+}
