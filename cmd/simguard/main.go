@@ -25,7 +25,6 @@ var version = "dev"
 type command struct {
 	name    string
 	summary string
-	usage   string // shown after "Usage: simguard <path>"
 	run     func(ctx context.Context, env *cliEnv, args []string) error
 	subs    []*command
 }
