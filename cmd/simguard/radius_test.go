@@ -5,9 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,14 +16,13 @@ import (
 	"layeh.com/radius/rfc2866"
 
 	"github.com/simguard/simguard"
-	sgradius "github.com/simguard/simguard/radius"
 )
 
 // TestServeRADIUSEndToEnd runs "simguard serve" with the demo fleet and the
-// RADIUS server, registers a NAS client through the store (sealed secret,
-// topic published), lets radclient open a session for a demo meter, then
-// suspends the SIM through the API: the test NAS receives the
-// Disconnect-Request and ACKs it, and the session records the ACK.
+// RADIUS server, registers a NAS client with the CLI (through the API),
+// lets radclient open a session for a demo meter, then suspends the SIM
+// through the API: the test NAS receives the Disconnect-Request and ACKs
+// it, and the session shows the ACK in "simguard radius sessions".
 func TestServeRADIUSEndToEnd(t *testing.T) {
 	if _, err := exec.LookPath("radclient"); err != nil {
 		t.Skip("radclient not installed (Debian package freeradius-utils)")
@@ -81,18 +80,16 @@ func TestServeRADIUSEndToEnd(t *testing.T) {
 	}
 	auth, acct := cp.radius.AuthAddrs()[0], cp.radius.AcctAddrs()[0]
 
-	sealedSecret, err := cp.secrets.Seal(secret, simguard.NASSecretContext)
-	if err != nil {
-		t.Fatal(err)
+	// The NAS client is registered through the CLI and the API; the secret
+	// goes in on stdin.
+	coaPort := strconv.Itoa(int(nas.LocalAddr().(*net.UDPAddr).AddrPort().Port()))
+	if code, out := s.cli(t, s.token, secret+"\n", "radius", "nas", "add", "--name", "pgw-e2e", "--prefix", "127.0.0.1",
+		"--coa-port", coaPort); code != 0 {
+		t.Fatalf("radius nas add: exit %d\n%s", code, out)
 	}
-	_, err = cp.db.CreateNASClient(ctx, simguard.NASClient{TenantID: simguard.ProviderTenantID, Name: "pgw-e2e",
-		Prefix: netip.MustParsePrefix("127.0.0.1/32"), Secret: sealedSecret,
-		CoAPort: nas.LocalAddr().(*net.UDPAddr).AddrPort().Port()},
-		simguard.Change{Actor: simguard.SystemActor(1, "test"), Action: "nas.create"})
-	if err != nil {
-		t.Fatal(err)
+	if code, out := s.cli(t, s.token, "", "radius", "nas", "list"); code != 0 || !strings.Contains(out, "pgw-e2e") || strings.Contains(out, secret) {
+		t.Errorf("radius nas list: exit %d\n%s", code, out)
 	}
-	cp.svc.Publish(simguard.TopicNASClients)
 
 	meter := []string{"User-Name = 001010000000001", "3GPP-IMSI = 001010000000001", "3GPP-IMEISV = 3520990000000101",
 		"Called-Station-Id = meters.iot", "3GPP-RAT-Type = 8", "3GPP-SGSN-MCC-MNC = 00101", "Message-Authenticator = 0x00"}
@@ -143,7 +140,10 @@ func TestServeRADIUSEndToEnd(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	_ = sgradius.EventDisconnect
+	code, listing := s.cli(t, s.token, "", "radius", "sessions", "--live")
+	if code != 0 || !strings.Contains(listing, "e2e-1") || !strings.Contains(listing, "ack (sim_suspended)") || !strings.Contains(listing, "10.11.12.13") {
+		t.Errorf("radius sessions: exit %d\n%s", code, listing)
+	}
 }
 
 func radclientRun(t *testing.T, addr, cmd, secret string, attrs []string) string {

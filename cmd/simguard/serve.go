@@ -100,7 +100,7 @@ func openControlPlane(ctx context.Context, cfg serveConfig, log *slog.Logger, en
 		return nil, err
 	}
 	cp.events = enforce.NewEventWriter(cp.db, enforce.EventWriterConfig{}, log, time.Now, cp.reg)
-	if cp.svc, err = control.New(ctx, cp.db, control.Config{Log: log, Registerer: cp.reg, Events: cp.events}); err != nil {
+	if cp.svc, err = control.New(ctx, cp.db, control.Config{Log: log, Registerer: cp.reg, Events: cp.events, Secrets: cp.secrets}); err != nil {
 		return nil, err
 	}
 	secret, err := cp.svc.Bootstrap(ctx, cfg.Tenant)
