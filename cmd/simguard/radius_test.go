@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"flag"
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -152,4 +155,40 @@ func radclientRun(t *testing.T, addr, cmd, secret string, attrs []string) string
 	c.Stdin = strings.NewReader(strings.Join(attrs, "\n") + "\n")
 	b, _ := c.CombinedOutput()
 	return string(b)
+}
+
+// TestRADIUSConfigExample: the configuration example of radius/README.md
+// is what serve's strict config decoder accepts and the server validates.
+func TestRADIUSConfigExample(t *testing.T) {
+	readme, err := os.ReadFile("../../radius/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(readme), "```yaml\n")
+	example, _, ok := strings.Cut(rest, "```")
+	if !ok {
+		t.Fatal("radius/README.md has no yaml example")
+	}
+	path := filepath.Join(t.TempDir(), "simguard.yaml")
+	if err := os.WriteFile(path, []byte(example), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := &cliEnv{stdout: io.Discard, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
+	cfg, err := loadServeConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"--config", path}, env)
+	if err != nil {
+		t.Fatalf("the README example does not load: %v", err)
+	}
+	rc := cfg.RADIUS
+	if !rc.Enabled || rc.InterimInterval != 10*time.Minute || len(rc.Pools) != 1 || rc.Pools[0].Prefixes[1].String() != "2001:db8:64::/112" ||
+		rc.Disconnect.Attempts != 3 || rc.RecheckInterval != time.Minute {
+		t.Errorf("decoded %+v", rc)
+	}
+	if err := rc.Config.Validate(); err != nil {
+		t.Errorf("the README example does not validate: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	_ = os.WriteFile(bad, []byte("radius:\n  enabled: true\n  colour: red\n"), 0o600)
+	if _, err := loadServeConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"--config", bad}, env); err == nil || !strings.Contains(err.Error(), "colour") {
+		t.Errorf("an unknown radius field: %v", err)
+	}
 }
