@@ -47,12 +47,9 @@ func Append(dst []byte, u ULI) ([]byte, error) {
 	return nil, fmt.Errorf("uli: cannot encode type %d", uint8(u.Type))
 }
 
-func (u ULI) cellPLMN() simguard.PLMN {
-	if u.CellPLMN.IsZero() {
-		return u.PLMN
-	}
-	return u.CellPLMN
-}
+// cellPLMN is the PLMN of the second identity of a combined type. It is
+// taken as set, even when zero: 000-00 is a PLMN a decoder can meet.
+func (u ULI) cellPLMN() simguard.PLMN { return u.CellPLMN }
 
 func appendTAI(dst []byte, u ULI) []byte {
 	return binary.BigEndian.AppendUint16(AppendPLMN(dst, u.PLMN), uint16(u.TAC))

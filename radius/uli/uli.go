@@ -63,7 +63,7 @@ type ULI struct {
 	PLMN simguard.PLMN
 	// CellPLMN is the PLMN of the cell or node (ECGI, NCGI, eNodeB, NG-RAN
 	// node) in the combined types; it differs from PLMN only in shared
-	// networks.
+	// networks. Append writes it as set for those types.
 	CellPLMN simguard.PLMN
 
 	LAC uint16 // CGI, SAI, RAI
