@@ -53,7 +53,9 @@ type NASClient struct {
 	Name     string       `json:"name"`
 	Prefix   netip.Prefix `json:"prefix"`
 	// Secret is the RADIUS shared secret. It is never serialized, logged or
-	// written into an audit record; stores keep it encrypted.
+	// written into an audit record. In memory it is plaintext; on its way
+	// to a NASClientStore it is sealed (NASSecretContext) by the control
+	// service, and whoever reads it back opens it.
 	Secret string `json:"-"`
 	// IdentityOrder is tried in order until one attribute names a SIM;
 	// empty means DefaultIdentityOrder.
@@ -116,7 +118,8 @@ func (c *NASClient) Validate() error {
 }
 
 // NASClientStore keeps NAS clients. Writes are audited; the audit record
-// never contains the secret.
+// never contains the secret. The store keeps Secret as given (sealed by
+// the caller) and checks the other fields with Validate.
 type NASClientStore interface {
 	// CreateNASClient fails with ECONFLICT when the name or the prefix is
 	// taken.
