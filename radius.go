@@ -117,6 +117,14 @@ func (c *NASClient) Validate() error {
 	return nil
 }
 
+// RADIUSStore is what the control plane keeps for RADIUS: NAS clients,
+// accounting sessions and address leases.
+type RADIUSStore interface {
+	NASClientStore
+	RADIUSSessionStore
+	IPLeaseStore
+}
+
 // NASClientStore keeps NAS clients. Writes are audited; the audit record
 // never contains the secret. The store keeps Secret as given (sealed by
 // the caller) and checks the other fields with Validate.

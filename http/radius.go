@@ -33,6 +33,7 @@ func (s *Server) radiusRoutes(api func(string, func(http.ResponseWriter, *http.R
 	api("PUT /api/v1/radius/nas/{id}", s.putNAS)
 	api("DELETE /api/v1/radius/nas/{id}", s.deleteNAS)
 	api("GET /api/v1/radius/sessions", s.listRADIUSSessions)
+	s.radiusNodeRoutes(api)
 }
 
 func (s *Server) listNAS(w http.ResponseWriter, r *http.Request) {
@@ -113,30 +114,9 @@ func (s *Server) deleteNAS(w http.ResponseWriter, r *http.Request) {
 // listRADIUSSessions pages through sessions: ?sim=ID&nas=NAME&live=true
 // &tenant=ID (provider admins)&after=ID&limit=N.
 func (s *Server) listRADIUSSessions(w http.ResponseWriter, r *http.Request) {
-	var f simguard.RADIUSSessionFilter
-	for name, dst := range map[string]*int64{"sim": &f.SIMID, "tenant": &f.TenantID, "after": &f.AfterID} {
-		v, err := queryInt(r, name)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		*dst = v
-	}
-	limit, err := queryInt(r, "limit")
-	if err != nil || limit > 10000 {
-		s.writeError(w, r, simguard.FieldError("limit", "must be a number up to 10000"))
-		return
-	}
-	if limit == 0 {
-		limit = 100
-	}
-	f.Limit, f.NAS = int(limit), r.URL.Query().Get("nas")
-	switch r.URL.Query().Get("live") {
-	case "", "false":
-	case "true":
-		f.LiveOnly = true
-	default:
-		s.writeError(w, r, simguard.FieldError("live", "must be true or false"))
+	f, err := sessionFilter(r)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	list, err := s.svc.ListRADIUSSessions(r.Context(), f)

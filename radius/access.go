@@ -62,7 +62,7 @@ func (s *Server) access(ctx context.Context, c *nasClient, p *request) ([]byte, 
 	}
 	if !dec.Allow && dec.Reason == simguard.ReasonIMEIMismatch && dec.SIMID != 0 && d.req.IMEI != "" && s.firstMismatch(dec.SIMID, d.req.IMEI) {
 		wctx, cancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
-		if err := s.feedback.ReportIMEIMismatch(wctx, dec.SIMID, d.req.IMEI, "radius:"+c.Name); err != nil {
+		if err := s.feedback.ReportIMEIMismatch(wctx, dec.SIMID, d.req.IMEI, c.source); err != nil {
 			s.m.feedback.WithLabelValues("report_imei_mismatch").Inc()
 			s.log.Warn("radius: report IMEI mismatch", "sim", dec.SIMID, "err", err)
 		}
@@ -119,7 +119,7 @@ func (s *Server) access(ctx context.Context, c *nasClient, p *request) ([]byte, 
 		attrs["group"] = dec.Group
 	}
 	s.m.decisions.WithLabelValues(decision, string(dec.Reason)).Inc()
-	s.emit(EventAccess, decision, dec.Reason, dec.SIMID, dec.TenantID, attrs)
+	s.emit(EventAccess, decision, dec.Reason, dec.SIMID, c.tenant(dec.TenantID), attrs)
 	return encodeResponse(r, p.auth)
 }
 
@@ -131,7 +131,7 @@ func (c *nasClient) mayAsk(tenantID int64) bool {
 func (s *Server) learnIMEI(ctx context.Context, c *nasClient, simID int64, imei string) error {
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
 	defer cancel()
-	err := s.feedback.LearnIMEI(wctx, simID, imei, "radius:"+c.Name)
+	err := s.feedback.LearnIMEI(wctx, simID, imei, c.source)
 	if err != nil && simguard.ErrorCode(err) != simguard.ECONFLICT {
 		s.m.feedback.WithLabelValues("learn_imei").Inc()
 		s.log.Warn("radius: learn IMEI", "sim", simID, "err", err)

@@ -77,11 +77,11 @@ func (s *Server) accounting(ctx context.Context, c *nasClient, p *request, from 
 		s.live.removeNAS(c.Name)
 		s.m.live.Set(float64(s.live.len()))
 		s.m.accounting.WithLabelValues(status).Inc()
-		s.emit(EventAccounting, "", "", 0, 0, map[string]string{"nas": c.Name, "status": status, "stopped_sessions": itoa(uint64(n))})
+		s.emit(EventAccounting, "", "", 0, c.tenant(0), map[string]string{"nas": c.Name, "status": status, "stopped_sessions": itoa(uint64(n))})
 		return encodeResponse(reply(p, radius.CodeAccountingResponse), p.auth)
 	case acctStart, acctStop, acctInterim:
 	default:
-		s.anomaly(anomalyUnknownStatus, c.Name, nil, map[string]string{"status_type": itoa(uint64(a.statusType))})
+		s.anomaly(anomalyUnknownStatus, c, nil, map[string]string{"status_type": itoa(uint64(a.statusType))})
 		return encodeResponse(reply(p, radius.CodeAccountingResponse), p.auth)
 	}
 	if a.sessionID == "" {
@@ -98,12 +98,12 @@ func (s *Server) accounting(ctx context.Context, c *nasClient, p *request, from 
 		return nil, errNoAnswer
 	}
 	if rs == nil { // a Stop repeated after the session was closed
-		s.anomaly(anomaly, c.Name, nil, map[string]string{"session": a.sessionID})
+		s.anomaly(anomaly, c, nil, map[string]string{"session": a.sessionID})
 		return encodeResponse(reply(p, radius.CodeAccountingResponse), p.auth)
 	}
 	// A Start carries no usage; a repeated one must not reset the counters.
 	if a.statusType != acctStart && counters(rs, &a) {
-		s.anomaly(anomalyCountersDecrease, c.Name, rs, nil)
+		s.anomaly(anomalyCountersDecrease, c, rs, nil)
 	}
 	rs.LastUpdate = at
 	if a.statusType == acctStop {
@@ -120,7 +120,7 @@ func (s *Server) accounting(ctx context.Context, c *nasClient, p *request, from 
 		return nil, errNoAnswer
 	}
 	if anomaly != "" {
-		s.anomaly(anomaly, c.Name, rs, nil)
+		s.anomaly(anomaly, c, rs, nil)
 	}
 	ls := liveFromSession(rs)
 	check := *ls // the index owns ls once it is put there
@@ -131,7 +131,7 @@ func (s *Server) accounting(ctx context.Context, c *nasClient, p *request, from 
 	}
 	s.m.live.Set(float64(s.live.len()))
 	s.m.accounting.WithLabelValues(status).Inc()
-	s.emit(EventAccounting, "", "", rs.SIMID, rs.TenantID, accountingAttrs(status, rs, delta))
+	s.emit(EventAccounting, "", "", rs.SIMID, c.tenant(rs.TenantID), accountingAttrs(status, rs, delta))
 	if rs.Live() {
 		// Usage just reported may have used up the quota; the snapshot
 		// may already say so.
@@ -258,9 +258,9 @@ func (s *Server) meter(ctx context.Context, rs *simguard.RADIUSSession) uint64 {
 	return delta
 }
 
-func (s *Server) anomaly(kind, nas string, rs *simguard.RADIUSSession, extra map[string]string) {
+func (s *Server) anomaly(kind string, c *nasClient, rs *simguard.RADIUSSession, extra map[string]string) {
 	s.m.anomalies.WithLabelValues(kind).Inc()
-	attrs := map[string]string{"anomaly": kind, "nas": nas}
+	attrs := map[string]string{"anomaly": kind, "nas": c.Name}
 	var simID, tenantID int64
 	if rs != nil {
 		attrs["session"] = rs.SessionID
@@ -272,7 +272,7 @@ func (s *Server) anomaly(kind, nas string, rs *simguard.RADIUSSession, extra map
 	for k, v := range extra {
 		attrs[k] = v
 	}
-	s.emit(EventAnomaly, "", "", simID, tenantID, attrs)
+	s.emit(EventAnomaly, "", "", simID, c.tenant(tenantID), attrs)
 }
 
 func accountingAttrs(status string, rs *simguard.RADIUSSession, delta uint64) map[string]string {

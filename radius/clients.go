@@ -12,6 +12,24 @@ import (
 type nasClient struct {
 	simguard.NASClient
 	secret []byte
+	// source names this server's writes to the control plane about what
+	// the client's requests taught (learned IMEIs, mismatches); it is a
+	// valid simguard name, as the node API requires.
+	source string
+}
+
+// tenant is the tenant of an event: the SIM's (tenantID), or, for an
+// event about no known SIM, the NAS client's, so that a tenant sees the
+// rejects and drops of its own gateways. Unknown sources belong to the
+// provider.
+func (c *nasClient) tenant(tenantID int64) int64 {
+	switch {
+	case tenantID != 0:
+		return tenantID
+	case c == nil || c.TenantID == 0:
+		return simguard.ProviderTenantID
+	}
+	return c.TenantID
 }
 
 // clientTable finds the NAS client of a source address: exact host
@@ -38,7 +56,10 @@ func newClientTable(list []simguard.NASClient) (*clientTable, error) {
 			return nil, fmt.Errorf("nas client %s: name is used twice", c.Name)
 		}
 		seen[c.Prefix] = c.Name
-		nc := &nasClient{NASClient: c, secret: []byte(c.Secret)}
+		nc := &nasClient{NASClient: c, secret: []byte(c.Secret), source: "radius." + c.Name}
+		if len(nc.source) > 63 {
+			nc.source = "radius"
+		}
 		t.byName[c.Name] = nc
 		if c.Prefix.IsSingleIP() {
 			t.hosts[c.Prefix.Addr()] = nc

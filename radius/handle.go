@@ -40,11 +40,11 @@ func (s *Server) handle(ctx context.Context, l *listener, b []byte, from netip.A
 func (s *Server) process(ctx context.Context, l *listener, b []byte, from netip.AddrPort) ([]byte, string) {
 	c := s.clients.Load().lookup(from.Addr())
 	if c == nil {
-		s.drop(dropUnknownClient, from, "", nil)
+		s.drop(dropUnknownClient, from, nil, nil)
 		return nil, ""
 	}
 	if len(b) < 20 || len(b) > radius.MaxPacketLength || int(binary.BigEndian.Uint16(b[2:])) > len(b) {
-		s.drop(dropMalformed, from, c.Name, nil)
+		s.drop(dropMalformed, from, c, nil)
 		return nil, ""
 	}
 	code := radius.Code(b[0])
@@ -53,17 +53,17 @@ func (s *Server) process(ctx context.Context, l *listener, b []byte, from netip.
 	case code == radius.CodeAccessRequest && !l.acct:
 	case code == radius.CodeAccountingRequest && l.acct:
 	default:
-		s.drop(dropUnsupportedCode, from, c.Name, map[string]string{"code": itoa(uint64(code))})
+		s.drop(dropUnsupportedCode, from, c, map[string]string{"code": itoa(uint64(code))})
 		return nil, ""
 	}
 	p, err := parseRequest(b, c.secret)
 	if err != nil {
-		s.drop(dropMalformed, from, c.Name, nil)
+		s.drop(dropMalformed, from, c, nil)
 		return nil, ""
 	}
 	b = p.raw
 	if cause := s.authenticate(c, b); cause != "" {
-		s.drop(cause, from, c.Name, nil)
+		s.drop(cause, from, c, nil)
 		return nil, ""
 	}
 	typ := codeNames[code]
@@ -90,9 +90,9 @@ func (s *Server) process(ctx context.Context, l *listener, b []byte, from netip.
 	}
 	if err != nil {
 		if errors.Is(err, errNoAnswer) {
-			s.drop(dropBackend, from, c.Name, nil)
+			s.drop(dropBackend, from, c, nil)
 		} else {
-			s.drop(dropMalformed, from, c.Name, map[string]string{"error": err.Error()})
+			s.drop(dropMalformed, from, c, map[string]string{"error": err.Error()})
 		}
 		resp = nil
 	}
@@ -137,19 +137,19 @@ func (s *Server) send(l *listener, resp []byte, to netip.AddrPort) {
 }
 
 // drop counts a dropped packet and emits a (sampled) event.
-func (s *Server) drop(cause string, from netip.AddrPort, nas string, extra map[string]string) {
+func (s *Server) drop(cause string, from netip.AddrPort, c *nasClient, extra map[string]string) {
 	s.m.drops.WithLabelValues(cause).Inc()
 	if !s.drops.allow(cause, s.now()) {
 		return
 	}
 	attrs := map[string]string{"cause": cause, "src": from.String()}
-	if nas != "" {
-		attrs["nas"] = nas
+	if c != nil {
+		attrs["nas"] = c.Name
 	}
 	for k, v := range extra {
 		attrs[k] = v
 	}
-	s.emit(EventDropped, "", "", 0, 0, attrs)
+	s.emit(EventDropped, "", "", 0, c.tenant(0), attrs)
 }
 
 // statusServer answers RFC 5997 keepalives: Access-Accept on the auth

@@ -136,7 +136,7 @@ func (s *Server) finishDisconnect(ls *liveSession, c *nasClient, t DisconnectTar
 	if ls.req.IMSI != "" {
 		attrs["imsi"] = ls.req.IMSI
 	}
-	s.emit(EventDisconnect, "", res.Reason, ls.simID, ls.tenantID, attrs)
+	s.emit(EventDisconnect, "", res.Reason, ls.simID, c.tenant(ls.tenantID), attrs)
 }
 
 func (s *Server) closeGone(ctx context.Context, ls *liveSession) {

@@ -72,6 +72,9 @@ func main() {
 func run(ctx context.Context, env *cliEnv, args []string) int {
 	cmd, path, rest := commands(), "simguard", args
 	for len(cmd.subs) > 0 {
+		if cmd.run != nil && len(rest) > 0 && strings.HasPrefix(rest[0], "-") && rest[0] != "-h" && rest[0] != "--help" {
+			break // a group that runs itself when given flags: "simguard radius --server URL"
+		}
 		if len(rest) == 0 || rest[0] == "-h" || rest[0] == "--help" || rest[0] == "help" {
 			printGroupHelp(env.stdout, path, cmd)
 			if len(rest) == 0 {

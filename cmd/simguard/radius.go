@@ -4,9 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/enforce"
 	"github.com/simguard/simguard/policy"
 	"github.com/simguard/simguard/radius"
 	"github.com/simguard/simguard/sealed"
@@ -17,10 +19,6 @@ import (
 type radiusConfig struct {
 	Enabled       bool `yaml:"enabled"`
 	radius.Config `yaml:",inline"`
-}
-
-func init() {
-	features = append(features, feature{name: "radius", flags: radiusFlags, attach: attachRADIUS})
 }
 
 func radiusFlags(fs *flag.FlagSet, cfg *serveConfig) {
@@ -63,10 +61,7 @@ func attachRADIUS(cp *controlPlane) error {
 	}
 	cp.radius = srv
 	cp.closers = append(cp.closers, func() { _ = srv.Close() })
-	unsubscribe := cp.svc.Policy().Subscribe(func(_, next *policy.Snapshot, simIDs []int64) {
-		// Subscribers run under the policy's update lock: check outside it.
-		go srv.OnPolicyChange(ctx, next, simIDs...)
-	})
+	unsubscribe := cp.svc.Policy().Subscribe(radiusPolicyHook(ctx, srv, cp.log))
 	cp.closers = append(cp.closers, unsubscribe)
 	cp.svc.OnTopic(simguard.TopicNASClients, func() {
 		list, err := loadNASClients(ctx, cp.db, cp.secrets)
@@ -97,4 +92,24 @@ func loadNASClients(ctx context.Context, store simguard.NASClientStore, box *sea
 		}
 	}
 	return list, nil
+}
+
+// radiusPolicyHook rechecks the live sessions of the SIMs a policy change
+// concerns (all of them when simIDs is nil), which disconnects what the
+// new policy denies, and releases the pool addresses of terminated SIMs.
+// Serve and the RADIUS node both use it.
+func radiusPolicyHook(ctx context.Context, srv *radius.Server, log *slog.Logger) enforce.Subscriber {
+	return func(_, next *policy.Snapshot, simIDs []int64) {
+		// Subscribers run under the policy's update lock: work outside it.
+		go func() {
+			srv.OnPolicyChange(ctx, next, simIDs...)
+			for _, id := range simIDs {
+				if v, ok := next.SIMByID(id); ok && v.State == simguard.SIMTerminated {
+					if _, err := srv.ReleaseLeases(ctx, id); err != nil {
+						log.Warn("radius: release the addresses of a terminated SIM", "sim", id, "err", err)
+					}
+				}
+			}
+		}()
+	}
 }

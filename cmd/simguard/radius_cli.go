@@ -14,7 +14,8 @@ import (
 )
 
 func radiusCommand() *command {
-	return &command{name: "radius", summary: "RADIUS NAS clients (packet gateways) and data sessions", subs: []*command{
+	return &command{name: "radius", summary: "RADIUS: run an enforcement node (simguard radius --server URL), NAS clients, sessions", run: radiusNode, subs: []*command{
+		{name: "node", summary: "run a RADIUS enforcement node (the same as simguard radius --server URL ...)", run: radiusNode},
 		{name: "nas", summary: "manage the NAS clients simguard answers", subs: []*command{
 			{name: "add", summary: "register a NAS client (admins; the secret is read from stdin)", run: nasAdd},
 			{name: "list", summary: "list NAS clients", run: nasList},

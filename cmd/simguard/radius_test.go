@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,29 +32,7 @@ func TestServeRADIUSEndToEnd(t *testing.T) {
 		t.Skip("radclient not installed (Debian package freeradius-utils)")
 	}
 	const secret = "e2e-shared-secret"
-	nas, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nas.Close()
-	got := make(chan *radius.Packet, 4)
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, from, err := nas.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			p, err := radius.Parse(buf[:n], []byte(secret))
-			if err != nil || !radius.IsAuthenticRequest(buf[:n], []byte(secret)) {
-				continue
-			}
-			if wire, err := p.Response(radius.CodeDisconnectACK).Encode(); err == nil {
-				_, _ = nas.WriteToUDPAddrPort(wire, from)
-			}
-			got <- p
-		}
-	}()
+	coaPort, got := startTestNAS(t, "127.0.0.1", secret)
 
 	cfg := defaultServeConfig()
 	cfg.Data, cfg.Listen, cfg.Demo = t.TempDir(), "127.0.0.1:0", true
@@ -85,7 +64,6 @@ func TestServeRADIUSEndToEnd(t *testing.T) {
 
 	// The NAS client is registered through the CLI and the API; the secret
 	// goes in on stdin.
-	coaPort := strconv.Itoa(int(nas.LocalAddr().(*net.UDPAddr).AddrPort().Port()))
 	if code, out := s.cli(t, s.token, secret+"\n", "radius", "nas", "add", "--name", "pgw-e2e", "--prefix", "127.0.0.1",
 		"--coa-port", coaPort); code != 0 {
 		t.Fatalf("radius nas add: exit %d\n%s", code, out)
@@ -147,6 +125,39 @@ func TestServeRADIUSEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(listing, "e2e-1") || !strings.Contains(listing, "ack (sim_suspended)") || !strings.Contains(listing, "10.11.12.13") {
 		t.Errorf("radius sessions: exit %d\n%s", code, listing)
 	}
+}
+
+// startTestNAS is a NAS's Disconnect/CoA port on host: it ACKs every
+// authentic Disconnect-Request and passes it on.
+func startTestNAS(t *testing.T, host, secret string) (port string, got <-chan *radius.Packet) {
+	t.Helper()
+	nas, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(host), 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nas.Close() })
+	ch := make(chan *radius.Packet, 16)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, from, err := nas.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			p, err := radius.Parse(buf[:n], []byte(secret))
+			if err != nil || !radius.IsAuthenticRequest(buf[:n], []byte(secret)) {
+				continue
+			}
+			if wire, err := p.Response(radius.CodeDisconnectACK).Encode(); err == nil {
+				_, _ = nas.WriteToUDPAddrPort(wire, from)
+			}
+			select {
+			case ch <- p:
+			default:
+			}
+		}
+	}()
+	return strconv.Itoa(int(nas.LocalAddr().(*net.UDPAddr).AddrPort().Port())), ch
 }
 
 func radclientRun(t *testing.T, addr, cmd, secret string, attrs []string) string {
