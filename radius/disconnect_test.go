@@ -202,3 +202,99 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestDisconnectWhenTimeRunsOut: an activation window or an ActiveUntil
+// that ends changes nothing in the store and publishes no policy change;
+// the server's own timer rechecks the session at that moment and
+// disconnects it, without the periodic recheck (disabled here).
+func TestDisconnectWhenTimeRunsOut(t *testing.T) {
+	needRadclient(t)
+	tests := []struct {
+		name string
+		set  func(s *testSIM, end time.Time)
+	}{
+		{"window ends", func(s *testSIM, end time.Time) { s.WindowEnd = end }},
+		{"active until ends", func(s *testSIM, end time.Time) { s.ActiveUntil = end }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nas := newTestNAS(t, testSecret, func(p *radius.Packet) *radius.Packet { return p.Response(radius.CodeDisconnectACK) })
+			sim := baseSIM(1, "001010000000001")
+			// Long enough for Access-Accept and Accounting-Start on a slow
+			// machine; the test waits for the disconnect as long as needed.
+			end := time.Now().Add(3 * time.Second).Truncate(time.Second)
+			tt.set(&sim, end)
+			eval := newTestEvaluator(sim)
+			h := startServer(t, eval, func(c *Config, d *Deps) {
+				d.Clients = []simguard.NASClient{{TenantID: 1, Name: "pgw", Prefix: netip.MustParsePrefix("127.0.0.1/32"),
+					Secret: testSecret, CoAPort: nas.port()}}
+			})
+			res := radclient(t, h.auth, "auth", testSecret, accessAttrs(sim.IMSI, "", testAPN)...)
+			if !res.accepted() || !res.has("Session-Timeout") {
+				t.Fatalf("not accepted with a Session-Timeout:\n%s", res.out)
+			}
+			if res := radclient(t, h.acct, "acct", testSecret, acctAttrs("Start", "w1", sim.IMSI)...); res.code != 0 {
+				t.Fatalf("Start not answered:\n%s", res.out)
+			}
+			ev := h.sink.waitFor(t, 1, EventDisconnect, map[string]string{"session": "w1", "outcome": "ack"})
+			if ev[0].Reason != simguard.ReasonOutsideWindow {
+				t.Errorf("reason %s, want outside_window", ev[0].Reason)
+			}
+			if ev[0].Time.Before(end) {
+				t.Errorf("disconnected at %s, before the end %s", ev[0].Time, end)
+			}
+		})
+	}
+}
+
+// TestDisconnectReasons: every change the issue names ends a live session
+// with a Disconnect-Request carrying the policy's reason. A change of one
+// SIM comes with its ID; a change of its group (data turned off) comes
+// without, as the control plane announces it.
+func TestDisconnectReasons(t *testing.T) {
+	needRadclient(t)
+	tests := []struct {
+		name   string
+		change func(*testSIM)
+		bySIM  bool
+		want   simguard.Reason
+	}{
+		{"suspended", func(s *testSIM) { s.State = simguard.SIMSuspended }, true, simguard.ReasonSIMSuspended},
+		{"terminated", func(s *testSIM) { s.State = simguard.SIMTerminated }, true, simguard.ReasonSIMTerminated},
+		{"data service off", func(s *testSIM) { s.DataOn = false }, false, simguard.ReasonServiceDisabled},
+		{"window shortened", func(s *testSIM) { s.WindowEnd = time.Now().Add(-time.Minute) }, false, simguard.ReasonOutsideWindow},
+		{"quota used up", func(s *testSIM) { s.QuotaUsed = true }, true, simguard.ReasonQuotaExceeded},
+		{"IMEI binding changed", func(s *testSIM) { s.IMEI = "35300000000099" }, true, simguard.ReasonIMEIMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nas := newTestNAS(t, testSecret, func(p *radius.Packet) *radius.Packet { return p.Response(radius.CodeDisconnectACK) })
+			sim := baseSIM(1, "001010000000001")
+			sim.LockMode, sim.IMEI = simguard.IMEILockExplicit, "35300000000001"
+			eval := newTestEvaluator(sim)
+			h := startServer(t, eval, func(c *Config, d *Deps) {
+				d.Clients = []simguard.NASClient{{TenantID: 1, Name: "pgw", Prefix: netip.MustParsePrefix("127.0.0.1/32"),
+					Secret: testSecret, CoAPort: nas.port()}}
+			})
+			if res := radclient(t, h.acct, "acct", testSecret, acctAttrs("Start", "r1", sim.IMSI, "3GPP-IMEISV = 3530000000000101")...); res.code != 0 {
+				t.Fatalf("Start not answered:\n%s", res.out)
+			}
+			eval.change(sim.IMSI, tt.change)
+			var ids []int64
+			if tt.bySIM {
+				ids = []int64{1}
+			}
+			if n := h.srv.OnPolicyChange(context.Background(), eval, ids...); n != 1 {
+				t.Fatalf("OnPolicyChange started %d disconnects, want 1", n)
+			}
+			ev := h.sink.waitFor(t, 1, EventDisconnect, map[string]string{"session": "r1", "outcome": "ack"})
+			if ev[0].Reason != tt.want {
+				t.Errorf("reason %s, want %s", ev[0].Reason, tt.want)
+			}
+			waitUntil(t, func() bool {
+				r := h.sessions.all()[0]
+				return r.Disconnect != nil && r.Disconnect.Reason == tt.want && r.Disconnect.Outcome == simguard.DisconnectACK
+			})
+		})
+	}
+}

@@ -28,6 +28,7 @@ type testSIM struct {
 	LockMode     simguard.IMEILockMode
 	IMEI         string // 14 digits when bound
 	WindowEnd    time.Time
+	ActiveUntil  time.Time
 	QuotaUsed    bool
 	StaticIP     netip.Addr
 	TACs         []string // allowed device models (IMEI prefixes); empty: any
@@ -51,6 +52,10 @@ func (s testSIM) toStore(now time.Time) (simguard.Group, simguard.SIM) {
 	}
 	sim := simguard.SIM{ID: s.ID, TenantID: s.Tenant, ICCID: testICCID(s.ID), IMSI: s.IMSI, MSISDN: s.MSISDN,
 		State: s.State, Group: g.Name, StaticIP: s.StaticIP, IMEILock: simguard.IMEILock{Mode: s.LockMode, IMEI: s.IMEI}}
+	if !s.ActiveUntil.IsZero() {
+		until := s.ActiveUntil
+		sim.ActiveUntil = &until
+	}
 	if s.QuotaUsed {
 		g.Policy.Quotas = simguard.Quotas{Period: "month", DataBytes: 1000}
 		sim.Usage = simguard.Usage{PeriodStart: time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC), DataBytes: 5000}

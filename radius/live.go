@@ -29,15 +29,19 @@ type liveSession struct {
 }
 
 // liveIndex holds this server's live sessions in memory so that a policy
-// change is checked without reading the store.
+// change is checked without reading the store. It also knows when each
+// session's answer stops being true (an activation window or ActiveUntil
+// ends): nothing is written anywhere then, so a timer must look.
 type liveIndex struct {
 	mu    sync.Mutex
 	byKey map[sessKey]*liveSession
 	bySIM map[int64]map[sessKey]bool
+	ends  deadlines
 }
 
 func newLiveIndex() *liveIndex {
-	return &liveIndex{byKey: map[sessKey]*liveSession{}, bySIM: map[int64]map[sessKey]bool{}}
+	return &liveIndex{byKey: map[sessKey]*liveSession{}, bySIM: map[int64]map[sessKey]bool{},
+		ends: deadlines{at: map[sessKey]time.Time{}, wake: make(chan struct{}, 1)}}
 }
 
 func (x *liveIndex) put(ls *liveSession) {
@@ -75,6 +79,7 @@ func (x *liveIndex) removeNAS(nas string) {
 
 func (x *liveIndex) unlinkLocked(ls *liveSession) {
 	delete(x.byKey, ls.key)
+	delete(x.ends.at, ls.key)
 	if m := x.bySIM[ls.simID]; m != nil {
 		delete(m, ls.key)
 		if len(m) == 0 {

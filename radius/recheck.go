@@ -10,11 +10,13 @@ import (
 
 // OnPolicyChange re-evaluates live sessions against next (the new
 // snapshot) and sends a Disconnect-Request for every session it now
-// denies: a suspended or terminated SIM, data turned off, a window that
-// ended, a quota used up, an IMEI binding that changed. With simIDs only
-// those SIMs' sessions are checked; without, all of them. It returns how
-// many disconnects it started; they run in the background until done or
-// until the server stops.
+// denies: a suspended or terminated SIM, data turned off, a quota used
+// up, an IMEI binding that changed, a window the operator shortened. With
+// simIDs only those SIMs' sessions are checked; without, all of them. It
+// returns how many disconnects it started; they run in the background
+// until done or until the server stops. (A window or ActiveUntil that
+// simply runs out changes no policy: the server rechecks each session
+// when the answer that let it in stops being true, see deadlineLoop.)
 func (s *Server) OnPolicyChange(ctx context.Context, next simguard.Evaluator, simIDs ...int64) int {
 	return s.recheck(ctx, next, s.live.candidates(simIDs, s.now()))
 }
@@ -42,9 +44,14 @@ func (s *Server) recheck(ctx context.Context, ev simguard.Evaluator, list []live
 		req := ls.req
 		req.Time = now
 		dec := ev.Evaluate(&req)
-		if dec.Allow || dec.Reason == simguard.ReasonBadRequest {
-			// bad_request: the stored session lacks what the policy needs;
-			// that is not a reason to cut it.
+		if dec.Allow {
+			// Allowed until a window or ActiveUntil ends (or for good).
+			s.live.setDeadline(ls.key, dec.ValidUntil)
+			continue
+		}
+		if dec.Reason == simguard.ReasonBadRequest {
+			// The stored session lacks what the policy needs; that is not
+			// a reason to cut it.
 			continue
 		}
 		if s.startDisconnect(ls, dec.Reason) {

@@ -263,6 +263,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	for range s.cfg.Disconnect.Concurrency {
 		s.wg.Go(func() { s.disconnectLoop(ctx) })
 	}
+	// What changed while no server watched (a suspension, a window that
+	// ended) ends now; the deadlines of the rest are set.
+	s.OnPolicyChange(ctx, s.eval)
+	s.wg.Go(func() { s.deadlineLoop(ctx) })
 	<-ctx.Done()
 	s.mu.Lock()
 	for _, l := range conns {

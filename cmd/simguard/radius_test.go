@@ -20,6 +20,8 @@ import (
 	"layeh.com/radius/rfc2866"
 
 	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/demo"
+	sgradius "github.com/simguard/simguard/radius"
 )
 
 // TestServeRADIUSEndToEnd runs "simguard serve" with the demo fleet and the
@@ -39,6 +41,7 @@ func TestServeRADIUSEndToEnd(t *testing.T) {
 	cfg.RADIUS.Enabled = true
 	cfg.RADIUS.AuthAddrs, cfg.RADIUS.AcctAddrs = []string{"127.0.0.1:0"}, []string{"127.0.0.1:0"}
 	cfg.RADIUS.RecheckInterval = -1
+	cfg.RADIUS.Pools = []sgradius.PoolConfig{{Name: "meters", APNs: []string{"meters.iot"}, Prefixes: []netip.Prefix{netip.MustParsePrefix("10.98.0.0/24")}}}
 	out := &syncBuffer{}
 	env := &cliEnv{stdout: out, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -124,6 +127,34 @@ func TestServeRADIUSEndToEnd(t *testing.T) {
 	code, listing := s.cli(t, s.token, "", "radius", "sessions", "--live")
 	if code != 0 || !strings.Contains(listing, "e2e-1") || !strings.Contains(listing, "ack (sim_suspended)") || !strings.Contains(listing, "10.11.12.13") {
 		t.Errorf("radius sessions: exit %d\n%s", code, listing)
+	}
+
+	// A meter without a static IP gets a pool address, which a terminate
+	// gives back.
+	meter30 := []string{"User-Name = " + demo.IMSI(30), "3GPP-IMSI = " + demo.IMSI(30), "3GPP-IMEISV = " + demo.IMEI(30) + "01",
+		"Called-Station-Id = meters.iot", "3GPP-RAT-Type = 9", "3GPP-SGSN-MCC-MNC = 00102", "Message-Authenticator = 0x00"}
+	if res := radclientRun(t, auth.String(), "auth", secret, meter30); !strings.Contains(res, "Framed-IP-Address = 10.98.0.1") {
+		t.Fatalf("meter from the pool:\n%s", res)
+	}
+	sim30, err := cp.db.FindSIM(ctx, 1, demo.IMSI(30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := cp.db.GetLease(ctx, "meters", sim30.ID); err != nil || l.IP.String() != "10.98.0.1" {
+		t.Fatalf("lease: %+v %v", l, err)
+	}
+	if code, out := s.cli(t, s.token, "", "sim", "terminate", demo.IMSI(30)); code != 0 {
+		t.Fatalf("sim terminate: exit %d\n%s", code, out)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		_, err := cp.db.GetLease(ctx, "meters", sim30.ID)
+		if simguard.ErrorCode(err) == simguard.ENOTFOUND {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the terminated SIM keeps its address: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
