@@ -3,6 +3,8 @@ package radius
 import (
 	"context"
 	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/simguard/simguard"
@@ -41,12 +43,19 @@ func (s *Server) access(ctx context.Context, c *nasClient, p *request) ([]byte, 
 	d := a.toRequest(c.IdentityOrder)
 	now := s.now()
 	d.req.Time = now
-	dec := s.eval.Evaluate(&d.req)
+	var req *simguard.Request
+	if p.sc != nil {
+		req = &p.sc.req
+	} else {
+		req = new(simguard.Request)
+	}
+	*req = d.req
+	dec := s.eval.Evaluate(req)
 	if dec.Allow && !c.mayAsk(dec.TenantID) {
 		// A tenant's own gateway learns nothing about other tenants' SIMs.
 		dec = simguard.Decision{Reason: simguard.ReasonSIMUnknown, Rule: "radius:nas-tenant"}
 	}
-	attrs := requestAttrs(c.Name, &d)
+	attrs := requestAttrs(c.Name, &d.req, d.identity, d.uliType, d.imeiBad)
 
 	if dec.Allow && dec.LearnIMEI && d.req.IMEI != "" {
 		if err := s.learnIMEI(ctx, c, dec.SIMID, d.req.IMEI); err != nil {
@@ -86,31 +95,27 @@ func (s *Server) access(ctx context.Context, c *nasClient, p *request) ([]byte, 
 	}
 
 	decision := "deny"
-	var r *radius.Packet
+	var r response
 	if dec.Allow {
 		decision = "allow"
-		r = reply(p, radius.CodeAccessAccept)
-		class := s.classPrefix + itoa(s.classSeq.Add(1))
-		r.Add(attrClass, radius.Attribute(class))
-		if ip.Is4() {
-			r.Add(attrFramedIPAddress, ip.AsSlice())
-		} else if ip.Is6() {
-			r.Add(attrFramedIPv6Address, ip.AsSlice())
-		}
+		r = p.respond(radius.CodeAccessAccept)
+		seq := s.classSeq.Add(1)
+		r.addClass(s.classPrefix, seq)
+		r.addFramedIP(ip)
 		if t := s.sessionTimeout(dec.ValidUntil, now); t > 0 {
-			r.Add(attrSessionTimeout, radius.NewInteger(t))
+			r.addUint32(attrSessionTimeout, t)
 		}
 		if s.cfg.InterimInterval > 0 {
-			r.Add(attrAcctInterim, radius.NewInteger(uint32(s.cfg.InterimInterval/time.Second)))
+			r.addUint32(attrAcctInterim, uint32(s.cfg.InterimInterval/time.Second))
 		}
-		s.authCtx.put(class, &authContext{simID: dec.SIMID, tenantID: dec.TenantID, req: d.req, userName: a.userName, ip: ip})
+		s.authCtx.put(seq, authContext{simID: dec.SIMID, tenantID: dec.TenantID, req: d.req, userName: a.userName, ip: ip})
 		if ip.IsValid() {
 			attrs["ip"] = ip.String()
 		}
-		attrs["class"] = class
+		attrs["class"] = s.classPrefix + itoa(seq)
 	} else {
-		r = reply(p, radius.CodeAccessReject)
-		r.Add(attrReplyMessage, radius.Attribute(dec.Reason))
+		r = p.respond(radius.CodeAccessReject)
+		r.addString(attrReplyMessage, string(dec.Reason))
 	}
 	if dec.Rule != "" {
 		attrs["rule"] = dec.Rule
@@ -120,7 +125,21 @@ func (s *Server) access(ctx context.Context, c *nasClient, p *request) ([]byte, 
 	}
 	s.m.decisions.WithLabelValues(decision, string(dec.Reason)).Inc()
 	s.emit(EventAccess, decision, dec.Reason, dec.SIMID, c.tenant(dec.TenantID), attrs)
-	return encodeResponse(r, p.auth)
+	return r.bytes()
+}
+
+// authContext finds the Access-Accept a Class names: one this server
+// sent (its prefix) and still remembers.
+func (s *Server) authContext(class string) (authContext, bool) {
+	digits, ok := strings.CutPrefix(class, s.classPrefix)
+	if !ok {
+		return authContext{}, false
+	}
+	seq, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil {
+		return authContext{}, false
+	}
+	return s.authCtx.get(seq)
 }
 
 // mayAsk reports whether the client may be told about a SIM of tenantID.

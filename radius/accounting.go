@@ -78,11 +78,11 @@ func (s *Server) accounting(ctx context.Context, c *nasClient, p *request, from 
 		s.m.live.Set(float64(s.live.len()))
 		s.m.accounting.WithLabelValues(status).Inc()
 		s.emit(EventAccounting, "", "", 0, c.tenant(0), map[string]string{"nas": c.Name, "status": status, "stopped_sessions": itoa(uint64(n))})
-		return encodeResponse(reply(p, radius.CodeAccountingResponse), p.auth)
+		return p.answer(radius.CodeAccountingResponse)
 	case acctStart, acctStop, acctInterim:
 	default:
 		s.anomaly(anomalyUnknownStatus, c, nil, map[string]string{"status_type": itoa(uint64(a.statusType))})
-		return encodeResponse(reply(p, radius.CodeAccountingResponse), p.auth)
+		return p.answer(radius.CodeAccountingResponse)
 	}
 	if a.sessionID == "" {
 		return nil, errNoSessionID
@@ -99,7 +99,7 @@ func (s *Server) accounting(ctx context.Context, c *nasClient, p *request, from 
 	}
 	if rs == nil { // a Stop repeated after the session was closed
 		s.anomaly(anomaly, c, nil, map[string]string{"session": a.sessionID})
-		return encodeResponse(reply(p, radius.CodeAccountingResponse), p.auth)
+		return p.answer(radius.CodeAccountingResponse)
 	}
 	// A Start carries no usage; a repeated one must not reset the counters.
 	if a.statusType != acctStart && counters(rs, &a) {
@@ -137,7 +137,7 @@ func (s *Server) accounting(ctx context.Context, c *nasClient, p *request, from 
 		// may already say so.
 		s.recheck(ctx, s.eval, []liveSession{check})
 	}
-	return encodeResponse(reply(p, radius.CodeAccountingResponse), p.auth)
+	return p.answer(radius.CodeAccountingResponse)
 }
 
 // loadSession finds the session an Accounting-Request is about, or starts
@@ -185,7 +185,7 @@ func (s *Server) newSession(c *nasClient, a *attrs, from netip.Addr, at time.Tim
 	if a.statusType != acctStart && a.hasSessionTime {
 		rs.Start = at.Add(-time.Duration(a.sessionTime) * time.Second)
 	}
-	if ac, ok := s.authCtx.get(a.class); ok && a.class != "" {
+	if ac, ok := s.authContext(a.class); ok {
 		rs.SIMID, rs.TenantID, rs.IP = ac.simID, ac.tenantID, ac.ip
 		setRequest(&rs, &ac.req)
 		if rs.UserName == "" {

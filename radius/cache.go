@@ -115,7 +115,7 @@ const (
 
 // begin claims k. A new request is marked in flight; a duplicate gets the
 // cached answer (dupAnswered) or nothing yet (dupInFlight).
-func (d dedup) begin(k dupKey) (dupState, []byte) {
+func (d dedup) begin(k dupKey, dst []byte) (dupState, []byte) {
 	state, resp := dupNew, []byte(nil)
 	d.m.update(k, func(e dupEntry, ok bool) (dupEntry, bool) {
 		switch {
@@ -124,7 +124,7 @@ func (d dedup) begin(k dupKey) (dupState, []byte) {
 		case !e.answered:
 			state = dupInFlight
 		default:
-			state, resp = dupAnswered, append([]byte(nil), e.resp[:e.n]...)
+			state, resp = dupAnswered, append(dst[:0], e.resp[:e.n]...)
 		}
 		return e, true
 	})

@@ -38,26 +38,26 @@ func TestGenMapExpiryAndCap(t *testing.T) {
 func TestDedupStates(t *testing.T) {
 	d := dedup{newGenMap[dupKey, dupEntry](time.Minute, 1<<10, time.Now)}
 	k := dupKey{id: 1}
-	if st, _ := d.begin(k); st != dupNew {
+	if st, _ := d.begin(k, nil); st != dupNew {
 		t.Fatalf("first: %v", st)
 	}
-	if st, _ := d.begin(k); st != dupInFlight {
+	if st, _ := d.begin(k, nil); st != dupInFlight {
 		t.Fatalf("while handled: %v", st)
 	}
 	d.finish(k, []byte("answer"))
-	if st, resp := d.begin(k); st != dupAnswered || string(resp) != "answer" {
+	if st, resp := d.begin(k, nil); st != dupAnswered || string(resp) != "answer" {
 		t.Fatalf("after answer: %v %q", st, resp)
 	}
 	big := dupKey{id: 3}
-	d.begin(big)
+	d.begin(big, nil)
 	d.finish(big, make([]byte, dupRespMax+1)) // too big to keep: decided again
-	if st, _ := d.begin(big); st != dupNew {
+	if st, _ := d.begin(big, nil); st != dupNew {
 		t.Fatalf("after a big answer: %v", st)
 	}
 	k2 := dupKey{id: 2}
-	d.begin(k2)
+	d.begin(k2, nil)
 	d.finish(k2, nil) // nothing answered: a retransmission is new
-	if st, _ := d.begin(k2); st != dupNew {
+	if st, _ := d.begin(k2, nil); st != dupNew {
 		t.Fatalf("after no answer: %v", st)
 	}
 }

@@ -27,21 +27,17 @@ const (
 )
 
 // requestAttrs are the event attributes of a decoded request.
-func requestAttrs(nas string, d *decoded) map[string]string {
-	r := &d.req
-	m := map[string]string{"nas": nas}
-	set := func(k, v string) {
-		if v != "" {
-			m[k] = v
+func requestAttrs(nas string, r *simguard.Request, identity simguard.IdentitySource, uliType string, imeiBad bool) map[string]string {
+	m := make(map[string]string, 12)
+	m["nas"] = nas
+	for _, kv := range [...]struct{ k, v string }{
+		{"imsi", r.IMSI}, {"msisdn", r.MSISDN}, {"imei", r.IMEI}, {"apn", r.APN}, {"rat", string(r.RAT)},
+		{"identity", string(identity)}, {"uli_type", uliType},
+	} {
+		if kv.v != "" {
+			m[kv.k] = kv.v
 		}
 	}
-	set("imsi", r.IMSI)
-	set("msisdn", r.MSISDN)
-	set("imei", r.IMEI)
-	set("apn", r.APN)
-	set("rat", string(r.RAT))
-	set("identity", string(d.identity))
-	set("uli_type", d.uliType)
 	if !r.Location.PLMN.IsZero() {
 		m["plmn"] = r.Location.PLMN.String()
 	}
@@ -51,7 +47,7 @@ func requestAttrs(nas string, d *decoded) map[string]string {
 	if r.Location.HasCell {
 		m["cell"] = itoa(r.Location.Cell)
 	}
-	if d.imeiBad {
+	if imeiBad {
 		m["imei_invalid"] = "true"
 	}
 	return m

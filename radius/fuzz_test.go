@@ -112,7 +112,7 @@ func FuzzHandle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, code byte, data []byte) {
 		for _, pkt := range [][]byte{data, sign(code, byte(rnd.Uint32()), data, []byte(testSecret), rnd)} {
 			before := outcomes(t, reg)
-			s.handle(ctx, l, pkt, from)
+			s.handle(ctx, l, pkt, from, nil)
 			if got := outcomes(t, reg) - before; got != 1 {
 				t.Fatalf("packet %x: %v outcomes counted, want 1", pkt, got)
 			}

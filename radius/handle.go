@@ -23,21 +23,22 @@ var codeNames = map[radius.Code]string{
 
 // handle answers one packet, if it deserves an answer. It never keeps b
 // after it returns.
-func (s *Server) handle(ctx context.Context, l *listener, b []byte, from netip.AddrPort) {
+func (s *Server) handle(ctx context.Context, l *listener, b []byte, from netip.AddrPort, sc *scratch) {
 	start := time.Now()
-	resp, typ := s.process(ctx, l, b, from)
+	resp, typ := s.process(ctx, l, b, from, sc)
 	if resp != nil {
 		s.send(l, resp, from)
 		if typ != "" {
-			s.m.latency.WithLabelValues(typ).Observe(time.Since(start).Seconds())
+			s.m.observe(typ, time.Since(start).Seconds())
 		}
 	}
 }
 
 // process authenticates one packet, answers retransmissions from the
-// cache, and dispatches the rest. It returns the answer (nil: none) and,
-// for an answer decided now rather than replayed, the packet type.
-func (s *Server) process(ctx context.Context, l *listener, b []byte, from netip.AddrPort) ([]byte, string) {
+// cache, and dispatches the rest. It returns the answer (nil: none),
+// built in sc.dst when sc is given, and, for an answer decided now rather
+// than replayed, the packet type.
+func (s *Server) process(ctx context.Context, l *listener, b []byte, from netip.AddrPort, sc *scratch) ([]byte, string) {
 	c := s.clients.Load().lookup(from.Addr())
 	if c == nil {
 		s.drop(dropUnknownClient, from, nil, nil)
@@ -61,7 +62,11 @@ func (s *Server) process(ctx context.Context, l *listener, b []byte, from netip.
 		s.drop(dropMalformed, from, c, nil)
 		return nil, ""
 	}
-	b = p.raw
+	b, p.sc = p.raw, sc
+	var dst []byte
+	if sc != nil {
+		dst = sc.dst
+	}
 	if cause := s.authenticate(c, b); cause != "" {
 		s.drop(cause, from, c, nil)
 		return nil, ""
@@ -70,7 +75,7 @@ func (s *Server) process(ctx context.Context, l *listener, b []byte, from netip.
 	s.m.requests.WithLabelValues(typ).Inc()
 
 	key := newDupKey(from, b[0], b[1], p.auth)
-	switch state, resp := s.dup.begin(key); state {
+	switch state, resp := s.dup.begin(key, dst); state {
 	case dupAnswered:
 		s.m.duplicates.WithLabelValues("answered").Inc()
 		return resp, ""
@@ -159,21 +164,11 @@ func (s *Server) statusServer(l *listener, p *request) ([]byte, error) {
 	if l.acct {
 		code = radius.CodeAccountingResponse
 	}
-	return encodeResponse(reply(p, code), p.auth)
+	return p.answer(code)
 }
 
-// reply starts a response to p that echoes its Proxy-State attributes in
-// order (RFC 2865 §5.33). It aliases p's buffer: encode it before p's
-// handling ends.
-func reply(p *request, code radius.Code) *radius.Packet {
-	r := &radius.Packet{Code: code, Identifier: p.id, Secret: p.secret}
-	for rest := p.raw[20:]; len(rest) > 0; {
-		var typ byte
-		var v []byte
-		typ, v, rest = next(rest)
-		if typ == attrProxyState {
-			r.Attributes = append(r.Attributes, &radius.AVP{Type: attrProxyState, Attribute: v})
-		}
-	}
-	return r
+// answer is a response without attributes of its own.
+func (p *request) answer(code radius.Code) ([]byte, error) {
+	r := p.respond(code)
+	return r.bytes()
 }

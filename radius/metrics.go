@@ -17,6 +17,19 @@ type metrics struct {
 	disconnect *prometheus.CounterVec   // outcome
 	feedback   *prometheus.CounterVec   // op
 	live       prometheus.Gauge
+
+	// latencyOf holds latency's observer of each packet type, so that the
+	// hot path does not look labels up.
+	latencyOf map[string]prometheus.Observer
+}
+
+// observe records the latency of an answer to a packet of type typ.
+func (m *metrics) observe(typ string, seconds float64) {
+	if o, ok := m.latencyOf[typ]; ok {
+		o.Observe(seconds)
+		return
+	}
+	m.latency.WithLabelValues(typ).Observe(seconds)
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -53,6 +66,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		live: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "simguard_radius_live_sessions", Help: "Live accounting sessions this server knows.",
 		}),
+	}
+	m.latencyOf = map[string]prometheus.Observer{}
+	for _, typ := range codeNames {
+		m.latencyOf[typ] = m.latency.WithLabelValues(typ)
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.decisions, m.latency, m.drops, m.duplicates, m.accounting, m.anomalies, m.disconnect, m.feedback, m.live} {
 		if err := reg.Register(c); err != nil {

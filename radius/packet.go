@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 
+	"github.com/simguard/simguard"
 	"layeh.com/radius"
 )
 
@@ -60,7 +61,20 @@ type request struct {
 	auth   [16]byte
 	raw    []byte // header and attributes, cut at the Length field
 	secret []byte
+	// sc is the worker's scratch memory; nil allocates.
+	sc *scratch
 }
+
+// scratch is a worker's memory for the packet it handles, so that the
+// Access-Request path does not allocate: the answer is built in dst, and
+// the policy request is passed from req (the evaluator is an interface,
+// so what it is given lives on the heap).
+type scratch struct {
+	dst []byte
+	req simguard.Request
+}
+
+func newScratch() *scratch { return &scratch{dst: make([]byte, 0, radius.MaxPacketLength)} }
 
 // parseRequest checks the header and that the attributes tile the packet
 // (RFC 2865 §3, §5), without copying anything.
@@ -168,35 +182,6 @@ func verifyMessageAuthenticator(b []byte, off int, secret []byte) bool {
 	}
 	want := messageAuthenticator(b, off, auth, secret)
 	return subtle.ConstantTimeCompare(want[:], b[off:off+16]) == 1
-}
-
-// encodeResponse turns a response packet into wire bytes. Access-Accept
-// and Access-Reject get a Message-Authenticator as their first attribute
-// (Blast-RADIUS mitigation: the HMAC covers the whole packet before any
-// attacker-chosen prefix). Accounting-Responses get none: RFC 2866 does
-// not call for it, and implementations disagree on which authenticator
-// it covers (FreeRADIUS uses zeros, RFC 3579 the request's).
-func encodeResponse(p *radius.Packet, reqAuth [16]byte) ([]byte, error) {
-	withMA := p.Code == radius.CodeAccessAccept || p.Code == radius.CodeAccessReject
-	attrs := make(radius.Attributes, 0, len(p.Attributes)+1)
-	if withMA {
-		attrs = append(attrs, &radius.AVP{Type: attrMessageAuth, Attribute: make([]byte, 16)})
-	}
-	attrs = append(attrs, p.Attributes...)
-	q := *p
-	q.Attributes = attrs
-	q.Authenticator = reqAuth
-	b, err := q.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	if withMA {
-		ma := messageAuthenticator(b, 22, reqAuth[:], p.Secret)
-		copy(b[22:38], ma[:])
-	}
-	ra := responseAuthenticator(b, reqAuth[:], p.Secret)
-	copy(b[4:20], ra[:])
-	return b, nil
 }
 
 // encodeRequest encodes a Disconnect- or CoA-Request with a

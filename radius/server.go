@@ -51,7 +51,7 @@ type Server struct {
 
 	clients atomic.Pointer[clientTable]
 	dup     dedup
-	authCtx *genMap[string, *authContext] // by Class
+	authCtx *genMap[uint64, authContext] // by the sequence number in Class
 	// mismatches remembers reported SIM/IMEI pairs, so that a cloned SIM
 	// retrying all the time costs one control-plane write a minute.
 	mismatches *genMap[string, bool]
@@ -113,7 +113,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cfg: cfg, eval: deps.Evaluator, feedback: deps.Feedback, events: deps.Events,
 		sessions: deps.Sessions, log: deps.Logger, now: deps.Now, m: m,
 		dup:         dedup{newGenMap[dupKey, dupEntry](cfg.DuplicateTTL, dupCacheMax, deps.Now)},
-		authCtx:     newGenMap[string, *authContext](authContextTTL, authContextMax, deps.Now),
+		authCtx:     newGenMap[uint64, authContext](authContextTTL, authContextMax, deps.Now),
 		mismatches:  newGenMap[string, bool](time.Minute, 1<<16, deps.Now),
 		live:        newLiveIndex(),
 		pools:       newPools(cfg.Pools, deps.Leases),
@@ -279,6 +279,7 @@ func (s *Server) Serve(ctx context.Context) error {
 
 func (s *Server) readLoop(ctx context.Context, l *listener) {
 	buf := make([]byte, radius.MaxPacketLength+1)
+	sc := newScratch()
 	for {
 		n, from, err := l.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -288,6 +289,6 @@ func (s *Server) readLoop(ctx context.Context, l *listener) {
 			s.log.Warn("radius: read", "err", err)
 			continue
 		}
-		s.handle(ctx, l, buf[:n], from)
+		s.handle(ctx, l, buf[:n], from, sc)
 	}
 }

@@ -197,6 +197,7 @@ func BenchmarkAccessRequest(b *testing.B) {
 	s.events = discardSink{}
 	req := accessRequest(b, testSecret, 1, "001010000000001", testAPN)
 	ctx := context.Background()
+	sc := newScratch()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -205,7 +206,7 @@ func BenchmarkAccessRequest(b *testing.B) {
 		req[6], req[7] = byte(i>>16), byte(i>>24)
 		i++
 		resignMA(req)
-		if resp, _ := s.process(ctx, l, req, from); resp == nil {
+		if resp, _ := s.process(ctx, l, req, from, sc); resp == nil {
 			b.Fatal("no answer")
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 	"time"
 
@@ -35,6 +36,7 @@ func main() {
 	null := flag.Bool("null", false, "answer every packet with a canned reply (load generator capacity test)")
 	users := flag.String("write-freeradius-users", "", "write the equivalent FreeRADIUS users file here and exit")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the serving time here")
+	traceFile := flag.String("trace", "", "write a runtime trace of the serving time here (go tool trace)")
 	flag.Parse()
 	if *users != "" {
 		if err := writeUsers(*users, *n); err != nil {
@@ -78,6 +80,16 @@ func main() {
 			log.Fatal(err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := trace.Start(f); err != nil {
+			log.Fatal(err)
+		}
+		defer trace.Stop()
 	}
 	fmt.Println("ready")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
