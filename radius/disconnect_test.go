@@ -298,3 +298,37 @@ func TestDisconnectReasons(t *testing.T) {
 		})
 	}
 }
+
+// TestRecheckDoesNotCutForMissingAttributes: a session whose accounting
+// carried neither Class nor IMEISV, radio type or location (so the record
+// lacks what the IMEI, radio and location locks need) is not cut for
+// that; it is cut when its SIM is suspended.
+func TestRecheckDoesNotCutForMissingAttributes(t *testing.T) {
+	needRadclient(t)
+	nas := newTestNAS(t, testSecret, func(p *radius.Packet) *radius.Packet { return p.Response(radius.CodeDisconnectACK) })
+	sim := baseSIM(1, "001010000000001")
+	sim.LockMode, sim.IMEI = simguard.IMEILockExplicit, "35300000000001"
+	sim.RATs, sim.PLMNs = []simguard.RAT{simguard.RATNBIoT}, []string{"001-01"}
+	eval := newTestEvaluator(sim)
+	h := startServer(t, eval, func(c *Config, d *Deps) {
+		d.Clients = []simguard.NASClient{{TenantID: 1, Name: "pgw", Prefix: netip.MustParsePrefix("127.0.0.1/32"),
+			Secret: testSecret, CoAPort: nas.port()}}
+	})
+	if res := radclient(t, h.acct, "acct", testSecret, acctAttrs("Start", "m1", sim.IMSI)...); res.code != 0 {
+		t.Fatalf("Start not answered:\n%s", res.out)
+	}
+	if n := h.srv.OnPolicyChange(context.Background(), eval); n != 0 {
+		t.Fatalf("%d disconnects for attributes the accounting did not carry", n)
+	}
+	eval.change(sim.IMSI, func(s *testSIM) { s.State = simguard.SIMSuspended })
+	if n := h.srv.OnPolicyChange(context.Background(), eval, 1); n != 1 {
+		t.Fatalf("suspended: %d disconnects, want 1", n)
+	}
+	ev := h.sink.waitFor(t, 1, EventDisconnect, map[string]string{"session": "m1"})
+	if ev[0].Reason != simguard.ReasonSIMSuspended {
+		t.Errorf("reason %s", ev[0].Reason)
+	}
+	if got := len(h.sink.find(EventDisconnect, nil)); got != 1 {
+		t.Errorf("%d disconnect events, want 1", got)
+	}
+}

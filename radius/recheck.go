@@ -3,6 +3,7 @@ package radius
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/simguard/simguard"
@@ -49,9 +50,7 @@ func (s *Server) recheck(ctx context.Context, ev simguard.Evaluator, list []live
 			s.live.setDeadline(ls.key, dec.ValidUntil)
 			continue
 		}
-		if dec.Reason == simguard.ReasonBadRequest {
-			// The stored session lacks what the policy needs; that is not
-			// a reason to cut it.
+		if undecidable(&req, dec) {
 			continue
 		}
 		if s.startDisconnect(ls, dec.Reason) {
@@ -59,6 +58,37 @@ func (s *Server) recheck(ctx context.Context, ev simguard.Evaluator, list []live
 		}
 	}
 	return started
+}
+
+// undecidable reports whether a denial comes only from what the session
+// record lacks: a NAS that sent neither Class nor 3GPP-IMEISV (or no
+// location, radio type or APN) in accounting leaves the policy without
+// what an Access-Request carries. A session is cut for what changed, not
+// for what was never reported.
+func undecidable(r *simguard.Request, dec simguard.Decision) bool {
+	switch dec.Reason {
+	case simguard.ReasonBadRequest:
+		return true
+	case simguard.ReasonSIMUnknown:
+		return r.IMSI == "" && r.MSISDN == ""
+	case simguard.ReasonIMEIMissing, simguard.ReasonDeviceModelDenied:
+		return r.IMEI == ""
+	case simguard.ReasonRATDenied:
+		return r.RAT == ""
+	case simguard.ReasonAPNDenied:
+		return r.APN == ""
+	case simguard.ReasonLocationDenied:
+		l := &r.Location
+		switch {
+		case strings.HasSuffix(dec.Rule, "/location.plmns"):
+			return l.PLMN.IsZero()
+		case strings.HasSuffix(dec.Rule, "/location.areas"):
+			return !l.HasArea
+		case strings.HasSuffix(dec.Rule, "/location.cells"):
+			return !l.HasCell
+		}
+	}
+	return false
 }
 
 // startDisconnect queues a Disconnect-Request for a disconnect worker,

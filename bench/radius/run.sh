@@ -9,8 +9,13 @@
 # work, to show the generator can send much more than either server takes.
 #
 # Environment: SIMS (100000), DURATION (10s), SOCKETS (4), WINDOW (32),
-# ROUNDS (3: peak runs per server, alternating, the best kept), GEN_CPU (0)
-# and SRV_CPU (1) pin generator and servers to their own core.
+# ROUNDS (3: peak runs per server, alternating, the best kept; then as many
+# open-loop latency runs per server at half its peak, each preceded by the
+# null responder at the same rate, median and best reported), GEN_CPU (0)
+# and SRV_CPU (1) pin generator and servers to their own core. RT=1 runs
+# generator and servers under SCHED_FIFO (chrt, root): on a machine
+# shared with other work it keeps their processes from preempting the
+# measured ones, which otherwise dominate every latency tail.
 #
 # Besides requests/s the script reports each server's CPU time per
 # answered request (from /proc/PID/stat over the run, median of the
@@ -25,6 +30,9 @@ WINDOW=${WINDOW:-32}
 ROUNDS=${ROUNDS:-3}
 GEN_CPU=${GEN_CPU:-0}
 SRV_CPU=${SRV_CPU:-1}
+RT=${RT:-0}
+PRIO=()
+[ "$RT" = 1 ] && PRIO=(chrt -f 20)
 SECRET=bench-secret-$$
 PORT_NULL=${PORT_NULL:-28100}
 PORT_FR=${PORT_FR:-28101}
@@ -100,7 +108,7 @@ wait_ready() { # port
 gen() { # port, extra loadgen flags...
 	local port=$1
 	shift
-	taskset -c "$GEN_CPU" "$SCRATCH/loadgen" -server "127.0.0.1:$port" -secret "$SECRET" -sims "$SIMS" \
+	"${PRIO[@]}" taskset -c "$GEN_CPU" "$SCRATCH/loadgen" -server "127.0.0.1:$port" -secret "$SECRET" -sims "$SIMS" \
 		-sockets "$SOCKETS" -window "$WINDOW" -duration "$DURATION" "$@"
 }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
@@ -111,17 +119,17 @@ us_per_req() { awk "BEGIN{printf \"%.1f\", ($3-$2)*1e6/$(field "$1" all_answered
 rss_mib() { echo $(($(ps -o rss= -p "$1") / 1024)); }
 
 echo "== load generator capacity (null responder on CPU $SRV_CPU, generator on CPU $GEN_CPU)"
-taskset -c "$SRV_CPU" "$SCRATCH/simguard-server" -null -addr "127.0.0.1:$PORT_NULL" -secret "$SECRET" >/dev/null &
+"${PRIO[@]}" taskset -c "$SRV_CPU" "$SCRATCH/simguard-server" -null -addr "127.0.0.1:$PORT_NULL" -secret "$SECRET" >/dev/null &
 PIDS+=($!)
 wait_ready "$PORT_NULL"
 NULL=$(gen "$PORT_NULL" -check=false)
 echo "null:       $NULL"
 
 echo "== starting FreeRADIUS $(freeradius -v 2>/dev/null | sed -n 's/.*Version \([0-9.]*\).*/\1/p' | head -1) ($SIMS users) and simguard ($SIMS SIMs), both on CPU $SRV_CPU"
-taskset -c "$SRV_CPU" freeradius -f -d "$RADDB" -l "$SCRATCH/log/radius.log" &
+"${PRIO[@]}" taskset -c "$SRV_CPU" freeradius -f -d "$RADDB" -l "$SCRATCH/log/radius.log" &
 FR_PID=$!
 PIDS+=($FR_PID)
-taskset -c "$SRV_CPU" "$SCRATCH/simguard-server" -addr "127.0.0.1:$PORT_SG" -secret "$SECRET" -sims "$SIMS" >/dev/null &
+"${PRIO[@]}" taskset -c "$SRV_CPU" "$SCRATCH/simguard-server" -addr "127.0.0.1:$PORT_SG" -secret "$SECRET" -sims "$SIMS" >/dev/null &
 SG_PID=$!
 PIDS+=($SG_PID)
 wait_ready "$PORT_FR"
@@ -145,22 +153,39 @@ done
 median() { echo "$@" | tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 FR_US=$(median $FR_USS)
 SG_US=$(median $SG_USS)
-FR_HALF=$(gen "$PORT_FR" -rate $((FR_RPS / 2)))
-echo "freeradius at $((FR_RPS / 2))/s: $FR_HALF"
-SG_HALF=$(gen "$PORT_SG" -rate $((SG_RPS / 2)))
-echo "simguard   at $((SG_RPS / 2))/s: $SG_HALF"
+# Latency below saturation: ROUNDS open-loop runs at half of each
+# server's peak, each after a run of the null responder at the same rate
+# (the floor: generator, kernel and machine without any server work).
+half() { # name port rate
+	local p99s="" nulls="" out
+	for round in $(seq 1 "$ROUNDS"); do
+		out=$(gen "$PORT_NULL" -rate "$3" -check=false)
+		nulls="$nulls $(field "$out" p99_us)"
+		out=$(gen "$2" -rate "$3")
+		echo "$1 at $3/s round $round: $out (null p99 ${nulls##* } µs)" >&2
+		p99s="$p99s $(field "$out" p99_us)"
+		[ "$round" = 1 ] && HALF_OUT=$out
+	done
+	HALF_P99_MED=$(median $p99s) HALF_P99_BEST=$(echo $p99s | tr ' ' '\n' | sort -g | head -1)
+	NULL_P99_MED=$(median $nulls)
+}
+half freeradius "$PORT_FR" $((FR_RPS / 2))
+FR_HALF=$HALF_OUT FR_P99_MED=$HALF_P99_MED FR_P99_BEST=$HALF_P99_BEST FR_NULL=$NULL_P99_MED
+half simguard "$PORT_SG" $((SG_RPS / 2))
+SG_HALF=$HALF_OUT SG_P99_MED=$HALF_P99_MED SG_P99_BEST=$HALF_P99_BEST SG_NULL=$NULL_P99_MED
 FR_RSS=$(rss_mib $FR_PID)
 SG_RSS=$(rss_mib $SG_PID)
 
 echo
-F='%-11s %8s %8s %8s %12s %12s %13s %8s\n'
-printf "$F" server "req/s" "p50 µs" "p99 µs" "p50@half µs" "p99@half µs" "CPU µs/req" "RSS MiB"
-printf "$F" null "$(field "$NULL" rps)" "$(field "$NULL" p50_us)" "$(field "$NULL" p99_us)" - - - -
+F='%-11s %8s %8s %8s %12s %18s %14s %11s %8s\n'
+printf "$F" server "req/s" "p50 µs" "p99 µs" "p50@half µs" "p99@half med/best" "null p99 med" "CPU µs/req" "RSS MiB"
+printf "$F" null "$(field "$NULL" rps)" "$(field "$NULL" p50_us)" "$(field "$NULL" p99_us)" - - - - -
 printf "$F" freeradius "$FR_RPS" "$(field "$FR_PEAK" p50_us)" "$(field "$FR_PEAK" p99_us)" \
-	"$(field "$FR_HALF" p50_us)" "$(field "$FR_HALF" p99_us)" "$FR_US" "$FR_RSS"
+	"$(field "$FR_HALF" p50_us)" "$FR_P99_MED/$FR_P99_BEST" "$FR_NULL" "$FR_US" "$FR_RSS"
 printf "$F" simguard "$SG_RPS" "$(field "$SG_PEAK" p50_us)" "$(field "$SG_PEAK" p99_us)" \
-	"$(field "$SG_HALF" p50_us)" "$(field "$SG_HALF" p99_us)" "$SG_US" "$SG_RSS"
+	"$(field "$SG_HALF" p50_us)" "$SG_P99_MED/$SG_P99_BEST" "$SG_NULL" "$SG_US" "$SG_RSS"
 echo "ratio simguard/freeradius req/s: $(awk "BEGIN{printf \"%.2f\", $SG_RPS/$FR_RPS}")"
 echo "ratio by server CPU per request (freeradius/simguard, median of $ROUNDS rounds): $(awk "BEGIN{printf \"%.2f\", $FR_US/$SG_US}")"
+echo "scheduling: RT=$RT, load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "generator CPU per request: $(field "$SG_PEAK" gen_us_per_req) µs (simguard run), $(field "$FR_PEAK" gen_us_per_req) µs (freeradius run)"
 echo "generator headroom: null responder took $(awk "BEGIN{printf \"%.1f\", $(field "$NULL" rps)/($SG_RPS>$FR_RPS?$SG_RPS:$FR_RPS)}")x the faster server's peak"

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 
 	"github.com/simguard/simguard"
@@ -44,6 +45,11 @@ func attachRADIUS(cp *controlPlane) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cp.closers = append(cp.closers, cancel)
+	if cp.cfg.Demo {
+		if err := demoNASClient(ctx, cp); err != nil {
+			return err
+		}
+	}
 	clients, err := loadNASClients(ctx, cp.db, cp.secrets)
 	if err != nil {
 		return err
@@ -76,6 +82,40 @@ func attachRADIUS(cp *controlPlane) error {
 	})
 	cp.components = append(cp.components, component{name: "radius", run: srv.Serve})
 	cp.log.Info("radius listening", "auth", srv.AuthAddrs(), "acct", srv.AcctAddrs(), "nas_clients", len(clients))
+	return nil
+}
+
+// demoSecret is the shared secret of the demo's loopback NAS client.
+const demoSecret = "simguard-demo-secret"
+
+// demoNASClient registers a NAS client for 127.0.0.1 with a well-known
+// secret when the demo runs with RADIUS and no NAS client exists yet, so
+// that radclient works at once, and says how to use it.
+func demoNASClient(ctx context.Context, cp *controlPlane) error {
+	list, err := cp.db.ListNASClients(ctx, 0)
+	if err != nil || len(list) > 0 {
+		return err
+	}
+	a := simguard.Actor{TenantID: simguard.ProviderTenantID, Role: simguard.RoleAdmin, Name: "system:demo", Provider: true}
+	if _, err := cp.svc.CreateNASClient(simguard.WithActor(ctx, a), simguard.NASClient{
+		Name: "demo-loopback", Prefix: netip.MustParsePrefix("127.0.0.1/32"), Secret: demoSecret}); err != nil {
+		return fmt.Errorf("demo NAS client: %w", err)
+	}
+	auth := ":1812"
+	if len(cp.cfg.RADIUS.AuthAddrs) > 0 {
+		auth = cp.cfg.RADIUS.AuthAddrs[0]
+	}
+	if strings.HasPrefix(auth, ":") {
+		auth = "127.0.0.1" + auth
+	}
+	fmt.Fprintf(cp.env.stdout, `RADIUS demo: NAS client "demo-loopback" registered for 127.0.0.1 with the secret %s
+(remove it with 'simguard radius nas delete' before real use). Ask as a packet gateway would:
+
+  echo 'User-Name = 001010000000001, 3GPP-IMSI = 001010000000001, 3GPP-IMEISV = 3520990000000101,
+        Called-Station-Id = meters.iot, 3GPP-RAT-Type = 8, 3GPP-SGSN-MCC-MNC = 00101,
+        Message-Authenticator = 0x00' | radclient -x %s auth %s
+
+`, demoSecret, auth, demoSecret)
 	return nil
 }
 

@@ -65,8 +65,16 @@ func TestServeRADIUSEndToEnd(t *testing.T) {
 	}
 	auth, acct := cp.radius.AuthAddrs()[0], cp.radius.AcctAddrs()[0]
 
-	// The NAS client is registered through the CLI and the API; the secret
-	// goes in on stdin.
+	// The demo registered a loopback NAS client; this test registers its
+	// own through the CLI and the API (the secret goes in on stdin).
+	code, listing := s.cli(t, s.token, "", "radius", "nas", "list")
+	m := regexp.MustCompile(`(?m)^(\d+)\s+demo-loopback\s+127\.0\.0\.1/32`).FindStringSubmatch(listing)
+	if code != 0 || m == nil || strings.Contains(listing, demoSecret) || !strings.Contains(out.String(), "radclient -x") {
+		t.Fatalf("the demo's NAS client: exit %d\n%s\nserve said:\n%s", code, listing, out.String())
+	}
+	if code, out := s.cli(t, s.token, "", "radius", "nas", "delete", m[1]); code != 0 {
+		t.Fatalf("radius nas delete: exit %d\n%s", code, out)
+	}
 	if code, out := s.cli(t, s.token, secret+"\n", "radius", "nas", "add", "--name", "pgw-e2e", "--prefix", "127.0.0.1",
 		"--coa-port", coaPort); code != 0 {
 		t.Fatalf("radius nas add: exit %d\n%s", code, out)
@@ -124,7 +132,7 @@ func TestServeRADIUSEndToEnd(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	code, listing := s.cli(t, s.token, "", "radius", "sessions", "--live")
+	code, listing = s.cli(t, s.token, "", "radius", "sessions", "--live")
 	if code != 0 || !strings.Contains(listing, "e2e-1") || !strings.Contains(listing, "ack (sim_suspended)") || !strings.Contains(listing, "10.11.12.13") {
 		t.Errorf("radius sessions: exit %d\n%s", code, listing)
 	}

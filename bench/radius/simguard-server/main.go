@@ -36,10 +36,17 @@ func main() {
 	null := flag.Bool("null", false, "answer every packet with a canned reply (load generator capacity test)")
 	users := flag.String("write-freeradius-users", "", "write the equivalent FreeRADIUS users file here and exit")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the serving time here")
+	fill := flag.String("fill-data", "", "write a simguard serve data directory with the bench SIMs and NAS client here, print the admin token and exit")
 	traceFile := flag.String("trace", "", "write a runtime trace of the serving time here (go tool trace)")
 	flag.Parse()
 	if *users != "" {
 		if err := writeUsers(*users, *n); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if *fill != "" {
+		if err := fillData(*fill, *n, *secret); err != nil {
 			log.Fatal(err)
 		}
 		return
