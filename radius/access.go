@@ -108,7 +108,7 @@ func (s *Server) access(ctx context.Context, c *nasClient, p *request) ([]byte, 
 		if s.cfg.InterimInterval > 0 {
 			r.addUint32(attrAcctInterim, uint32(s.cfg.InterimInterval/time.Second))
 		}
-		s.authCtx.put(seq, authContext{simID: dec.SIMID, tenantID: dec.TenantID, req: d.req, userName: a.userName, ip: ip})
+		s.authCtx.insert(seq, authContext{simID: dec.SIMID, tenantID: dec.TenantID, req: d.req, userName: a.userName, ip: ip})
 		if ip.IsValid() {
 			attrs["ip"] = ip.String()
 		}

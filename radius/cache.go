@@ -41,12 +41,7 @@ func (m *genMap[K, V]) update(k K, fn func(v V, ok bool) (V, bool)) {
 	s := &m.shards[maphash.Comparable(m.seed, k)%uint64(len(m.shards))]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if now := m.now(); now.Sub(s.since) >= 2*m.ttl {
-		// Both generations are older than ttl: nothing in them counts.
-		s.prev, s.cur, s.since = nil, make(map[K]V), now
-	} else if now.Sub(s.since) >= m.ttl || len(s.cur) >= m.max {
-		s.prev, s.cur, s.since = s.cur, make(map[K]V, len(s.cur)), now
-	}
+	s.rotate(m, m.now())
 	v, ok := s.cur[k]
 	if !ok {
 		v, ok = s.prev[k]
@@ -72,6 +67,27 @@ func (m *genMap[K, V]) get(k K) (V, bool) {
 
 func (m *genMap[K, V]) put(k K, v V) {
 	m.update(k, func(V, bool) (V, bool) { return v, true })
+}
+
+// insert adds a key that is new by construction (a sequence number)
+// without looking for it first: on a busy map the lookups in both
+// generations cost more than the insert.
+func (m *genMap[K, V]) insert(k K, v V) {
+	s := &m.shards[maphash.Comparable(m.seed, k)%uint64(len(m.shards))]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rotate(m, m.now())
+	s.cur[k] = v
+}
+
+// rotate starts a new generation when the current one is ttl old or full.
+func (s *genShard[K, V]) rotate(m *genMap[K, V], now time.Time) {
+	if now.Sub(s.since) >= 2*m.ttl {
+		// Both generations are older than ttl: nothing in them counts.
+		s.prev, s.cur, s.since = nil, make(map[K]V), now
+	} else if now.Sub(s.since) >= m.ttl || len(s.cur) >= m.max {
+		s.prev, s.cur, s.since = s.cur, make(map[K]V, len(s.cur)), now
+	}
 }
 
 // dupKey identifies a request for duplicate detection (RFC 5080 §2.2.2):

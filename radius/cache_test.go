@@ -33,6 +33,23 @@ func TestGenMapExpiryAndCap(t *testing.T) {
 	if total > 2*32*4 {
 		t.Errorf("%d entries kept, cap is about %d", total, 2*32*4)
 	}
+
+	// insert obeys the same generations and cap.
+	in := newGenMap[int, int](5*time.Second, 32*4, clock)
+	for i := range 10000 {
+		in.insert(i, i)
+	}
+	if v, ok := in.get(9999); !ok || v != 9999 {
+		t.Errorf("the last insert: %v %v", v, ok)
+	}
+	if _, ok := in.get(0); ok {
+		t.Error("the first of 10,000 inserts survived a cap of 128")
+	}
+	in.insert(-1, 7)
+	now = now.Add(11 * time.Second)
+	if _, ok := in.get(-1); ok {
+		t.Error("an inserted entry survived two TTLs")
+	}
 }
 
 func TestDedupStates(t *testing.T) {
