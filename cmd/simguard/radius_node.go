@@ -151,7 +151,10 @@ func openRADIUSNode(ctx context.Context, cfg radiusNodeConfig, log *slog.Logger,
 	if err != nil {
 		return nil, fmt.Errorf("read the NAS clients from the control plane: %w", err)
 	}
-	n.events = enforce.NewEventWriter(node.NewEvents(c, log), enforce.EventWriterConfig{}, log, time.Now, n.reg)
+	// Events wait here while the control plane is unreachable; when the
+	// buffer is full, enforcement waits too (no event is dropped). A
+	// quarter million is minutes of a busy gateway.
+	n.events = enforce.NewEventWriter(node.NewEvents(c, log), enforce.EventWriterConfig{Buffer: 1 << 18}, log, time.Now, n.reg)
 	store := node.NewRADIUSStore(c)
 	n.srv, err = radius.New(cfg.RADIUS.Config, radius.Deps{
 		Evaluator: n.follower.Policy(), Feedback: node.NewFeedback(c), Events: n.events,

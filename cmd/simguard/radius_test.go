@@ -207,17 +207,17 @@ func radclientRun(t *testing.T, addr, cmd, secret string, attrs []string) string
 	return string(b)
 }
 
-// TestRADIUSConfigExample: the configuration example of radius/README.md
+// TestRADIUSConfigExample: the configuration example of docs/radius.md
 // is what serve's strict config decoder accepts and the server validates.
 func TestRADIUSConfigExample(t *testing.T) {
-	readme, err := os.ReadFile("../../radius/README.md")
+	readme, err := os.ReadFile("../../docs/radius.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, rest, _ := strings.Cut(string(readme), "```yaml\n")
 	example, _, ok := strings.Cut(rest, "```")
 	if !ok {
-		t.Fatal("radius/README.md has no yaml example")
+		t.Fatal("docs/radius.md has no yaml example")
 	}
 	path := filepath.Join(t.TempDir(), "simguard.yaml")
 	if err := os.WriteFile(path, []byte(example), 0o600); err != nil {
@@ -240,5 +240,34 @@ func TestRADIUSConfigExample(t *testing.T) {
 	_ = os.WriteFile(bad, []byte("radius:\n  enabled: true\n  colour: red\n"), 0o600)
 	if _, err := loadServeConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"--config", bad}, env); err == nil || !strings.Contains(err.Error(), "colour") {
 		t.Errorf("an unknown radius field: %v", err)
+	}
+}
+
+// TestRADIUSNodeConfigExample: the node configuration example of
+// docs/radius.md is what the node's strict decoder accepts.
+func TestRADIUSNodeConfigExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/radius.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(doc), "Node config file")
+	_, rest, _ = strings.Cut(rest, "```yaml\n")
+	example, _, ok := strings.Cut(rest, "```")
+	if !ok {
+		t.Fatal("docs/radius.md has no node config example")
+	}
+	path := filepath.Join(t.TempDir(), "node.yaml")
+	if err := os.WriteFile(path, []byte(example), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var cfg radiusNodeConfig
+	if err := decodeYAMLFile(path, &cfg); err != nil {
+		t.Fatalf("the example does not load: %v", err)
+	}
+	if cfg.Server == "" || cfg.NASPoll != 5*time.Second || cfg.Metrics == "" || len(cfg.RADIUS.Pools) != 1 {
+		t.Errorf("decoded %+v", cfg)
+	}
+	if err := cfg.RADIUS.Config.Validate(); err != nil {
+		t.Errorf("the example does not validate: %v", err)
 	}
 }
