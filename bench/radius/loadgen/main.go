@@ -80,7 +80,10 @@ func main() {
 	measuring.Store(true)
 	start := time.Now()
 	wg.Wait()
-	elapsed := time.Since(start)
+	// The measured window is the sending time: answers that arrive in the
+	// workers' last 500 ms of waiting belong to requests sent inside it.
+	elapsed := deadline.Sub(start)
+	busy := time.Since(start) // what the generator's CPU time was spent over
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	cpu := time.Duration(ru.Utime.Nano()+ru.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) * time.Nanosecond
@@ -94,7 +97,7 @@ func main() {
 	}
 	fmt.Printf("sent=%d answered=%d lost=%d wrong=%d accepted=%d rejected=%d rps=%.0f p50_us=%.0f p99_us=%.0f gen_cpu=%.2f gen_us_per_req=%.1f all_answered=%d\n",
 		res.sent.Load(), res.answered.Load(), res.lost.Load(), res.wrong.Load(), res.accepted.Load(), res.rejected.Load(),
-		float64(res.answered.Load())/elapsed.Seconds(), pct(0.50), pct(0.99), cpu.Seconds()/(elapsed+*warmup).Seconds(),
+		float64(res.answered.Load())/elapsed.Seconds(), pct(0.50), pct(0.99), cpu.Seconds()/(busy+*warmup).Seconds(),
 		float64(cpu.Microseconds())/float64(max(1, res.all.Load())), res.all.Load())
 	if *check && res.wrong.Load() > 0 {
 		fmt.Fprintln(os.Stderr, "loadgen: some answers contradict the policy")
