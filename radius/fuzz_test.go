@@ -109,10 +109,15 @@ func FuzzHandle(f *testing.F) {
 	f.Add(byte(1), []byte{26, 3, 0})
 	s, l, from, reg := fuzzServer(f)
 	ctx := context.Background()
+	sc := newScratch() // reused across packets, as a worker does
 	f.Fuzz(func(t *testing.T, code byte, data []byte) {
-		for _, pkt := range [][]byte{data, sign(code, byte(rnd.Uint32()), data, []byte(testSecret), rnd)} {
+		for i, pkt := range [][]byte{data, sign(code, byte(rnd.Uint32()), data, []byte(testSecret), rnd)} {
 			before := outcomes(t, reg)
-			s.handle(ctx, l, pkt, from, nil)
+			if i == 0 {
+				s.handle(ctx, l, pkt, from, nil)
+			} else {
+				s.handle(ctx, l, pkt, from, sc)
+			}
 			if got := outcomes(t, reg) - before; got != 1 {
 				t.Fatalf("packet %x: %v outcomes counted, want 1", pkt, got)
 			}
