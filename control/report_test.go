@@ -82,7 +82,10 @@ func TestReportsAreScopedToTheCallersTenant(t *testing.T) {
 
 	node := f.as(t, simguard.ProviderTenantID, simguard.RoleNode)
 	for name, do := range map[string]func() error{
-		"report": func() error { _, err := f.svc.DecisionReport(node, now.Add(-time.Hour), time.Time{}, time.Minute, 5); return err },
+		"report": func() error {
+			_, err := f.svc.DecisionReport(node, now.Add(-time.Hour), time.Time{}, time.Minute, 5)
+			return err
+		},
 		"events": func() error { _, err := f.svc.RecentEvents(node, simguard.EventFilter{}, 0); return err },
 		"audit":  func() error { _, err := f.svc.RecentAudit(node, simguard.AuditFilter{}, 0); return err },
 		"sim":    func() error { _, err := f.svc.SIMByID(node, sim.ID); return err },
