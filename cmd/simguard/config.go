@@ -32,6 +32,7 @@ type serveConfig struct {
 		// an incident, to investigate with the server up).
 		AcceptBroken bool `yaml:"accept_broken"`
 	} `yaml:"audit"`
+	Console consoleConfig `yaml:"console"`
 }
 
 type logConfig struct {
@@ -47,6 +48,7 @@ func defaultServeConfig() serveConfig {
 	c.Log = logConfig{Level: "info", Format: "text"}
 	c.Events.Retention = 30 * 24 * time.Hour
 	c.Audit.CheckpointEvery = time.Minute
+	c.Console.defaults()
 	return c
 }
 

@@ -52,14 +52,14 @@ func serve(ctx context.Context, env *cliEnv, args []string) error {
 // controlPlane is a running "simguard serve": every component and the
 // order to start and stop them in.
 type controlPlane struct {
-	cfg      serveConfig
-	log      *slog.Logger
-	env      *cliEnv
-	db       *sqlite.DB
-	signer   *audit.Signer
+	cfg    serveConfig
+	log    *slog.Logger
+	env    *cliEnv
+	db     *sqlite.DB
+	signer *audit.Signer
 	// secrets seals the secrets the store keeps for us (RADIUS shared
 	// secrets, SMSC passwords, webhook keys).
-	secrets *sealed.Box
+	secrets  *sealed.Box
 	reg      *prometheus.Registry
 	events   *enforce.EventWriter
 	svc      *control.Service
@@ -68,7 +68,10 @@ type controlPlane struct {
 	// components run beside the API until shutdown (enforcement points,
 	// detection …); closers run at close, last added first.
 	components []component
-	closers    []func()
+	// mounts add routes to the API server's mux once it exists (the web
+	// console).
+	mounts  []func(*http.ServeMux)
+	closers []func()
 	// URL is where the API answers, once listening.
 	URL string
 }
@@ -123,6 +126,9 @@ func openControlPlane(ctx context.Context, cfg serveConfig, log *slog.Logger, en
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, mount := range cp.mounts {
+		mount(cp.api.Mux())
 	}
 	if cp.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another simguard running? use --listen)", cfg.Listen, err)
@@ -184,6 +190,9 @@ func (cp *controlPlane) run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(cp.listener) }()
 	fmt.Fprintf(cp.env.stdout, "simguard %s serving on %s  (API %s/api/v1, metrics %s/metrics, data %s)\n", version, cp.URL, cp.URL, cp.URL, cp.cfg.Data)
+	if cp.cfg.Console.Enabled {
+		fmt.Fprintf(cp.env.stdout, "Web console: %s/console/ (log in with an API token)\n", cp.URL)
+	}
 	cp.log.Info("serving", "url", cp.URL, "data", cp.cfg.Data)
 
 	var serveErr error
