@@ -159,7 +159,7 @@ func (c *Console) checkPage(x *call) error {
 			}
 			var se *simguard.Error
 			asError(err, &se)
-			d.Field, d.Error, status = se.Field, se.Message, http.StatusBadRequest
+			d.Field, d.Error, status = se.Field, se.Message, formErrorStatus
 			for _, f := range d.Fields {
 				d.ErrorShown = d.ErrorShown || f.Name == d.Field
 			}

@@ -122,7 +122,7 @@ func (c *Console) eventsPage(x *call) error {
 		}
 	}
 	if len(d.FieldError) > 0 {
-		status = http.StatusBadRequest
+		status = formErrorStatus
 	}
 	return c.page(x, status, "events", "Events", "events", d)
 }

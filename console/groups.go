@@ -176,5 +176,5 @@ func (c *Console) groupFormError(x *call, f groupForm, err error) error {
 			d.YAML = policyYAML(g.Policy)
 		}
 	}
-	return c.page(x, http.StatusBadRequest, "group", "Group "+f.Name, "groups", d)
+	return c.page(x, formErrorStatus, "group", "Group "+f.Name, "groups", d)
 }

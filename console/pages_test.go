@@ -191,7 +191,7 @@ func TestImport(t *testing.T) {
 		demo.ICCID(102) + "," + demo.IMSI(102) + ",,no-such-group\n" +
 		demo.ICCID(103) + "," + demo.IMSI(1) + ",,smart-meters\n" // IMSI taken
 	r := b.upload("/console/sims/import", bad, nil)
-	if r.status != http.StatusBadRequest {
+	if r.status != formErrorStatus {
 		t.Fatalf("bad import: %d\n%s", r.status, r.body)
 	}
 	wantContains(t, "import errors", r.body, `id="import-errors"`, "Import of sims.csv rejected", `<td class="num">3</td><td class="mono">iccid</td>`)
@@ -214,7 +214,7 @@ func TestImport(t *testing.T) {
 	if err != nil || s.Group != "asset-trackers" || s.State != simguard.SIMActive || s.IMEILock.Mode != simguard.IMEILockLearn || s.Labels["site"] != "lisbon" {
 		t.Fatalf("imported SIM = %+v, %v", s, err)
 	}
-	if r := b.upload("/console/sims/import", "", nil); r.status != http.StatusBadRequest || !strings.Contains(r.body, "header row") {
+	if r := b.upload("/console/sims/import", "", nil); r.status != formErrorStatus || !strings.Contains(r.body, "header row") {
 		t.Errorf("empty file: %d", r.status)
 	}
 }
@@ -342,8 +342,8 @@ func TestGroupEditor(t *testing.T) {
 				form.Set("new", "1")
 			}
 			r := b.post("/console/groups/plan", form)
-			if r.status != http.StatusBadRequest || !strings.Contains(r.body, c.want) {
-				t.Fatalf("%d, want 400 with %q\n%s", r.status, c.want, r.body)
+			if r.status != formErrorStatus || !strings.Contains(r.body, c.want) {
+				t.Fatalf("%d, want %d with %q\n%s", r.status, formErrorStatus, c.want, r.body)
 			}
 			if !strings.Contains(r.body, `id="g-`+c.field+`-error"`) || !strings.Contains(r.body, `aria-invalid="true"`) {
 				t.Errorf("the error is not next to the %s field", c.field)
@@ -415,7 +415,7 @@ func TestCheckPage(t *testing.T) {
 	wantContains(t, "check", b.get("/console/check?"+q.Encode()).body, `<span class="badge dec-allow">ALLOW</span> allowed`)
 	q.Set("plmn", "26x-01")
 	r = b.get("/console/check?" + q.Encode())
-	if r.status != http.StatusBadRequest || !strings.Contains(r.body, `id="c-plmn-error"`) {
+	if r.status != formErrorStatus || !strings.Contains(r.body, `id="c-plmn-error"`) {
 		t.Fatalf("bad PLMN: %d\n%s", r.status, r.body)
 	}
 	r = b.get("/console/check?kind=flow&imsi=" + demo.IMSI(2) + "&remote=198.18.0.66&proto=tcp&port=23")
@@ -454,7 +454,7 @@ func TestEventsPage(t *testing.T) {
 		t.Errorf("SIM and since filters: %d events, want 10", n)
 	}
 	for _, c := range []struct{ q, field string }{{"since=yesterday", "since"}, {"sim=nope", "sim"}, {"type=.", "type"}} {
-		if r := b.get("/console/events?" + c.q); r.status != http.StatusBadRequest || !strings.Contains(r.body, `id="e-`+c.field+`-error"`) {
+		if r := b.get("/console/events?" + c.q); r.status != formErrorStatus || !strings.Contains(r.body, `id="e-`+c.field+`-error"`) {
 			t.Errorf("%s: %d", c.q, r.status)
 		}
 	}

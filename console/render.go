@@ -110,6 +110,11 @@ func (c *Console) write(w http.ResponseWriter, status int, name string, v view) 
 	return nil
 }
 
+// formErrorStatus is the status of a form shown again with its errors
+// next to the fields. It is a page that worked: browsers log every 4xx
+// document as an error in the console, which would drown real ones.
+const formErrorStatus = http.StatusOK
+
 var statusByCode = map[string]int{
 	simguard.EINVALID:      http.StatusBadRequest,
 	simguard.ENOTFOUND:     http.StatusNotFound,

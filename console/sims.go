@@ -114,7 +114,7 @@ func (c *Console) importSIMs(x *call) error {
 		if se.Field != "" && len(se.Rows) == 0 {
 			imp.Message = se.Field + ": " + se.Message
 		}
-		return c.renderSIMs(x, http.StatusBadRequest, imp)
+		return c.renderSIMs(x, formErrorStatus, imp)
 	}
 	c.log.Info("console: sims imported", "actor", x.s.actor.Name, "count", n)
 	return c.redirect(x, basePath+"sims", "Imported "+strconv.Itoa(n)+" SIMs from "+hdr.Filename+".", false)
