@@ -66,7 +66,7 @@ func (s *syncBuffer) String() string {
 // env is a console over a real control service and SQLite store with the
 // first 30 SIMs of the demo fleet, served by httptest.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *sqlite.DB
 	svc    *control.Service
 	con    *Console
@@ -78,7 +78,7 @@ type env struct {
 	reg    *prometheus.Registry
 }
 
-func newEnv(t *testing.T, edit ...func(*Config)) *env {
+func newEnv(t testing.TB, edit ...func(*Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := &testClock{t: time.Now().UTC().Truncate(time.Second)}

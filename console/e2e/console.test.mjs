@@ -214,6 +214,7 @@ try {
     await shots(page, 'events');
     await page.goto(`${URL_}/console/sims/${iccid}`);
     assert((await page.locator('#location-h + dl').textContent()).includes('001-01'), 'the SIM page lacks the last location');
+    await shots(page, 'sim-after-denial');
   });
 
   await step('group editor: the error is shown next to the policy, then a diff before saving', async () => {
