@@ -34,7 +34,7 @@ func safeNext(next string) string {
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
-		if _, ok := c.sessions.get(ck.Value); ok {
+		if _, ok := c.sessions.get(ck.Value, true); ok {
 			http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 			return
 		}

@@ -66,7 +66,7 @@ func (c *Console) authed(h handler, jsonOut bool) http.Handler {
 		var ok bool
 		if ck, err := r.Cookie(sessionCookie); err == nil {
 			x.sid = ck.Value
-			x.s, ok = c.sessions.get(x.sid)
+			x.s, ok = c.sessions.get(x.sid, !jsonOut)
 		}
 		if ok {
 			ok = c.recheck(x)

@@ -62,8 +62,10 @@ func (s *sessions) create(tokenHash string, a simguard.Actor) (id, csrf string, 
 	return id, csrf, nil
 }
 
-// get returns a copy of the live session with that ID and marks it seen.
-func (s *sessions) get(id string) (session, bool) {
+// get returns a copy of the live session with that ID. With touch it
+// also marks the session seen; background polls do not, so that an
+// overview left open does not keep an idle session alive.
+func (s *sessions) get(id string, touch bool) (session, bool) {
 	if id == "" || len(id) > 100 {
 		return session{}, false
 	}
@@ -79,7 +81,9 @@ func (s *sessions) get(id string) (session, bool) {
 		delete(s.m, key)
 		return session{}, false
 	}
-	sess.seen = now
+	if touch {
+		sess.seen = now
+	}
 	return *sess, true
 }
 
