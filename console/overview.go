@@ -68,8 +68,10 @@ type alertCounts struct {
 }
 
 type sessionPanel struct {
-	Live   int64     `json:"live"`
-	Recent []Session `json:"recent"`
+	Live int64 `json:"live"`
+	// AtLeast: the source stopped counting at SessionCountCap.
+	AtLeast bool      `json:"at_least"`
+	Recent  []Session `json:"recent"`
 }
 
 func (c *Console) overviewData(x *call) (overviewData, error) {
@@ -118,7 +120,14 @@ func (c *Console) overviewData(x *call) (overviewData, error) {
 			if err != nil {
 				return d, err
 			}
-			d.Sessions = &sessionPanel{Live: live, Recent: nonNil(recent)}
+			for i := range recent {
+				if s := &recent[i]; s.ICCID == "" && s.SIMID != 0 {
+					if sim, err := c.svc.SIMByID(x.ctx, s.SIMID); err == nil {
+						s.ICCID = sim.ICCID
+					}
+				}
+			}
+			d.Sessions = &sessionPanel{Live: live, AtLeast: live >= SessionCountCap, Recent: nonNil(recent)}
 		}
 		return d, nil
 	})

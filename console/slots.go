@@ -14,13 +14,22 @@ import (
 // service; a control.Service method does both.
 type SessionSource interface {
 	// LiveSessions returns live sessions, newest first, at most limit, of
-	// one SIM when simID is not 0, and how many are live in all.
+	// one SIM when simID is not 0, and how many are live in all. The count
+	// may stop at SessionCountCap; the console then says "at least".
 	LiveSessions(ctx context.Context, simID int64, limit int) ([]Session, int64, error)
 }
 
+// SessionCountCap is where a SessionSource may stop counting live
+// sessions: the overview needs an order of magnitude, not an exact census
+// paid for every few seconds.
+const SessionCountCap = 10_000
+
 // Session is a live data session as the console shows it.
 type Session struct {
-	SIMID        int64     `json:"sim_id,omitempty"`
+	SIMID int64 `json:"sim_id,omitempty"`
+	// ICCID links the session to its SIM page; the console fills it in
+	// from SIMID when the source leaves it empty.
+	ICCID        string    `json:"iccid,omitempty"`
 	IMSI         string    `json:"imsi,omitempty"`
 	IP           string    `json:"ip,omitempty"`
 	APN          string    `json:"apn,omitempty"`

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/console"
+	"github.com/simguard/simguard/control"
 )
 
 // consoleConfig is the "console" section of the serve config.
@@ -47,14 +50,65 @@ func attachConsole(cp *controlPlane) error {
 	if c.SessionTTL < time.Minute || c.IdleTimeout < time.Minute {
 		return fmt.Errorf("console.session_ttl and console.idle_timeout: at least 1m, got %s and %s", c.SessionTTL, c.IdleTimeout)
 	}
-	con, err := console.New(console.Config{
+	cfg := console.Config{
 		Service: cp.svc, Log: cp.log.With("component", "console"), Registerer: cp.reg, AuditKey: cp.signer.PublicKey(),
 		SessionTTL: c.SessionTTL, IdleTimeout: c.IdleTimeout, SecureCookie: c.SecureCookie,
-	})
+	}
+	if cp.cfg.RADIUS.Enabled {
+		cfg.Sessions = consoleSessions{cp.svc}
+	}
+	con, err := console.New(cfg)
 	if err != nil {
 		return err
 	}
 	cp.mounts = append(cp.mounts, func(mux *http.ServeMux) { con.Mount(mux) })
 	cp.components = append(cp.components, component{name: "console", run: con.Run})
 	return nil
+}
+
+// consoleSessions shows the RADIUS server's accounting sessions in the
+// console's live-session panels.
+type consoleSessions struct{ svc *control.Service }
+
+var _ console.SessionSource = consoleSessions{}
+
+// LiveSessions pages through the live sessions of the caller's tenant (a
+// provider admin too sees only its own tenant's here), counting up to
+// console.SessionCountCap and keeping the newest limit.
+func (r consoleSessions) LiveSessions(ctx context.Context, simID int64, limit int) ([]console.Session, int64, error) {
+	a, ok := simguard.ActorFrom(ctx)
+	if !ok {
+		return nil, 0, simguard.Errorf(simguard.EUNAUTHORIZED, "no credentials")
+	}
+	var newest []simguard.RADIUSSession
+	var n int64
+	for after := int64(0); n < console.SessionCountCap; {
+		page, err := r.svc.ListRADIUSSessions(ctx, simguard.RADIUSSessionFilter{
+			TenantID: a.TenantID, SIMID: simID, LiveOnly: true, AfterID: after, Limit: int(min(10_000, console.SessionCountCap-n)),
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		n += int64(len(page))
+		after = page[len(page)-1].ID
+		newest = append(newest, page[max(0, len(page)-limit):]...)
+		newest = newest[max(0, len(newest)-limit):]
+	}
+	out := make([]console.Session, 0, len(newest))
+	for i := len(newest) - 1; i >= 0; i-- { // newest first
+		s := newest[i]
+		v := console.Session{SIMID: s.SIMID, IMSI: s.IMSI, APN: s.APN, NAS: s.NAS, RAT: string(s.RAT), Start: s.Start,
+			LastUpdate: s.LastUpdate, InputOctets: s.InputOctets, OutputOctets: s.OutputOctets}
+		if s.IP.IsValid() {
+			v.IP = s.IP.String()
+		}
+		if !s.Location.PLMN.IsZero() {
+			v.PLMN = s.Location.PLMN.String()
+		}
+		out = append(out, v)
+	}
+	return out, n, nil
 }

@@ -7,9 +7,14 @@
 //   SIMGUARD_AUDITOR_TOKEN  an auditor token
 //   SIMGUARD_NODE_TOKEN     a node token (to report an enforcement event)
 //   SIMGUARD_OUT            where to save screenshots
-//   SIMGUARD_SIM_IMSI       the demo SIM to find and suspend
+//   SIMGUARD_SIM_IMSI, SIMGUARD_SIM_IMEI          the demo SIM to find and suspend
+//   SIMGUARD_SESSION_IMSI, SIMGUARD_SESSION_IMEI  a demo SIM that opens a data session
+//   SIMGUARD_RADIUS_AUTH, _ACCT, _SECRET  the RADIUS server and a NAS secret;
+//                           without them the denial is reported through the
+//                           node events API and the live-session step is skipped
 // It exits non-zero when a step fails or the browser logs an error.
 import { chromium } from 'playwright-core';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +30,31 @@ const AUDITOR = env('SIMGUARD_AUDITOR_TOKEN');
 const NODE = env('SIMGUARD_NODE_TOKEN');
 const OUT = env('SIMGUARD_OUT');
 const IMSI = env('SIMGUARD_SIM_IMSI');
+const IMEI = env('SIMGUARD_SIM_IMEI');
+const SESSION_IMSI = env('SIMGUARD_SESSION_IMSI');
+const SESSION_IMEI = env('SIMGUARD_SESSION_IMEI');
+const RADIUS = process.env.SIMGUARD_RADIUS_AUTH ? {
+  auth: env('SIMGUARD_RADIUS_AUTH'), acct: env('SIMGUARD_RADIUS_ACCT'), secret: env('SIMGUARD_RADIUS_SECRET'),
+} : null;
 mkdirSync(OUT, { recursive: true });
+
+// radclient (FreeRADIUS) plays the packet gateway. The NAS client was
+// just registered and the server loads it asynchronously: retry until it
+// answers.
+function radclient(addr, cmd, attrs) {
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    const r = spawnSync('radclient', ['-x', '-r', '1', '-t', '2', addr, cmd, RADIUS.secret],
+      { input: attrs.join('\n') + '\n', encoding: 'utf8' });
+    const out = (r.stdout || '') + (r.stderr || '');
+    if (out.includes('Received ') || Date.now() > deadline) return out;
+  }
+}
+
+function accessRequest(imsi, imei) {
+  return [`User-Name = ${imsi}`, `3GPP-IMSI = ${imsi}`, `3GPP-IMEISV = ${imei}01`, 'Called-Station-Id = meters.iot',
+    '3GPP-RAT-Type = 8', '3GPP-SGSN-MCC-MNC = 00101', 'Message-Authenticator = 0x00'];
+}
 
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -148,7 +177,7 @@ try {
   await step('find a SIM by its IMSI', async () => {
     await page.getByRole('link', { name: 'SIMs', exact: true }).click();
     await page.getByLabel('ICCID, IMSI, MSISDN or IMEI').fill(IMSI);
-    await page.getByRole('button', { name: 'Search' }).click();
+    await Promise.all([page.waitForURL(/\/console\/sims\?q=/), page.getByRole('button', { name: 'Search' }).click()]);
     const rows = page.locator('#sim-results tbody tr');
     assert((await rows.count()) === 1, `search found ${await rows.count()} SIMs`);
     await shots(page, 'sims');
@@ -183,20 +212,25 @@ try {
     await shots(page, 'audit');
   });
 
-  await step('a denial reported by an enforcement node appears on the open overview without reload', async () => {
+  await step('a denial appears on the open overview without reload', async () => {
     await page.getByRole('link', { name: 'Overview', exact: true }).click();
     const before = Number(await text(page, '#denied-total'));
-    const sim = (await api('GET', `/api/v1/sims/${IMSI}`, ADMIN)).json;
-    // Until the RADIUS server is wired into serve, a decision event comes
-    // the way a remote enforcement node sends it: the sync events API.
-    const r = await fetch(URL_ + '/api/v1/sync/events', {
-      method: 'POST', headers: { Authorization: `Bearer ${NODE}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ events: [{
-        tenant_id: sim.tenant_id, sim_id: sim.id, source: 'radius', type: 'radius.access', decision: 'deny',
-        reason: 'sim_suspended', attrs: { imsi: IMSI, plmn: '001-01', rat: 'nb-iot', apn: 'meters.iot', nas: 'pgw-e2e' },
-      }] }),
-    });
-    assert(r.status === 204, `sync/events answered ${r.status}`);
+    if (RADIUS) {
+      // A real enforcement path: the packet gateway asks RADIUS.
+      const res = radclient(RADIUS.auth, 'auth', accessRequest(IMSI, IMEI));
+      assert(res.includes('Received Access-Reject') && res.includes('sim_suspended'), `radclient:\n${res}`);
+    } else {
+      // Without radclient: the way a remote enforcement node reports it.
+      const sim = (await api('GET', `/api/v1/sims/${IMSI}`, ADMIN)).json;
+      const r = await fetch(URL_ + '/api/v1/sync/events', {
+        method: 'POST', headers: { Authorization: `Bearer ${NODE}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ events: [{
+          tenant_id: sim.tenant_id, sim_id: sim.id, source: 'radius', type: 'radius.access', decision: 'deny',
+          reason: 'sim_suspended', attrs: { imsi: IMSI, plmn: '001-01', rat: 'nb-iot', apn: 'meters.iot', nas: 'pgw-e2e' },
+        }] }),
+      });
+      assert(r.status === 204, `sync/events answered ${r.status}`);
+    }
     const url = page.url();
     await page.waitForFunction((n) => Number(document.getElementById('denied-total').textContent) === n + 1, before, { timeout: 30000 });
     assert(page.url() === url, 'the page was reloaded');
@@ -205,10 +239,30 @@ try {
     await shots(page, 'overview-denial');
   });
 
+  await step('a data session opened through RADIUS shows as live', async () => {
+    if (!RADIUS) {
+      console.log('     (skipped: no RADIUS server, so no session source is wired and the panel is hidden)');
+      assert((await page.locator('#panel-sessions').count()) === 0, 'a session panel without a session source');
+      return;
+    }
+    await page.locator('#panel-sessions').waitFor();
+    const res = radclient(RADIUS.auth, 'auth', accessRequest(SESSION_IMSI, SESSION_IMEI));
+    assert(res.includes('Received Access-Accept'), `radclient auth:\n${res}`);
+    const acct = radclient(RADIUS.acct, 'acct', ['Acct-Status-Type = Start', 'Acct-Session-Id = console-e2e-1',
+      ...accessRequest(SESSION_IMSI, SESSION_IMEI).slice(0, -1), 'Framed-IP-Address = 10.64.9.9']);
+    assert(acct.includes('Received Accounting-Response'), `radclient acct:\n${acct}`);
+    await page.locator('#table-sessions td', { hasText: '10.64.9.9' }).waitFor({ timeout: 30000 });
+    assert(Number(await text(page, '#sessions-live')) >= 1, 'no live session counted');
+    await shots(page, 'overview-session');
+    await page.locator('#table-sessions a', { hasText: SESSION_IMSI }).click();
+    await page.locator('#panel-sim-sessions td', { hasText: '10.64.9.9' }).waitFor();
+    await shots(page, 'sim-session');
+  });
+
   await step('the events page and the SIM page show the denial', async () => {
     await page.getByRole('link', { name: 'Events', exact: true }).click();
     await page.getByLabel('SIM', { exact: true }).fill(iccid);
-    await page.getByRole('button', { name: 'Filter' }).click();
+    await Promise.all([page.waitForURL(/\/console\/events\?.*sim=/), page.getByRole('button', { name: 'Filter' }).click()]);
     const first = page.locator('table tbody tr').first();
     assert((await first.textContent()).includes('sim_suspended'), 'the events page lacks the denial');
     await shots(page, 'events');
@@ -231,6 +285,7 @@ try {
     await editor.fill(yaml.replace('- 001-02', '- 001-03'));
     await page.getByLabel('Description').fill('Electricity meters (e2e)');
     await page.getByRole('button', { name: 'Preview changes' }).click();
+    await page.locator('pre.diff .add').first().waitFor();
     assert((await page.locator('pre.diff .add').allTextContents()).some((l) => l.includes('001-03')), 'the diff lacks the change');
     await shots(page, 'group-diff');
     await page.getByRole('button', { name: 'Save these changes' }).click();
@@ -253,7 +308,7 @@ try {
     writeFileSync(csv, 'iccid,imsi,group\n8988001000000099995,001010000099999,smart-meters\n12345,001010000099998,smart-meters\n');
     await page.getByLabel('CSV file').setInputFiles(csv);
     // The server answers 400 with the rows: expected here, not a failure.
-    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Import' }).click()]);
+    await Promise.all([page.waitForURL(/\/console\/sims\/import$/), page.getByRole('button', { name: 'Import' }).click()]);
     const rows = await page.locator('#import-errors tbody tr').allTextContents();
     assert(rows.length >= 1 && rows.some((r) => r.includes('3') && r.includes('iccid')), `import errors: ${rows}`);
     await shots(page, 'import-errors');

@@ -201,9 +201,11 @@
       }));
     }
     if (d.sessions) {
-      setText('sessions-live', d.sessions.live);
+      setText('sessions-live', (d.sessions.at_least ? '≥ ' : '') + d.sessions.live);
       fillTable('table-sessions', d.sessions.recent.map(function (s) {
-        return [{ text: s.imsi || '' }, { text: s.ip || '' }, { text: s.apn || '' }, { text: utc(s.start) }];
+        var sim = { text: s.imsi || '' };
+        if (s.iccid) sim.href = '/console/sims/' + encodeURIComponent(s.iccid);
+        return [sim, { text: s.ip || '' }, { text: s.apn || '' }, { text: utc(s.start) }];
       }), 'No live sessions.');
     }
     setText('updated', utc(d.generated_at));
