@@ -100,13 +100,19 @@ func TestOverview(t *testing.T) {
 	}
 }
 
-type fakeSessions struct{ calls []int64 }
+type fakeSessions struct {
+	calls []int64
+	none  bool
+}
 
 func (f *fakeSessions) LiveSessions(ctx context.Context, simID int64, limit int) ([]Session, int64, error) {
 	if _, ok := simguard.ActorFrom(ctx); !ok {
 		return nil, 0, simguard.Errorf(simguard.EUNAUTHORIZED, "no actor")
 	}
 	f.calls = append(f.calls, simID)
+	if f.none {
+		return nil, 0, nil
+	}
 	return []Session{{SIMID: 1, IMSI: demo.IMSI(0), IP: "10.64.0.10", APN: "meters.iot", Start: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}}, 42, nil
 }
 
@@ -132,6 +138,8 @@ func TestSlotsShowWhenWired(t *testing.T) {
 	if fs.calls[len(fs.calls)-1] != sim.ID {
 		t.Errorf("the SIM page asked for sessions of %v", fs.calls)
 	}
+	fs.none = true
+	wantContains(t, "SIM page without a session", b.get("/console/sims/"+sim.ICCID).body, `id="panel-sim-sessions"`, `id="no-session"`)
 }
 
 func TestSIMSearch(t *testing.T) {

@@ -17,9 +17,13 @@ type simData struct {
 	Location  *locationView
 	Events    []eventRow
 	// Sessions is nil while no session source is wired.
-	Sessions *[]Session
+	Sessions *simSessions
 	CheckURL string
 	Can      simActions
+}
+
+type simSessions struct {
+	Items []Session
 }
 
 // quotaView is the SIM's usage against its group's quota.
@@ -82,8 +86,7 @@ func (c *Console) simPage(x *call) error {
 		if err != nil {
 			return err
 		}
-		live = nonNil(live)
-		d.Sessions = &live
+		d.Sessions = &simSessions{Items: live}
 	}
 	check := url.Values{"imsi": {sim.IMSI}, "kind": {"data_session"}}
 	if sim.IMEILock.IMEI != "" {
