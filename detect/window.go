@@ -1,0 +1,214 @@
+package detect
+
+import (
+	"fmt"
+
+	"github.com/simguard/simguard"
+)
+
+// input is what the detector tells an aggregator about one matching event.
+type input struct {
+	t   int64  // event time, Unix nanoseconds, never before the key's last event
+	val string // the tracked field's value (distinct, first_seen)
+	h   uint64 // hash of val, or of the session (baseline)
+	v   float64
+	ev  *simguard.Event
+}
+
+// hit is a firing as an aggregator sees it.
+type hit struct {
+	first  int64 // time of the first offending event
+	detail string
+	evs    []simguard.Event
+}
+
+// aggregator holds one rule's per-key state. Only the detector's goroutine
+// calls it.
+type aggregator interface {
+	observe(k stateKey, in *input, d *Detector) (hit, bool)
+	expire(cutoff int64) int
+	size() int
+	dropped() uint64
+}
+
+func newAggregator(r *Rule, maxKeys int) aggregator {
+	switch r.Trigger.Kind {
+	case TriggerSlidingWindow:
+		return &slidingAgg{rule: r, t: newTable(maxKeys, (*slidingState).lastEvent)}
+	case TriggerLeakyBucket:
+		return &leakyAgg{rule: r, t: newTable(maxKeys, (*leakyState).lastEvent)}
+	case TriggerDistinct:
+		return &distinctAgg{rule: r, t: newTable(maxKeys, (*distinctState).lastEvent)}
+	case TriggerBaseline:
+		return &baselineAgg{rule: r, t: newTable(maxKeys, (*baselineState).lastEvent)}
+	case TriggerFirstSeen:
+		return &firstSeenAgg{rule: r, t: newTable(maxKeys, (*firstSeenState).lastEvent)}
+	}
+	return eachAgg{}
+}
+
+// eachAgg fires on every event and keeps no state.
+type eachAgg struct{}
+
+func (eachAgg) observe(_ stateKey, in *input, _ *Detector) (hit, bool) {
+	return hit{first: in.t, evs: []simguard.Event{*in.ev}}, true
+}
+func (eachAgg) expire(int64) int { return 0 }
+func (eachAgg) size() int        { return 0 }
+func (eachAgg) dropped() uint64  { return 0 }
+
+// slidingState holds the times of the key's events within the window, at
+// most threshold of them: exact, and bounded by the threshold.
+type slidingState struct {
+	ts   tsRing
+	ev   evidence
+	last int64
+}
+
+func (s *slidingState) lastEvent() int64 { return s.last }
+
+type slidingAgg struct {
+	rule *Rule
+	t    *table[slidingState]
+}
+
+func (a *slidingAgg) observe(k stateKey, in *input, d *Detector) (hit, bool) {
+	s := a.t.get(k)
+	if s == nil {
+		return hit{}, false
+	}
+	tr := a.rule.Trigger
+	t := max(in.t, s.last)
+	s.last = t
+	cut := t - int64(tr.Window)
+	for s.ts.n > 0 && s.ts.front() <= cut {
+		s.ts.pop()
+	}
+	s.ts.push(t, tr.Threshold)
+	s.ev.add(d.hold(), a.rule.Evidence)
+	if s.ts.n < tr.Threshold {
+		return hit{}, false
+	}
+	first := s.ts.front()
+	s.ts.reset()
+	return hit{
+		first:  first,
+		detail: fmt.Sprintf("%d events within %s", tr.Threshold, tr.Window),
+		evs:    s.ev.take(first),
+	}, true
+}
+
+func (a *slidingAgg) expire(cutoff int64) int { return a.t.expire(cutoff) }
+func (a *slidingAgg) size() int               { return a.t.size() }
+func (a *slidingAgg) dropped() uint64         { return a.t.droppedKeys() }
+
+// leakyState is a CrowdSec leaky bucket: the level drains continuously at
+// one event per leak_speed and each event adds one.
+type leakyState struct {
+	level float64
+	last  int64
+	first int64
+	ev    evidence
+}
+
+func (s *leakyState) lastEvent() int64 { return s.last }
+
+type leakyAgg struct {
+	rule *Rule
+	t    *table[leakyState]
+}
+
+func (a *leakyAgg) observe(k stateKey, in *input, d *Detector) (hit, bool) {
+	s := a.t.get(k)
+	if s == nil {
+		return hit{}, false
+	}
+	tr := a.rule.Trigger
+	t := max(in.t, s.last)
+	s.level -= float64(t-s.last) / float64(tr.LeakSpeed)
+	if s.level <= 0 || s.last == 0 {
+		s.level, s.first = 0, t
+	}
+	s.last = t
+	s.level++
+	s.ev.add(d.hold(), a.rule.Evidence)
+	if s.level <= float64(tr.Capacity) {
+		return hit{}, false
+	}
+	// Overflow: like CrowdSec, the bucket is emptied, so the next firing
+	// needs another capacity+1 events.
+	first := s.first
+	s.level = 0
+	return hit{
+		first:  first,
+		detail: fmt.Sprintf("more than %d events, leaking one per %s", tr.Capacity, tr.LeakSpeed),
+		evs:    s.ev.take(first),
+	}, true
+}
+
+func (a *leakyAgg) expire(cutoff int64) int { return a.t.expire(cutoff) }
+func (a *leakyAgg) size() int               { return a.t.size() }
+func (a *leakyAgg) dropped() uint64         { return a.t.droppedKeys() }
+
+// distinctState keeps the distinct values seen within the window (hash
+// and last sighting), at most threshold of them.
+type distinctState struct {
+	vals []seenVal
+	ev   evidence
+	last int64
+}
+
+type seenVal struct {
+	h     uint64
+	first int64 // first sighting within the window
+	t     int64 // last sighting
+}
+
+func (s *distinctState) lastEvent() int64 { return s.last }
+
+type distinctAgg struct {
+	rule *Rule
+	t    *table[distinctState]
+}
+
+func (a *distinctAgg) observe(k stateKey, in *input, d *Detector) (hit, bool) {
+	s := a.t.get(k)
+	if s == nil {
+		return hit{}, false
+	}
+	tr := a.rule.Trigger
+	t := max(in.t, s.last)
+	s.last = t
+	cut := t - int64(tr.Window)
+	kept, found := s.vals[:0], false
+	for _, v := range s.vals {
+		if v.h == in.h {
+			v.t, found = t, true
+		}
+		if v.t > cut {
+			kept = append(kept, v)
+		}
+	}
+	s.vals = kept
+	if !found {
+		s.vals = append(s.vals, seenVal{h: in.h, first: t, t: t})
+	}
+	s.ev.add(d.hold(), a.rule.Evidence)
+	if len(s.vals) < tr.Threshold {
+		return hit{}, false
+	}
+	first := t
+	for _, v := range s.vals {
+		first = min(first, v.first)
+	}
+	s.vals = s.vals[:0]
+	return hit{
+		first:  first,
+		detail: fmt.Sprintf("%d distinct %s within %s", tr.Threshold, tr.Field, tr.Window),
+		evs:    s.ev.take(first),
+	}, true
+}
+
+func (a *distinctAgg) expire(cutoff int64) int { return a.t.expire(cutoff) }
+func (a *distinctAgg) size() int               { return a.t.size() }
+func (a *distinctAgg) dropped() uint64         { return a.t.droppedKeys() }
