@@ -58,9 +58,13 @@ func TestBuiltinRules(t *testing.T) {
 				return access(42, time.Duration(i)*time.Second, "deny", simguard.ReasonIMEIMismatch)
 			}), access(42, 2*time.Minute, "deny", simguard.ReasonIMEIMismatch)), 0},
 		{"bruteforce sim: rejects of a suspended SIM do not count", "radius-bruteforce-sim",
-			repeat(10, func(i int) simguard.Event { return access(42, time.Duration(i)*time.Second, "deny", simguard.ReasonSIMSuspended) }), 0},
+			repeat(10, func(i int) simguard.Event {
+				return access(42, time.Duration(i)*time.Second, "deny", simguard.ReasonSIMSuspended)
+			}), 0},
 		{"bruteforce sim: accepted requests do not count", "radius-bruteforce-sim",
-			repeat(10, func(i int) simguard.Event { return access(42, time.Duration(i)*time.Second, "allow", simguard.ReasonAllowed) }), 0},
+			repeat(10, func(i int) simguard.Event {
+				return access(42, time.Duration(i)*time.Second, "allow", simguard.ReasonAllowed)
+			}), 0},
 		{"bruteforce sim: 5 each on two SIMs is not one SIM", "radius-bruteforce-sim",
 			repeat(8, func(i int) simguard.Event {
 				return access(int64(40+i%2), time.Duration(i)*time.Second, "deny", simguard.ReasonIMEIMismatch)
@@ -102,9 +106,13 @@ func TestBuiltinRules(t *testing.T) {
 		{"window: SMS inside it", "outside-activation-window",
 			[]simguard.Event{evt("sms.mo", 42, 0, "allow", simguard.ReasonAllowed)}, 0},
 		{"sms flood: 60 messages in 59s", "sms-flood",
-			repeat(60, func(i int) simguard.Event { return evt("sms.mo", 42, time.Duration(i)*time.Second, "allow", simguard.ReasonAllowed) }), 1},
+			repeat(60, func(i int) simguard.Event {
+				return evt("sms.mo", 42, time.Duration(i)*time.Second, "allow", simguard.ReasonAllowed)
+			}), 1},
 		{"sms flood: 60 messages in 2 minutes", "sms-flood",
-			repeat(60, func(i int) simguard.Event { return evt("sms.mo", 42, time.Duration(2*i)*time.Second, "allow", simguard.ReasonAllowed) }), 0},
+			repeat(60, func(i int) simguard.Event {
+				return evt("sms.mo", 42, time.Duration(2*i)*time.Second, "allow", simguard.ReasonAllowed)
+			}), 0},
 		{"binary sms: OTA blocked", "sms-binary-ota",
 			[]simguard.Event{evt("sms.mt", 42, 0, "deny", simguard.ReasonSMSBinaryDenied, "peer", "4912345", "binary", "true")}, 1},
 		{"binary sms: silent SMS blocked", "sms-binary-ota",
