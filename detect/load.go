@@ -131,7 +131,7 @@ func (l *Loader) Parse(file string, data []byte) ([]*Rule, error) {
 			errs.add(&RuleError{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")})
 			break
 		}
-		if len(doc.Content) == 0 {
+		if len(doc.Content) == 0 || doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null" {
 			continue // a document of comments only
 		}
 		r, err := l.parseRule(node{file: file, n: doc.Content[0]})

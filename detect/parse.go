@@ -19,6 +19,7 @@ var ruleFieldNames = []string{
 
 // parseRule reads and compiles one rule document.
 func (l *Loader) parseRule(d node) (*Rule, error) {
+	d.rule = peekName(d)
 	f, err := d.fields(ruleFieldNames...)
 	if err != nil {
 		return nil, err
@@ -230,6 +231,21 @@ func (r *Rule) defaultEvidence() int {
 		n = t.Capacity + 1
 	}
 	return min(n, 5)
+}
+
+// peekName finds a valid rule name before the strict walk, so that even
+// the first errors of a rule can name it.
+func peekName(d node) string {
+	if d.n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(d.n.Content); i += 2 {
+		k, v := d.n.Content[i], d.n.Content[i+1]
+		if k.Value == "name" && v.Kind == yaml.ScalarNode && validRuleName(v.Value) {
+			return v.Value
+		}
+	}
+	return ""
 }
 
 func validRuleName(s string) bool {
