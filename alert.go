@@ -107,6 +107,7 @@ const (
 	ActionFailed  = "failed"  // the control plane refused or failed; see Error
 	ActionCapped  = "capped"  // the hourly cap on automatic suspensions was reached
 	ActionSkipped = "skipped" // the events lack what the action needs (no SIM, no group …)
+	ActionNotRun  = "not_run" // an offline replay: what the action would have done
 )
 
 // AlertAction is one automatic response and its outcome.

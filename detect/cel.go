@@ -215,3 +215,5 @@ func evalNumber(p cel.Program, act *activation) (float64, error) {
 	}
 	return 0, fmt.Errorf("value is %s, not a number", out.Type())
 }
+
+func celBool() *cel.Type { return cel.BoolType }
