@@ -1,13 +1,16 @@
 package detect
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/checker"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
@@ -20,7 +23,7 @@ import (
 // typo must not be able to stall the engine.
 const (
 	maxExprLen  = 4096
-	maxExprCost = 1_000_000 // CEL cost units per evaluation
+	maxExprCost = 1_000_000 // estimated CEL cost units per evaluation
 )
 
 // newCELEnv declares what a condition sees: the event's fields as
@@ -67,9 +70,17 @@ func newCELEnv() (*cel.Env, error) {
 	)
 }
 
-// compileExpr compiles src to a program whose result has one of the
+// expr is a compiled expression: the CEL program, and the same expression
+// as Go closures when it is within the fast path's subset.
+type expr struct {
+	prg     cel.Program
+	fastB   boolFn
+	fastInt intFn
+}
+
+// compileExpr compiles src to an expression whose result has one of the
 // wanted types.
-func compileExpr(env *cel.Env, src string, want ...*cel.Type) (cel.Program, error) {
+func compileExpr(env *cel.Env, src string, want ...*cel.Type) (*expr, error) {
 	if len(src) > maxExprLen {
 		return nil, fmt.Errorf("longer than %d characters", maxExprLen)
 	}
@@ -90,11 +101,55 @@ func compileExpr(env *cel.Env, src string, want ...*cel.Type) (cel.Program, erro
 		}
 		return nil, fmt.Errorf("must give %s, gives %s", strings.Join(names, " or "), ast.OutputType())
 	}
-	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(maxExprCost))
+	// The cost is bounded when the rule loads, from the expression and
+	// bounds on event sizes, rather than tracked on every evaluation,
+	// which would cost more than most conditions themselves.
+	est, err := env.EstimateCost(ast, sizeBounds{})
+	if err != nil {
+		return nil, fmt.Errorf("cannot be costed: %v", err)
+	}
+	if est.Max == math.MaxUint64 {
+		return nil, errors.New("cannot be bounded in cost (nested loops over attrs, or a substring range that is always out of bounds); simplify it")
+	}
+	if est.Max > maxExprCost {
+		return nil, fmt.Errorf("is too costly (up to %d steps per event, at most %d allowed); avoid nested loops over attrs", est.Max, maxExprCost)
+	}
+	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return nil, fmt.Errorf("cannot be prepared: %v", err)
 	}
-	return prg, nil
+	x := &expr{prg: prg}
+	if ast.OutputType().IsExactType(cel.BoolType) {
+		x.fastB = fastCondition(ast.NativeRep())
+	} else {
+		x.fastInt = fastNumber(ast.NativeRep())
+	}
+	return x, nil
+}
+
+// sizeBounds tells the cost estimator how large event values can be for
+// the purpose of bounding a rule's cost: attrs hold at most maxAttrs
+// entries of at most maxAttrLen characters.
+type sizeBounds struct{}
+
+const (
+	maxAttrs   = 64
+	maxAttrLen = 1024
+)
+
+func (sizeBounds) EstimateSize(n checker.AstNode) *checker.SizeEstimate {
+	p := n.Path()
+	if len(p) == 0 {
+		return nil
+	}
+	if p[0] == "attrs" && len(p) == 1 {
+		return &checker.SizeEstimate{Min: 0, Max: maxAttrs}
+	}
+	return &checker.SizeEstimate{Min: 0, Max: maxAttrLen}
+}
+
+func (sizeBounds) EstimateCallCost(string, string, *checker.AstNode, []checker.AstNode) *checker.CallEstimate {
+	return nil
 }
 
 // activation exposes one event to CEL. The detector reuses one for every
@@ -190,18 +245,32 @@ func (a *attrMap) Type() ref.Type                   { return types.MapType }
 func (a *attrMap) Value() any                       { return a.m }
 
 // evalBool runs a condition; an evaluation error counts as "no match".
-func evalBool(p cel.Program, act *activation) (bool, error) {
-	out, _, err := p.Eval(act)
+func evalBool(x *expr, act *activation) (bool, error) {
+	if x.fastB != nil {
+		if v, ok := x.fastB(act.ev); ok {
+			return v, nil
+		}
+		// Rare: let CEL say what the error is.
+	}
+	out, _, err := x.prg.Eval(act)
 	if err != nil {
 		return false, err
 	}
 	b, ok := out.(types.Bool)
-	return ok && bool(b), nil
+	if !ok {
+		return false, fmt.Errorf("condition gave %s, not a bool", out.Type())
+	}
+	return bool(b), nil
 }
 
 // evalNumber runs a baseline value expression.
-func evalNumber(p cel.Program, act *activation) (float64, error) {
-	out, _, err := p.Eval(act)
+func evalNumber(x *expr, act *activation) (float64, error) {
+	if x.fastInt != nil {
+		if v, ok := x.fastInt(act.ev); ok {
+			return float64(v), nil
+		}
+	}
+	out, _, err := x.prg.Eval(act)
 	if err != nil {
 		return 0, err
 	}
@@ -217,3 +286,5 @@ func evalNumber(p cel.Program, act *activation) (float64, error) {
 }
 
 func celBool() *cel.Type { return cel.BoolType }
+
+func celInt() *cel.Type { return cel.IntType }

@@ -43,6 +43,8 @@ func TestParseErrors(t *testing.T) {
 			`test.yaml:4:12: rule "r1": condition: does not compile: ERROR: <input>:1:1: undeclared reference to 'verdict'`},
 		{"cel not bool", "name: r1\nseverity: low\nevents: [a.b]\ncondition: attrs.port\ntrigger: {kind: each}\n",
 			`test.yaml:4:12: rule "r1": condition: must give bool, gives string`},
+		{"cel too costly", "name: r1\nseverity: low\nevents: [a.b]\ncondition: attrs.exists(k, attrs.exists(j, attrs.exists(i, k + j + i == 'x')))\ntrigger: {kind: each}\n",
+			`test.yaml:4:12: rule "r1": condition: is too costly (up to 136601986 steps per event, at most 1000000 allowed); avoid nested loops over attrs`},
 		{"unknown trigger kind", "name: r1\nseverity: low\nevents: [a.b]\ntrigger:\n  kind: bucket\n",
 			`test.yaml:5:9: rule "r1": trigger.kind: must be one of each, sliding_window, leaky_bucket, distinct, baseline, first_seen, got "bucket"`},
 		{"field of another kind", "name: r1\nseverity: low\nevents: [a.b]\ntrigger:\n  kind: leaky_bucket\n  capacity: 5\n  leak_speed: 1s\n  window: 1m\n",

@@ -3,7 +3,6 @@ package detect
 import (
 	"time"
 
-	"github.com/google/cel-go/cel"
 	"github.com/simguard/simguard"
 )
 
@@ -102,8 +101,8 @@ type Rule struct {
 	File string `json:"file"`
 	Line int    `json:"line"`
 
-	cond      cel.Program // nil: every event of the types matches
-	value     cel.Program // baseline value
+	cond      *expr // nil: every event of the types matches
+	value     *expr // baseline value
 	keyFields []keyField
 	field     keyField // distinct, first_seen
 	counterBy keyField // baseline
