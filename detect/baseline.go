@@ -19,14 +19,10 @@ func (s *baselineState) lastEvent() int64 { return s.last }
 
 type baselineAgg struct {
 	rule *Rule
-	t    *table[baselineState]
 }
 
-func (a *baselineAgg) observe(k stateKey, in *input, _ *Detector) (hit, bool) {
-	s := a.t.get(k)
-	if s == nil {
-		return hit{}, false
-	}
+func (a *baselineAgg) observe(st *keyState, in *input, _ *Detector) (hit, bool) {
+	s := stateOf[baselineState](st)
 	tr := a.rule.Trigger
 	s.last = max(in.t, s.last)
 	x := in.v
@@ -74,9 +70,6 @@ func (a *baselineAgg) observe(k stateKey, in *input, _ *Detector) (hit, bool) {
 	}, true
 }
 
-func (a *baselineAgg) expire(cutoff int64) int { return a.t.expire(cutoff) }
-func (a *baselineAgg) size() int               { return a.t.size() }
-func (a *baselineAgg) dropped() uint64         { return a.t.droppedKeys() }
 
 // firstSeenState remembers the values a key has met. A few values live in
 // a slice; beyond smallSet they move to two generations of sets: lookups
@@ -98,14 +91,10 @@ func (s *firstSeenState) lastEvent() int64 { return s.last }
 
 type firstSeenAgg struct {
 	rule *Rule
-	t    *table[firstSeenState]
 }
 
-func (a *firstSeenAgg) observe(k stateKey, in *input, _ *Detector) (hit, bool) {
-	s := a.t.get(k)
-	if s == nil {
-		return hit{}, false
-	}
+func (a *firstSeenAgg) observe(st *keyState, in *input, _ *Detector) (hit, bool) {
+	s := stateOf[firstSeenState](st)
 	tr := a.rule.Trigger
 	t := max(in.t, s.last)
 	fresh := s.last == 0
@@ -186,6 +175,3 @@ func (s *firstSeenState) rotate(t int64, tr Trigger) {
 	}
 }
 
-func (a *firstSeenAgg) expire(cutoff int64) int { return a.t.expire(cutoff) }
-func (a *firstSeenAgg) size() int               { return a.t.size() }
-func (a *firstSeenAgg) dropped() uint64         { return a.t.droppedKeys() }

@@ -25,9 +25,10 @@ type Firing struct {
 
 // DetectorOptions tune a Detector.
 type DetectorOptions struct {
-	// MaxKeysPerRule bounds each rule's state; new keys beyond it are not
-	// tracked until idle keys expire. Default 2,000,000.
-	MaxKeysPerRule int
+	// MaxKeys bounds the keys of each key space (the rules that group by
+	// the same fields share one); new keys beyond it are not tracked
+	// until idle keys expire. Default 2,000,000.
+	MaxKeys int
 }
 
 // Detector runs rules over events. It is the pure core of detection: time
@@ -37,21 +38,37 @@ type DetectorOptions struct {
 type Detector struct {
 	rules   []*ruleState
 	byType  map[string][]*ruleState
+	spaces  []*keySpace
+	cache   []spaceCache // per space, for the event being processed
 	act     activation
 	seed    maphash.Seed
 	now     int64 // the latest event time seen
 	maxKeys int
+	nextID  uint32
 	cur     *simguard.Event
 	held    *simguard.Event
 	events  uint64
 }
 
+// spaceCache holds a space's key and record for the current event, so
+// that rules sharing a key space look it up once.
+type spaceCache struct {
+	gen uint64 // the event it is for (Detector.events)
+	ok  bool
+	k   stateKey
+	rec *keyRecord
+}
+
 type ruleState struct {
+	id      uint32
 	rule    *Rule
-	agg     aggregator
+	agg     aggregator // nil: each, no state
+	space   int
 	fires   uint64
 	errors  uint64
 	lastErr error
+	keys    int // keys holding state
+	dropped uint64
 }
 
 // maxTypeCache bounds the per-type rule index: event types are a small,
@@ -62,33 +79,54 @@ const maxTypeCache = 1024
 // given, rules whose definition did not change keep prev's state (a
 // reload does not reset counters).
 func NewDetector(rs *RuleSet, opts DetectorOptions, prev *Detector) *Detector {
-	if opts.MaxKeysPerRule <= 0 {
-		opts.MaxKeysPerRule = 2_000_000
+	if opts.MaxKeys <= 0 {
+		opts.MaxKeys = 2_000_000
 	}
 	d := &Detector{
 		byType:  make(map[string][]*ruleState),
 		seed:    maphash.MakeSeed(),
-		maxKeys: opts.MaxKeysPerRule,
+		maxKeys: opts.MaxKeys,
+		nextID:  1,
 	}
 	old := map[string]*ruleState{}
+	oldSpaces := map[string]*keySpace{}
 	if prev != nil {
-		d.seed, d.now = prev.seed, prev.now
+		d.seed, d.now, d.nextID = prev.seed, prev.now, prev.nextID
 		for _, s := range prev.rules {
 			old[s.rule.Name+"\x00"+s.rule.fingerprint] = s
 		}
+		for _, sp := range prev.spaces {
+			oldSpaces[sp.sig] = sp
+		}
 	}
+	spaceIdx := map[string]int{}
 	for _, r := range rs.rules {
 		if !r.Enabled {
 			continue
 		}
 		s := &ruleState{rule: r}
 		if o, ok := old[r.Name+"\x00"+r.fingerprint]; ok {
-			s.agg, s.fires, s.errors = o.agg, o.fires, o.errors
+			s.id, s.agg, s.fires, s.errors, s.keys, s.dropped = o.id, o.agg, o.fires, o.errors, o.keys, o.dropped
 		} else {
-			s.agg = newAggregator(r, opts.MaxKeysPerRule)
+			s.id, s.agg = d.nextID, newAggregator(r)
+			d.nextID++
 		}
+		sig := spaceSig(r)
+		i, ok := spaceIdx[sig]
+		if !ok {
+			sp := oldSpaces[sig]
+			if sp == nil {
+				sp = newKeySpace(sig, opts.MaxKeys)
+			}
+			sp.max = opts.MaxKeys
+			i = len(d.spaces)
+			spaceIdx[sig] = i
+			d.spaces = append(d.spaces, sp)
+		}
+		s.space = i
 		d.rules = append(d.rules, s)
 	}
+	d.cache = make([]spaceCache, len(d.spaces))
 	return d
 }
 
@@ -131,8 +169,12 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 			return Firing{}, false
 		}
 	}
-	k, ok := r.key(ev)
-	if !ok {
+	sc := &d.cache[s.space]
+	if sc.gen != d.events {
+		sc.gen, sc.rec = d.events, nil
+		sc.k, sc.ok = r.key(ev)
+	}
+	if !sc.ok {
 		return Firing{}, false
 	}
 	in := input{t: t, ev: ev}
@@ -159,9 +201,26 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 			in.h = maphash.String(d.seed, sess)
 		}
 	}
-	h, fired := s.agg.observe(k, &in, d)
-	if !fired {
-		return Firing{}, false
+	var h hit
+	if s.agg == nil {
+		h = hit{first: t}
+	} else {
+		if sc.rec == nil {
+			if sc.rec = d.spaces[s.space].record(sc.k); sc.rec == nil {
+				s.dropped++
+				return Firing{}, false
+			}
+		}
+		st := sc.rec.state(s.id)
+		fresh := *st == nil
+		var fired bool
+		h, fired = s.agg.observe(st, &in, d)
+		if fresh {
+			s.keys++
+		}
+		if !fired {
+			return Firing{}, false
+		}
 	}
 	s.fires++
 	if h.evs == nil {
@@ -170,7 +229,7 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 	return Firing{
 		Rule:     r,
 		TenantID: ev.TenantID,
-		Key:      r.render(k),
+		Key:      r.render(sc.k),
 		SIMID:    ev.SIMID,
 		At:       time.Unix(0, t).UTC(),
 		FirstAt:  time.Unix(0, h.first).UTC(),
@@ -215,11 +274,18 @@ func (d *Detector) Expire(now time.Time) int {
 	if !now.IsZero() {
 		at = max(at, now.UnixNano())
 	}
+	cutoff := make(map[uint32]int64, len(d.rules))
+	for _, s := range d.rules {
+		cutoff[s.id] = at - int64(s.rule.idleAfter())
+	}
+	dropped := map[uint32]int{}
+	for _, sp := range d.spaces {
+		sp.expire(cutoff, dropped)
+	}
 	n := 0
 	for _, s := range d.rules {
-		if idle := s.rule.idleAfter(); idle > 0 {
-			n += s.agg.expire(at - int64(idle))
-		}
+		s.keys -= dropped[s.id]
+		n += dropped[s.id]
 	}
 	return n
 }
@@ -238,8 +304,8 @@ type RuleStats struct {
 func (d *Detector) Stats() []RuleStats {
 	out := make([]RuleStats, len(d.rules))
 	for i, s := range d.rules {
-		out[i] = RuleStats{Rule: s.rule.Name, Keys: s.agg.size(), Fires: s.fires, Errors: s.errors,
-			LastError: s.lastErr, DroppedKeys: s.agg.dropped()}
+		out[i] = RuleStats{Rule: s.rule.Name, Keys: s.keys, Fires: s.fires, Errors: s.errors,
+			LastError: s.lastErr, DroppedKeys: s.dropped}
 	}
 	return out
 }
@@ -248,7 +314,7 @@ func (d *Detector) Stats() []RuleStats {
 func (d *Detector) Keys() int {
 	n := 0
 	for _, s := range d.rules {
-		n += s.agg.size()
+		n += s.keys
 	}
 	return n
 }

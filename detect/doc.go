@@ -48,8 +48,9 @@
 // Time comes from the events, so that replaying recorded events gives the
 // same firings. The Engine's injected clock only drives expiry: a key's
 // state is dropped when it has been idle for longer than it can matter
-// (the window, the time to drain the bucket, forget_after). Every rule
-// tracks at most MaxKeysPerRule keys.
+// (the window, the time to drain the bucket, forget_after). Rules that
+// group by the same fields share one key space (one map lookup per event
+// for all of them), and each key space holds at most MaxKeys keys.
 //
 // # Alerts and actions
 //

@@ -25,8 +25,9 @@ type Config struct {
 	QueueSize int
 	// SweepEvery is how often idle keys are expired. Default 10s.
 	SweepEvery time.Duration
-	// MaxKeysPerRule bounds each rule's state. Default 2,000,000.
-	MaxKeysPerRule int
+	// MaxKeys bounds the keys of each group-by key space (all rules that
+	// group by sim share one). Default 2,000,000.
+	MaxKeys int
 	// MaxEventsPerAlert caps the events an alert carries. Default 100.
 	MaxEventsPerAlert int
 	// FlushEvery is how often firings folded into open alerts are
@@ -47,7 +48,7 @@ func (c *Config) setDefaults() error {
 	}{
 		{"queue_size", c.QueueSize < 0},
 		{"sweep_every", c.SweepEvery < 0},
-		{"max_keys_per_rule", c.MaxKeysPerRule < 0},
+		{"max_keys", c.MaxKeys < 0},
 		{"max_events_per_alert", c.MaxEventsPerAlert < 0},
 		{"flush_every", c.FlushEvery < 0},
 		{"suspensions_per_hour", c.SuspensionsPerHour < -1},
@@ -69,7 +70,7 @@ func (c *Config) setDefaults() error {
 		}
 	}
 	def(&c.QueueSize, 65536)
-	def(&c.MaxKeysPerRule, 2_000_000)
+	def(&c.MaxKeys, 2_000_000)
 	def(&c.MaxEventsPerAlert, 100)
 	def(&c.SuspensionsPerHour, 100)
 	defDur(&c.SweepEvery, 10*time.Second)
@@ -213,7 +214,7 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // detect is the detector's goroutine: it owns the Detector.
 func (e *Engine) detect(ctx context.Context) {
-	d := NewDetector(e.rules, DetectorOptions{MaxKeysPerRule: e.cfg.MaxKeysPerRule}, nil)
+	d := NewDetector(e.rules, DetectorOptions{MaxKeys: e.cfg.MaxKeys}, nil)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastSweep := e.clock()
@@ -270,7 +271,7 @@ func (e *Engine) detect(ctx context.Context) {
 		case ev := <-e.in:
 			process(&ev)
 		case rs := <-e.reload:
-			d = NewDetector(rs, DetectorOptions{MaxKeysPerRule: e.cfg.MaxKeysPerRule}, d)
+			d = NewDetector(rs, DetectorOptions{MaxKeys: e.cfg.MaxKeys}, d)
 			e.log.Info("detect: rules reloaded", "rules", len(d.rules))
 		case <-tick.C:
 			housekeep(false)

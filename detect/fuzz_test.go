@@ -53,7 +53,7 @@ func FuzzParseRule(f *testing.F) {
 		for _, r := range rules {
 			r.Enabled = true
 		}
-		d := NewDetector(&RuleSet{rules: rules}, DetectorOptions{MaxKeysPerRule: 100}, nil)
+		d := NewDetector(&RuleSet{rules: rules}, DetectorOptions{MaxKeys: 100}, nil)
 		for i := range evs {
 			d.Process(&evs[i], nil)
 		}

@@ -1,56 +1,107 @@
 package detect
 
-import "github.com/simguard/simguard"
+import (
+	"strings"
 
-// table holds one rule's state per key. It is bounded: at most max keys;
-// a new key beyond that is not tracked (and counted) until expiry frees
-// room, so that a flood of distinct keys cannot exhaust memory.
-type table[S any] struct {
-	m       map[stateKey]*S
+	"github.com/simguard/simguard"
+)
+
+// keyState is one rule's state for one key.
+type keyState interface {
+	lastEvent() int64 // time of the key's last event for the rule
+}
+
+// keySpace holds the state of every rule that groups by the same fields.
+// Most rules group by SIM: sharing one map for them makes an event cost
+// one lookup in a million-entry map instead of one per rule, and keeps
+// the key once instead of once per rule.
+type keySpace struct {
+	sig     string // the group-by fields, e.g. "sim" or "imei,nas"
+	m       map[stateKey]*keyRecord
 	max     int
 	dropped uint64
-	last    func(*S) int64 // the time of the state's last event
 }
 
-func newTable[S any](max int, last func(*S) int64) *table[S] {
-	return &table[S]{m: make(map[stateKey]*S), max: max, last: last}
+// keyRecord is the states of the rules that have seen a key. A key meets
+// few rules, so a short list beats a slot per rule.
+type keyRecord struct {
+	slots []slot
 }
 
-// get returns k's state, making it when absent; nil when the table is
-// full.
-func (t *table[S]) get(k stateKey) *S {
-	if s, ok := t.m[k]; ok {
-		return s
-	}
-	if len(t.m) >= t.max {
-		t.dropped++
-		return nil
-	}
-	s := new(S)
-	t.m[k] = s
-	return s
+type slot struct {
+	rule uint32 // ruleState.id
+	st   keyState
 }
 
-// expire removes the states whose last event is before cutoff.
-func (t *table[S]) expire(cutoff int64) int {
-	n := 0
-	for k, s := range t.m {
-		if t.last(s) < cutoff {
-			delete(t.m, k)
-			n++
+func newKeySpace(sig string, max int) *keySpace {
+	return &keySpace{sig: sig, m: make(map[stateKey]*keyRecord), max: max}
+}
+
+func spaceSig(r *Rule) string {
+	names := make([]string, len(r.keyFields))
+	for i, f := range r.keyFields {
+		names[i] = f.name
+		if f.kind == fieldAttr {
+			names[i] = "attrs." + f.attr
 		}
 	}
-	if len(t.m) == 0 && n > 0 {
-		// A map never shrinks its buckets; a fresh one gives the memory
-		// of a drained flood back.
-		t.m = make(map[stateKey]*S)
-	}
-	return n
+	return strings.Join(names, ",")
 }
 
-func (t *table[S]) size() int { return len(t.m) }
+// record returns k's record, making it when absent; nil when the space is
+// full: a flood of distinct keys cannot exhaust memory, and new keys are
+// tracked again once idle ones expire.
+func (s *keySpace) record(k stateKey) *keyRecord {
+	if r, ok := s.m[k]; ok {
+		return r
+	}
+	if len(s.m) >= s.max {
+		s.dropped++
+		return nil
+	}
+	r := &keyRecord{}
+	s.m[k] = r
+	return r
+}
 
-func (t *table[S]) droppedKeys() uint64 { return t.dropped }
+// state returns where rule id keeps its state in r (nil state at first).
+// The pointer is valid until the next call on r.
+func (r *keyRecord) state(id uint32) *keyState {
+	for i := range r.slots {
+		if r.slots[i].rule == id {
+			return &r.slots[i].st
+		}
+	}
+	r.slots = append(r.slots, slot{rule: id})
+	return &r.slots[len(r.slots)-1].st
+}
+
+// expire drops states older than their rule's cutoff (cutoff[id]; a rule
+// without an entry is gone and its states go too) and records left empty.
+// It returns how many states it dropped, by rule id.
+func (s *keySpace) expire(cutoff map[uint32]int64, dropped map[uint32]int) {
+	for k, r := range s.m {
+		kept := r.slots[:0]
+		for _, sl := range r.slots {
+			c, live := cutoff[sl.rule]
+			if live && (sl.st == nil || sl.st.lastEvent() >= c) {
+				kept = append(kept, sl)
+				continue
+			}
+			dropped[sl.rule]++
+		}
+		clear(r.slots[len(kept):])
+		r.slots = kept
+		if len(kept) == 0 {
+			delete(s.m, k)
+		}
+	}
+	if len(s.m) == 0 {
+		// A map never shrinks its buckets; a fresh one gives the memory
+		// of a drained flood back.
+		s.m = make(map[stateKey]*keyRecord)
+	}
+}
 
 // evidence keeps the latest events of a key, to attach to the alert.
 type evidence struct {

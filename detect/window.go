@@ -22,40 +22,41 @@ type hit struct {
 	evs    []simguard.Event
 }
 
-// aggregator holds one rule's per-key state. Only the detector's goroutine
-// calls it.
+// aggregator is a rule's trigger. It keeps its per-key state in the slot
+// the detector hands it (*st is nil for a new key). Only the detector's
+// goroutine calls it.
 type aggregator interface {
-	observe(k stateKey, in *input, d *Detector) (hit, bool)
-	expire(cutoff int64) int
-	size() int
-	dropped() uint64
+	observe(st *keyState, in *input, d *Detector) (hit, bool)
 }
 
-func newAggregator(r *Rule, maxKeys int) aggregator {
+func newAggregator(r *Rule) aggregator {
 	switch r.Trigger.Kind {
 	case TriggerSlidingWindow:
-		return &slidingAgg{rule: r, t: newTable(maxKeys, (*slidingState).lastEvent)}
+		return &slidingAgg{rule: r}
 	case TriggerLeakyBucket:
-		return &leakyAgg{rule: r, t: newTable(maxKeys, (*leakyState).lastEvent)}
+		return &leakyAgg{rule: r}
 	case TriggerDistinct:
-		return &distinctAgg{rule: r, t: newTable(maxKeys, (*distinctState).lastEvent)}
+		return &distinctAgg{rule: r}
 	case TriggerBaseline:
-		return &baselineAgg{rule: r, t: newTable(maxKeys, (*baselineState).lastEvent)}
+		return &baselineAgg{rule: r}
 	case TriggerFirstSeen:
-		return &firstSeenAgg{rule: r, t: newTable(maxKeys, (*firstSeenState).lastEvent)}
+		return &firstSeenAgg{rule: r}
 	}
-	return eachAgg{}
+	return nil // each: no state
 }
 
-// eachAgg fires on every event and keeps no state.
-type eachAgg struct{}
-
-func (eachAgg) observe(_ stateKey, in *input, _ *Detector) (hit, bool) {
-	return hit{first: in.t, evs: []simguard.Event{*in.ev}}, true
+// stateOf returns the state in *st, making it on first use.
+func stateOf[S any, P interface {
+	*S
+	keyState
+}](st *keyState) P {
+	if p, ok := (*st).(P); ok {
+		return p
+	}
+	p := P(new(S))
+	*st = p
+	return p
 }
-func (eachAgg) expire(int64) int { return 0 }
-func (eachAgg) size() int        { return 0 }
-func (eachAgg) dropped() uint64  { return 0 }
 
 // slidingState holds the times of the key's events within the window, at
 // most threshold of them: exact, and bounded by the threshold.
@@ -69,14 +70,10 @@ func (s *slidingState) lastEvent() int64 { return s.last }
 
 type slidingAgg struct {
 	rule *Rule
-	t    *table[slidingState]
 }
 
-func (a *slidingAgg) observe(k stateKey, in *input, d *Detector) (hit, bool) {
-	s := a.t.get(k)
-	if s == nil {
-		return hit{}, false
-	}
+func (a *slidingAgg) observe(st *keyState, in *input, d *Detector) (hit, bool) {
+	s := stateOf[slidingState](st)
 	tr := a.rule.Trigger
 	t := max(in.t, s.last)
 	s.last = t
@@ -98,9 +95,6 @@ func (a *slidingAgg) observe(k stateKey, in *input, d *Detector) (hit, bool) {
 	}, true
 }
 
-func (a *slidingAgg) expire(cutoff int64) int { return a.t.expire(cutoff) }
-func (a *slidingAgg) size() int               { return a.t.size() }
-func (a *slidingAgg) dropped() uint64         { return a.t.droppedKeys() }
 
 // leakyState is a CrowdSec leaky bucket: the level drains continuously at
 // one event per leak_speed and each event adds one.
@@ -115,14 +109,10 @@ func (s *leakyState) lastEvent() int64 { return s.last }
 
 type leakyAgg struct {
 	rule *Rule
-	t    *table[leakyState]
 }
 
-func (a *leakyAgg) observe(k stateKey, in *input, d *Detector) (hit, bool) {
-	s := a.t.get(k)
-	if s == nil {
-		return hit{}, false
-	}
+func (a *leakyAgg) observe(st *keyState, in *input, d *Detector) (hit, bool) {
+	s := stateOf[leakyState](st)
 	tr := a.rule.Trigger
 	t := max(in.t, s.last)
 	s.level -= float64(t-s.last) / float64(tr.LeakSpeed)
@@ -146,9 +136,6 @@ func (a *leakyAgg) observe(k stateKey, in *input, d *Detector) (hit, bool) {
 	}, true
 }
 
-func (a *leakyAgg) expire(cutoff int64) int { return a.t.expire(cutoff) }
-func (a *leakyAgg) size() int               { return a.t.size() }
-func (a *leakyAgg) dropped() uint64         { return a.t.droppedKeys() }
 
 // distinctState keeps the distinct values seen within the window (hash
 // and last sighting), at most threshold of them.
@@ -168,14 +155,10 @@ func (s *distinctState) lastEvent() int64 { return s.last }
 
 type distinctAgg struct {
 	rule *Rule
-	t    *table[distinctState]
 }
 
-func (a *distinctAgg) observe(k stateKey, in *input, d *Detector) (hit, bool) {
-	s := a.t.get(k)
-	if s == nil {
-		return hit{}, false
-	}
+func (a *distinctAgg) observe(st *keyState, in *input, d *Detector) (hit, bool) {
+	s := stateOf[distinctState](st)
 	tr := a.rule.Trigger
 	t := max(in.t, s.last)
 	s.last = t
@@ -209,6 +192,3 @@ func (a *distinctAgg) observe(k stateKey, in *input, d *Detector) (hit, bool) {
 	}, true
 }
 
-func (a *distinctAgg) expire(cutoff int64) int { return a.t.expire(cutoff) }
-func (a *distinctAgg) size() int               { return a.t.size() }
-func (a *distinctAgg) dropped() uint64         { return a.t.droppedKeys() }

@@ -102,7 +102,7 @@ func TestFirstSeenBounded(t *testing.T) {
 	if fires != 999 {
 		t.Errorf("%d new values fired, want 999 (all but the first)", fires)
 	}
-	s := d.rules[0].agg.(*firstSeenAgg).t.m[stateKey{tenant: 1, n: 1}]
+	s := d.spaces[0].m[stateKey{tenant: 1, n: 1}].slots[0].st.(*firstSeenState)
 	if n := len(s.cur) + len(s.prev) + len(s.small); n > 100 {
 		t.Errorf("remembers %d values, cap 100", n)
 	}
@@ -143,7 +143,7 @@ func TestConditionErrorsCount(t *testing.T) {
 
 func TestMaxKeys(t *testing.T) {
 	rs := parseOne(t, "name: r\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 2, window: 1m}\n")
-	d := NewDetector(rs, DetectorOptions{MaxKeysPerRule: 10}, nil)
+	d := NewDetector(rs, DetectorOptions{MaxKeys: 10}, nil)
 	for i := 0; i < 20; i++ {
 		e := at(int64(i+1), 0)
 		d.Process(&e, nil)
