@@ -266,10 +266,21 @@ func (d *Detector) rulesFor(typ string) []*ruleState {
 
 // Expire drops the state of keys that have been idle longer than their
 // rule keeps it, measured at now or at the latest event time, whichever
-// is later. It returns how many keys it dropped. Dropping only state that
-// has run out (an empty window, a drained bucket) never changes what
+// is later. It returns how many states it dropped. Dropping only state
+// that has run out (an empty window, a drained bucket) never changes what
 // fires; baseline and first_seen state is forgotten after forget_after.
 func (d *Detector) Expire(now time.Time) int {
+	return d.expire(now, 0)
+}
+
+// ExpireSome is Expire over at most budget keys of each key space,
+// resuming where the previous call stopped, so that a sweep over millions
+// of keys does not stall detection: call it often with a small budget.
+func (d *Detector) ExpireSome(now time.Time, budget int) int {
+	return d.expire(now, max(budget, 1))
+}
+
+func (d *Detector) expire(now time.Time, budget int) int {
 	at := d.now
 	if !now.IsZero() {
 		at = max(at, now.UnixNano())
@@ -280,12 +291,17 @@ func (d *Detector) Expire(now time.Time) int {
 	}
 	dropped := map[uint32]int{}
 	for _, sp := range d.spaces {
-		sp.expire(cutoff, dropped)
+		sp.expire(cutoff, dropped, budget)
 	}
-	n := 0
+	// Records moved or went away: no cached pointer may outlive that (it
+	// would also keep a shrunk slice alive).
+	clear(d.cache)
 	for _, s := range d.rules {
 		s.keys -= dropped[s.id]
-		n += dropped[s.id]
+	}
+	n := 0
+	for _, k := range dropped {
+		n += k
 	}
 	return n
 }
@@ -315,6 +331,15 @@ func (d *Detector) Keys() int {
 	n := 0
 	for _, s := range d.rules {
 		n += s.keys
+	}
+	return n
+}
+
+// records is the number of keys over all key spaces.
+func (d *Detector) records() int {
+	n := 0
+	for _, sp := range d.spaces {
+		n += sp.size()
 	}
 	return n
 }

@@ -102,11 +102,10 @@ type Engine struct {
 	m       *metrics
 	alerts  *alertManager
 	rules   *RuleSet
-	in      chan simguard.Event
+	in      *inbox
 	firings chan Firing
 	reload  chan *RuleSet
 	running atomic.Bool
-	stopped atomic.Bool
 }
 
 var _ simguard.EventSink = (*Engine)(nil)
@@ -141,7 +140,7 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		clock:   deps.Clock,
 		m:       m,
 		rules:   deps.Rules,
-		in:      make(chan simguard.Event, cfg.QueueSize),
+		in:      newInbox(cfg.QueueSize),
 		firings: make(chan Firing, 1024),
 		reload:  make(chan *RuleSet, 1),
 	}
@@ -152,13 +151,7 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 // Emit queues ev for detection without blocking; when the queue is full
 // the event is dropped and counted. ev's Attrs must not change afterwards.
 func (e *Engine) Emit(ev simguard.Event) {
-	if e.stopped.Load() {
-		e.m.dropped.Inc()
-		return
-	}
-	select {
-	case e.in <- ev:
-	default:
+	if !e.in.put(ev) {
 		e.m.dropped.Inc()
 	}
 }
@@ -198,7 +191,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		return errors.New("detect: engine already ran")
 	}
 	if err := e.alerts.load(ctx); err != nil {
-		e.stopped.Store(true)
+		e.in.close()
 		return fmt.Errorf("detect: load active alerts: %w", err)
 	}
 	done := make(chan struct{})
@@ -217,7 +210,6 @@ func (e *Engine) detect(ctx context.Context) {
 	d := NewDetector(e.rules, DetectorOptions{MaxKeys: e.cfg.MaxKeys}, nil)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	lastSweep := e.clock()
 	errs := map[string]uint64{}
 	var out []Firing
 	var n uint64
@@ -231,14 +223,14 @@ func (e *Engine) detect(ctx context.Context) {
 			n = 0
 		}
 	}
-	housekeep := func(force bool) {
+	housekeep := func() {
 		e.m.events.Add(float64(n))
 		n = 0
-		if now := e.clock(); force || now.Sub(lastSweep) >= e.cfg.SweepEvery {
-			lastSweep = now
-			if k := d.Expire(now); k > 0 {
-				e.log.Debug("detect: expired idle keys", "keys", k)
-			}
+		// A slice of the keys every tick, so that a full pass takes about
+		// SweepEvery and never stalls detection for long.
+		budget := d.records()/int(max(e.cfg.SweepEvery/time.Second, 1)) + 1000
+		if k := d.ExpireSome(e.clock(), budget); k > 0 {
+			e.log.Debug("detect: expired idle keys", "states", k)
 		}
 		for _, s := range d.Stats() {
 			if s.Errors > errs[s.Rule] {
@@ -255,26 +247,24 @@ func (e *Engine) detect(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			e.stopped.Store(true)
+			e.in.close()
 			// What was emitted before the stop is still detected.
-			for {
-				select {
-				case ev := <-e.in:
-					process(&ev)
-					continue
-				default:
-				}
-				break
+			batch := e.in.take()
+			for i := range batch {
+				process(&batch[i])
 			}
-			housekeep(false)
+			housekeep()
 			return
-		case ev := <-e.in:
-			process(&ev)
+		case <-e.in.ready:
+			batch := e.in.take()
+			for i := range batch {
+				process(&batch[i])
+			}
 		case rs := <-e.reload:
 			d = NewDetector(rs, DetectorOptions{MaxKeys: e.cfg.MaxKeys}, d)
 			e.log.Info("detect: rules reloaded", "rules", len(d.rules))
 		case <-tick.C:
-			housekeep(false)
+			housekeep()
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"math"
 	"strings"
 
 	"github.com/simguard/simguard"
@@ -14,10 +15,14 @@ type keyState interface {
 // keySpace holds the state of every rule that groups by the same fields.
 // Most rules group by SIM: sharing one map for them makes an event cost
 // one lookup in a million-entry map instead of one per rule, and keeps
-// the key once instead of once per rule.
+// the key once instead of once per rule. Records live by value in one
+// slice (the map holds their index), which spares the garbage collector a
+// million small objects and lets expiry walk the keys a slice at a time.
 type keySpace struct {
 	sig     string // the group-by fields, e.g. "sim" or "imei,nas"
-	m       map[stateKey]*keyRecord
+	index   map[stateKey]int32
+	recs    []keyRecord
+	cursor  int // where the next incremental expiry resumes
 	max     int
 	dropped uint64
 }
@@ -25,6 +30,7 @@ type keySpace struct {
 // keyRecord is the states of the rules that have seen a key. A key meets
 // few rules, so a short list beats a slot per rule.
 type keyRecord struct {
+	key   stateKey
 	slots []slot
 }
 
@@ -34,7 +40,7 @@ type slot struct {
 }
 
 func newKeySpace(sig string, max int) *keySpace {
-	return &keySpace{sig: sig, m: make(map[stateKey]*keyRecord), max: max}
+	return &keySpace{sig: sig, index: make(map[stateKey]int32), max: min(max, math.MaxInt32)}
 }
 
 func spaceSig(r *Rule) string {
@@ -48,20 +54,23 @@ func spaceSig(r *Rule) string {
 	return strings.Join(names, ",")
 }
 
+func (s *keySpace) size() int { return len(s.recs) }
+
 // record returns k's record, making it when absent; nil when the space is
 // full: a flood of distinct keys cannot exhaust memory, and new keys are
-// tracked again once idle ones expire.
+// tracked again once idle ones expire. The pointer is valid until the
+// space gets a new record or expires some.
 func (s *keySpace) record(k stateKey) *keyRecord {
-	if r, ok := s.m[k]; ok {
-		return r
+	if i, ok := s.index[k]; ok {
+		return &s.recs[i]
 	}
-	if len(s.m) >= s.max {
+	if len(s.recs) >= s.max {
 		s.dropped++
 		return nil
 	}
-	r := &keyRecord{}
-	s.m[k] = r
-	return r
+	s.index[k] = int32(len(s.recs))
+	s.recs = append(s.recs, keyRecord{key: k})
+	return &s.recs[len(s.recs)-1]
 }
 
 // state returns where rule id keeps its state in r (nil state at first).
@@ -76,11 +85,17 @@ func (r *keyRecord) state(id uint32) *keyState {
 	return &r.slots[len(r.slots)-1].st
 }
 
-// expire drops states older than their rule's cutoff (cutoff[id]; a rule
-// without an entry is gone and its states go too) and records left empty.
-// It returns how many states it dropped, by rule id.
-func (s *keySpace) expire(cutoff map[uint32]int64, dropped map[uint32]int) {
-	for k, r := range s.m {
+// expire checks up to budget records from where the last call stopped
+// (budget <= 0: all of them). It drops states older than their rule's
+// cutoff (cutoff[id]; a rule without an entry is gone and its states go
+// too) and records left empty, counting dropped states by rule id. It
+// reports whether it went through every record since the pass began.
+func (s *keySpace) expire(cutoff map[uint32]int64, dropped map[uint32]int, budget int) bool {
+	if budget <= 0 {
+		budget, s.cursor = len(s.recs), 0
+	}
+	for n := 0; n < budget && s.cursor < len(s.recs); n++ {
+		r := &s.recs[s.cursor]
 		kept := r.slots[:0]
 		for _, sl := range r.slots {
 			c, live := cutoff[sl.rule]
@@ -92,14 +107,40 @@ func (s *keySpace) expire(cutoff map[uint32]int64, dropped map[uint32]int) {
 		}
 		clear(r.slots[len(kept):])
 		r.slots = kept
-		if len(kept) == 0 {
-			delete(s.m, k)
+		if len(kept) > 0 {
+			s.cursor++
+			continue
 		}
+		// Swap the last record into this place and look at it next.
+		delete(s.index, r.key)
+		last := len(s.recs) - 1
+		if s.cursor != last {
+			s.recs[s.cursor] = s.recs[last]
+			s.index[s.recs[s.cursor].key] = int32(s.cursor)
+		}
+		s.recs[last] = keyRecord{}
+		s.recs = s.recs[:last]
 	}
-	if len(s.m) == 0 {
-		// A map never shrinks its buckets; a fresh one gives the memory
-		// of a drained flood back.
-		s.m = make(map[stateKey]*keyRecord)
+	done := s.cursor >= len(s.recs)
+	if done {
+		s.cursor = 0
+		s.shrink()
+	}
+	return done
+}
+
+// shrink gives memory back after a flood of keys has drained: neither a
+// map nor a slice shrinks by itself.
+func (s *keySpace) shrink() {
+	if cap(s.recs) > 1024 && len(s.recs) < cap(s.recs)/4 {
+		recs := make([]keyRecord, len(s.recs), 2*len(s.recs))
+		copy(recs, s.recs)
+		s.recs = recs
+		index := make(map[stateKey]int32, len(s.recs))
+		for i := range s.recs {
+			index[s.recs[i].key] = int32(i)
+		}
+		s.index = index
 	}
 }
 

@@ -102,7 +102,7 @@ func TestFirstSeenBounded(t *testing.T) {
 	if fires != 999 {
 		t.Errorf("%d new values fired, want 999 (all but the first)", fires)
 	}
-	s := d.spaces[0].m[stateKey{tenant: 1, n: 1}].slots[0].st.(*firstSeenState)
+	s := d.spaces[0].record(stateKey{tenant: 1, n: 1}).slots[0].st.(*firstSeenState)
 	if n := len(s.cur) + len(s.prev) + len(s.small); n > 100 {
 		t.Errorf("remembers %d values, cap 100", n)
 	}
@@ -210,4 +210,32 @@ func heap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+func TestExpireSomeAndReload(t *testing.T) {
+	a := parseOne(t, "name: a\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 9, window: 1m}\n---\n"+
+		"name: b\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: first_seen, field: dst, forget_after: 1h}\n")
+	d := NewDetector(a, DetectorOptions{}, nil)
+	for i := 0; i < 1000; i++ {
+		e := at(int64(i+1), 0, "dst", "x")
+		d.Process(&e, nil)
+	}
+	if d.Keys() != 2000 || d.records() != 1000 {
+		t.Fatalf("keys %d, records %d: rules of one key space must share records", d.Keys(), d.records())
+	}
+	// Two minutes on: the windows are empty, first_seen remembers.
+	later := t0.Add(2 * time.Minute)
+	total := 0
+	for i := 0; i < 20; i++ {
+		total += d.ExpireSome(later, 100)
+	}
+	if total != 1000 || d.Keys() != 1000 || d.records() != 1000 {
+		t.Fatalf("dropped %d, keys %d, records %d", total, d.Keys(), d.records())
+	}
+	// Reload without rule b: its state goes at the next sweep, a's stays.
+	only := parseOne(t, "name: a\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 9, window: 1m}\n")
+	d2 := NewDetector(only, DetectorOptions{}, d)
+	if n := d2.Expire(later); n != 1000 || d2.records() != 0 {
+		t.Fatalf("after reload: dropped %d, records %d", n, d2.records())
+	}
 }
