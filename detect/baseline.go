@@ -70,7 +70,6 @@ func (a *baselineAgg) observe(st *keyState, in *input, _ *Detector) (hit, bool) 
 	}, true
 }
 
-
 // firstSeenState remembers the values a key has met. A few values live in
 // a slice; beyond smallSet they move to two generations of sets: lookups
 // read both, inserts go to the current one, and when it holds half of
@@ -174,4 +173,3 @@ func (s *firstSeenState) rotate(t int64, tr Trigger) {
 		s.prev, s.cur, s.rotated = s.cur, make(map[uint64]struct{}, len(s.cur)/2+1), t
 	}
 }
-

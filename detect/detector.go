@@ -36,18 +36,17 @@ type DetectorOptions struct {
 // same events always give the same firings. It is not safe for concurrent
 // use; the Engine runs one in a single goroutine.
 type Detector struct {
-	rules   []*ruleState
-	byType  map[string][]*ruleState
-	spaces  []*keySpace
-	cache   []spaceCache // per space, for the event being processed
-	act     activation
-	seed    maphash.Seed
-	now     int64 // the latest event time seen
-	maxKeys int
-	nextID  uint32
-	cur     *simguard.Event
-	held    *simguard.Event
-	events  uint64
+	rules  []*ruleState
+	byType map[string][]*ruleState
+	spaces []*keySpace
+	cache  []spaceCache // per space, for the event being processed
+	act    activation
+	seed   maphash.Seed
+	now    int64 // the latest event time seen
+	nextID uint32
+	cur    *simguard.Event
+	held   *simguard.Event
+	events uint64
 }
 
 // spaceCache holds a space's key and record for the current event, so
@@ -83,10 +82,9 @@ func NewDetector(rs *RuleSet, opts DetectorOptions, prev *Detector) *Detector {
 		opts.MaxKeys = 2_000_000
 	}
 	d := &Detector{
-		byType:  make(map[string][]*ruleState),
-		seed:    maphash.MakeSeed(),
-		maxKeys: opts.MaxKeys,
-		nextID:  1,
+		byType: make(map[string][]*ruleState),
+		seed:   maphash.MakeSeed(),
+		nextID: 1,
 	}
 	old := map[string]*ruleState{}
 	oldSpaces := map[string]*keySpace{}

@@ -33,12 +33,6 @@ func (h *harness) clock() time.Time {
 	return h.now
 }
 
-func (h *harness) setClock(t time.Time) {
-	h.mu.Lock()
-	h.now = t
-	h.mu.Unlock()
-}
-
 func startEngine(t *testing.T, rs *RuleSet, cfg Config, store *memAlerts) *harness {
 	t.Helper()
 	if store == nil {

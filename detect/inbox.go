@@ -57,9 +57,3 @@ func (b *inbox) close() {
 	b.closed = true
 	b.mu.Unlock()
 }
-
-func (b *inbox) len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.buf)
-}

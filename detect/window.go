@@ -95,7 +95,6 @@ func (a *slidingAgg) observe(st *keyState, in *input, d *Detector) (hit, bool) {
 	}, true
 }
 
-
 // leakyState is a CrowdSec leaky bucket: the level drains continuously at
 // one event per leak_speed and each event adds one.
 type leakyState struct {
@@ -135,7 +134,6 @@ func (a *leakyAgg) observe(st *keyState, in *input, d *Detector) (hit, bool) {
 		evs:    s.ev.take(first),
 	}, true
 }
-
 
 // distinctState keeps the distinct values seen within the window (hash
 // and last sighting), at most threshold of them.
@@ -191,4 +189,3 @@ func (a *distinctAgg) observe(st *keyState, in *input, d *Detector) (hit, bool) 
 		evs:    s.ev.take(first),
 	}, true
 }
-

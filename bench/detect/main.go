@@ -252,7 +252,9 @@ func (s *benchStore) CreateAlert(_ context.Context, a simguard.Alert) (simguard.
 func (s *benchStore) AddAlertFiring(_ context.Context, id int64, f simguard.AlertFiring) (simguard.Alert, error) {
 	return simguard.Alert{ID: id}, nil
 }
-func (s *benchStore) AddAlertActions(context.Context, int64, []simguard.AlertAction) error { return nil }
+func (s *benchStore) AddAlertActions(context.Context, int64, []simguard.AlertAction) error {
+	return nil
+}
 func (s *benchStore) GetAlert(context.Context, int64, int64) (simguard.Alert, error) {
 	return simguard.Alert{}, simguard.Errorf(simguard.ENOTFOUND, "not kept")
 }
