@@ -156,6 +156,16 @@ func (e *Engine) Emit(ev simguard.Event) {
 	}
 }
 
+// EmitBatch queues a batch of events under one lock; it fits
+// enforce.EventWriter.Subscribe, which hands over each stored batch (with
+// event IDs set). It does not keep evs; events that do not fit are
+// dropped and counted.
+func (e *Engine) EmitBatch(evs []simguard.Event) {
+	if n := e.in.putAll(evs); n < len(evs) {
+		e.m.dropped.Add(float64(len(evs) - n))
+	}
+}
+
 // SetRules replaces the rules; rules that did not change keep their state.
 func (e *Engine) SetRules(rs *RuleSet) {
 	for {

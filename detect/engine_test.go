@@ -327,6 +327,24 @@ func TestEngineQueueFull(t *testing.T) {
 	}
 }
 
+func TestEngineEmitBatch(t *testing.T) {
+	e, err := New(Config{QueueSize: 3}, Deps{Rules: builtinRules(t), Alerts: &memAlerts{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := []simguard.Event{at(1, 0), at(2, 0)}
+	e.EmitBatch(batch)
+	e.EmitBatch(batch) // one fits
+	if v := testutil.ToFloat64(e.m.dropped); v != 1 {
+		t.Errorf("dropped %v, want 1", v)
+	}
+	batch[0].SIMID = 99 // the caller may reuse its slice
+	got := e.in.take()
+	if len(got) != 3 || got[0].SIMID != 1 || got[2].SIMID != 1 {
+		t.Errorf("queued %+v", got)
+	}
+}
+
 func TestEngineReload(t *testing.T) {
 	a := parseOne(t, "name: r\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 3, window: 1m}\n")
 	h := startEngine(t, a, Config{}, nil)

@@ -42,6 +42,25 @@ func (b *inbox) put(ev simguard.Event) bool {
 	return true
 }
 
+// putAll adds as many of evs as fit and says how many.
+func (b *inbox) putAll(evs []simguard.Event) int {
+	b.mu.Lock()
+	n := 0
+	if !b.closed {
+		n = min(len(evs), b.max-len(b.buf))
+		b.buf = append(b.buf, evs[:n]...)
+	}
+	first := n > 0 && len(b.buf) == n
+	b.mu.Unlock()
+	if first {
+		select {
+		case b.ready <- struct{}{}:
+		default:
+		}
+	}
+	return n
+}
+
 // take returns the queued events; the slice is valid until the next take.
 func (b *inbox) take() []simguard.Event {
 	b.mu.Lock()
