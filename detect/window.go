@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/simguard/simguard"
 )
@@ -58,6 +59,16 @@ func stateOf[S any, P interface {
 	return p
 }
 
+// keepEvidence keeps the current event when it can still be among the
+// last max events of a firing that needs at least more further events. An
+// event that enough later events are bound to push out is not copied at
+// all: most events of a high-threshold rule never are.
+func keepEvidence(e *evidence, d *Detector, max, more int) {
+	if more < max {
+		e.add(d.hold(), max)
+	}
+}
+
 // slidingState holds the times of the key's events within the window, at
 // most threshold of them: exact, and bounded by the threshold.
 type slidingState struct {
@@ -82,7 +93,7 @@ func (a *slidingAgg) observe(st *keyState, in *input, d *Detector) (hit, bool) {
 		s.ts.pop()
 	}
 	s.ts.push(t, tr.Threshold)
-	s.ev.add(d.hold(), a.rule.Evidence)
+	keepEvidence(&s.ev, d, a.rule.Evidence, tr.Threshold-s.ts.n)
 	if s.ts.n < tr.Threshold {
 		return hit{}, false
 	}
@@ -120,7 +131,7 @@ func (a *leakyAgg) observe(st *keyState, in *input, d *Detector) (hit, bool) {
 	}
 	s.last = t
 	s.level++
-	s.ev.add(d.hold(), a.rule.Evidence)
+	keepEvidence(&s.ev, d, a.rule.Evidence, int(math.Floor(float64(tr.Capacity)-s.level))+1)
 	if s.level <= float64(tr.Capacity) {
 		return hit{}, false
 	}
@@ -174,7 +185,7 @@ func (a *distinctAgg) observe(st *keyState, in *input, d *Detector) (hit, bool) 
 	if !found {
 		s.vals = append(s.vals, seenVal{h: in.h, first: t, t: t})
 	}
-	s.ev.add(d.hold(), a.rule.Evidence)
+	keepEvidence(&s.ev, d, a.rule.Evidence, tr.Threshold-len(s.vals))
 	if len(s.vals) < tr.Threshold {
 		return hit{}, false
 	}

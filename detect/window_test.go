@@ -239,3 +239,25 @@ func TestExpireSomeAndReload(t *testing.T) {
 		t.Fatalf("after reload: dropped %d, records %d", n, d2.records())
 	}
 }
+
+func TestEvidenceKeepsOnlyWhatCanBeShown(t *testing.T) {
+	rs := parseOne(t, "name: r\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 10, window: 1m}\nevidence: 3\n")
+	d := NewDetector(rs, DetectorOptions{}, nil)
+	var got []Firing
+	for i := 0; i < 10; i++ {
+		e := at(1, time.Duration(i)*time.Second, "n", itoa(i))
+		got = d.Process(&e, got)
+		if i == 6 {
+			st := d.spaces[0].record(stateKey{tenant: 1, n: 1}).slots[0].st.(*slidingState)
+			if len(st.ev.evs) != 0 {
+				t.Fatalf("after 7 of 10 events %d are kept; none can be among the last 3", len(st.ev.evs))
+			}
+		}
+	}
+	if len(got) != 1 || len(got[0].Events) != 3 || got[0].Events[0].Attrs["n"] != "7" || got[0].Events[2].Attrs["n"] != "9" {
+		t.Fatalf("firing %+v", got)
+	}
+	if !got[0].FirstAt.Equal(t0) {
+		t.Errorf("first offending event %v, want the window's first", got[0].FirstAt)
+	}
+}
