@@ -23,7 +23,9 @@ type Config struct {
 	// QueueSize is how many events wait between Emit and the rules;
 	// beyond it Emit drops (and counts) events. Default 65,536.
 	QueueSize int
-	// SweepEvery is how often idle keys are expired. Default 10s.
+	// SweepEvery is how long one pass of expiry over all keys takes (a
+	// slice of the keys is checked every second). Default 1m: state
+	// becomes expirable only after its window anyway.
 	SweepEvery time.Duration
 	// MaxKeys bounds the keys of each group-by key space (all rules that
 	// group by sim share one). Default 2,000,000.
@@ -73,7 +75,7 @@ func (c *Config) setDefaults() error {
 	def(&c.MaxKeys, 2_000_000)
 	def(&c.MaxEventsPerAlert, 100)
 	def(&c.SuspensionsPerHour, 100)
-	defDur(&c.SweepEvery, 10*time.Second)
+	defDur(&c.SweepEvery, time.Minute)
 	defDur(&c.FlushEvery, time.Second)
 	defDur(&c.ActionTimeout, 10*time.Second)
 	return nil
