@@ -357,6 +357,19 @@ func TestEngineReload(t *testing.T) {
 	eventually(t, "the alert", func() bool { return len(h.alerts("r")) == 1 })
 }
 
+// TestEngineExpiresIdleKeys: the injected clock drives expiry in the live
+// engine; the keys gauge follows.
+func TestEngineExpiresIdleKeys(t *testing.T) {
+	rs := parseOne(t, "name: r\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 5, window: 1m}\n")
+	h := startEngine(t, rs, Config{}, nil)
+	h.emit(repeat(500, func(i int) simguard.Event { return at(int64(i+1), 0) }))
+	eventually(t, "500 keys", func() bool { return testutil.ToFloat64(h.e.m.keys) == 500 })
+	h.mu.Lock()
+	h.now = t0.Add(2 * time.Minute) // the windows are empty now
+	h.mu.Unlock()
+	eventually(t, "the idle keys to expire", func() bool { return testutil.ToFloat64(h.e.m.keys) == 0 })
+}
+
 func TestConfigErrors(t *testing.T) {
 	cases := []struct {
 		name string
