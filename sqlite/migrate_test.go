@@ -37,14 +37,14 @@ func tableExists(t *testing.T, db *DB, name string) bool {
 }
 
 // withCore returns the embedded migrations plus extra files.
+// withCore returns the embedded migrations (0001_core and every feature's
+// files) plus extra.
 func withCore(t *testing.T, extra map[string]string) []migration {
 	t.Helper()
 	fsys := fstest.MapFS{}
-	core, err := migrationFS.ReadFile("migrations/0001_core.sql")
-	if err != nil {
-		t.Fatal(err)
+	for _, m := range embeddedMigrations(t) {
+		fsys["migrations/"+m] = &fstest.MapFile{Data: mustRead(t, "migrations/"+m)}
 	}
-	fsys["migrations/0001_core.sql"] = &fstest.MapFile{Data: core}
 	for name, sql := range extra {
 		fsys["migrations/"+name] = &fstest.MapFile{Data: []byte(sql)}
 	}
@@ -53,6 +53,28 @@ func withCore(t *testing.T, extra map[string]string) []migration {
 		t.Fatal(err)
 	}
 	return all
+}
+
+func embeddedMigrations(t *testing.T) []string {
+	t.Helper()
+	all, err := loadMigrations(migrationFS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, len(all))
+	for i, m := range all {
+		names[i] = m.name
+	}
+	return names
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := migrationFS.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestEmbeddedMigrations(t *testing.T) {
@@ -97,7 +119,7 @@ func TestMigrationsByName(t *testing.T) {
 	if err := db.migrate(ctx, withCore(t, both)); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"0001_core.sql", "0200_smpp.sql", "0100_radius.sql", "0101_radius.sql"}
+	want := append(embeddedMigrations(t), "0200_smpp.sql", "0100_radius.sql", "0101_radius.sql")
 	if got := appliedMigrations(t, db); !slices.Equal(got, want) {
 		t.Errorf("applied in order %v, want %v", got, want)
 	}
@@ -123,7 +145,7 @@ func TestMigrationFailureAppliesNothing(t *testing.T) {
 	if err := db.migrate(context.Background(), withCore(t, extra)); err == nil || !strings.Contains(err.Error(), "0301_diameter.sql") {
 		t.Fatalf("err = %v, want the failing migration named", err)
 	}
-	if tableExists(t, db, "diameter_peers") || len(appliedMigrations(t, db)) != 1 {
+	if tableExists(t, db, "diameter_peers") || len(appliedMigrations(t, db)) != len(embeddedMigrations(t)) {
 		t.Error("a failed migration run left part of its changes")
 	}
 }
