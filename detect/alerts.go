@@ -111,7 +111,7 @@ func (a *alertManager) opCtx() (context.Context, context.CancelFunc) {
 
 func (a *alertManager) handle(f Firing) {
 	a.m.fires.WithLabelValues(f.Rule.Name).Inc()
-	k := alertKey{f.Rule.Name, f.TenantID, f.Key}
+	k := alertKey{f.Rule.Name, alertTenant(f.TenantID), f.Key}
 	a.mu.Lock()
 	if act, ok := a.active[k]; ok {
 		p := act.pending
@@ -142,7 +142,7 @@ func (a *alertManager) open(f Firing, count int64) {
 		summary += ": " + f.Detail
 	}
 	al := simguard.Alert{
-		TenantID: f.TenantID, Rule: f.Rule.Name, Severity: f.Rule.Severity, Key: f.Key, SIMID: f.SIMID,
+		TenantID: alertTenant(f.TenantID), Rule: f.Rule.Name, Severity: f.Rule.Severity, Key: f.Key, SIMID: f.SIMID,
 		State: simguard.AlertOpen, Summary: summary, Count: count,
 		FirstEventAt: f.FirstAt, CreatedAt: a.clock().UTC(), LastSeenAt: f.At,
 		DryRun: f.Rule.DryRun && len(f.Rule.Actions) > 0, Events: evs,
@@ -158,7 +158,7 @@ func (a *alertManager) open(f Firing, count int64) {
 	a.m.ttd.Observe(created.CreatedAt.Sub(f.FirstAt).Seconds())
 	a.m.delay.Observe(created.CreatedAt.Sub(f.At).Seconds())
 	a.mu.Lock()
-	a.setActive(alertKey{f.Rule.Name, f.TenantID, f.Key}, &activeAlert{id: created.ID, severity: created.Severity, events: len(created.Events)})
+	a.setActive(alertKey{f.Rule.Name, alertTenant(f.TenantID), f.Key}, &activeAlert{id: created.ID, severity: created.Severity, events: len(created.Events)})
 	a.mu.Unlock()
 	a.updateGauge()
 	a.log.Info("detect: alert", "id", created.ID, "rule", f.Rule.Name, "severity", f.Rule.Severity,
@@ -174,6 +174,15 @@ func (a *alertManager) open(f Firing, count int64) {
 		created.Actions = append(created.Actions, actions...)
 	}
 	a.notify(simguard.NoticeOpened, created)
+}
+
+// alertTenant is who sees an alert: events about no tenant (a request
+// from an unknown NAS) concern whoever runs the network, the provider.
+func alertTenant(t int64) int64 {
+	if t == 0 {
+		return simguard.ProviderTenantID
+	}
+	return t
 }
 
 // flush writes the firings folded into active alerts since the last flush.

@@ -273,6 +273,19 @@ func TestEngineActions(t *testing.T) {
 	}
 }
 
+// Events about no tenant (an unknown NAS) raise alerts for the provider,
+// and keep folding into that alert.
+func TestEngineTenantlessEventsAlertTheProvider(t *testing.T) {
+	h := startEngine(t, builtinRules(t), Config{}, nil)
+	ev := evt("radius.unknown_client", 0, 0, "", "", "src", "192.0.2.1")
+	ev.TenantID = 0
+	h.emit([]simguard.Event{ev, ev})
+	eventually(t, "one alert with both firings", func() bool { a := h.alerts("unknown-nas"); return len(a) == 1 && a[0].Count == 2 })
+	if a := h.alerts("unknown-nas")[0]; a.TenantID != simguard.ProviderTenantID || a.Key != "src=192.0.2.1" {
+		t.Errorf("alert %+v", a)
+	}
+}
+
 func TestEngineActionFailureRecorded(t *testing.T) {
 	h := startEngine(t, parseOne(t, "name: r\nseverity: high\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: each}\nactions: [{type: suspend_sim}]\n"), Config{}, nil)
 	h.resp.err = simguard.Errorf(simguard.ECONFLICT, "SIM is terminated")

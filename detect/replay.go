@@ -138,7 +138,7 @@ func replayAlert(f Firing, opts ReplayOptions, suspensions *[]time.Time) simguar
 		evs = evs[:opts.MaxEventsPerAlert]
 	}
 	a := simguard.Alert{
-		TenantID: f.TenantID, Rule: f.Rule.Name, Severity: f.Rule.Severity, Key: f.Key, SIMID: f.SIMID,
+		TenantID: alertTenant(f.TenantID), Rule: f.Rule.Name, Severity: f.Rule.Severity, Key: f.Key, SIMID: f.SIMID,
 		State: simguard.AlertOpen, Summary: summary, Count: 1, FirstEventAt: f.FirstAt, CreatedAt: f.At,
 		LastSeenAt: f.At, DryRun: f.Rule.DryRun && len(f.Rule.Actions) > 0, Events: append([]simguard.Event(nil), evs...),
 	}
