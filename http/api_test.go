@@ -35,7 +35,9 @@ type api struct {
 	router routers.Router
 }
 
-func newAPI(t *testing.T) *api {
+// newAPI starts the server; hooks add routes before it serves (the alert
+// routes, for one).
+func newAPI(t *testing.T, hooks ...func(*sghttp.Server, *sqlite.DB)) *api {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -59,6 +61,9 @@ func newAPI(t *testing.T) *api {
 	s, err := sghttp.New(sghttp.Config{Service: svc, AuditKey: signer.PublicKey()})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, h := range hooks {
+		h(s, db)
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

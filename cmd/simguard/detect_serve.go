@@ -10,7 +10,9 @@ import (
 	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/control"
 	"github.com/simguard/simguard/detect"
+	sghttp "github.com/simguard/simguard/http"
 	"github.com/simguard/simguard/notify"
+	"github.com/simguard/simguard/sqlite"
 )
 
 // detectConfig is the "detect:" section of the serve config.
@@ -109,8 +111,16 @@ func attachDetect(cp *controlPlane) error {
 	}
 	cp.events.Subscribe(eng.EmitBatch)
 	cp.components = append(cp.components, component{name: "detect", run: eng.Run})
+	cp.apiHooks = append(cp.apiHooks, func(api *sghttp.Server) { api.HandleAlerts(alertService{cp.db, eng}) })
 	cp.log.Info("detection on", "rules", len(rules.Rules()), "webhooks", len(cfg.Webhooks))
 	return nil
+}
+
+// alertService serves the alert routes: reads from the store, state
+// changes through the engine.
+type alertService struct {
+	*sqlite.DB
+	*detect.Engine
 }
 
 // controlResponder carries out rule actions through the control service,

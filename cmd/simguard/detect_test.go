@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -87,7 +89,8 @@ func TestServeDetects(t *testing.T) {
 	cfg := defaultServeConfig()
 	cfg.Data, cfg.Listen, cfg.Demo = t.TempDir(), "127.0.0.1:0", true
 	cfg.Detect.Webhooks = []detectWebhook{{Name: "soc", URL: hook.URL, Secret: secret, MinSeverity: "high"}}
-	env := &cliEnv{stdout: io.Discard, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
+	out := &syncBuffer{}
+	env := &cliEnv{stdout: out, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	cp, err := openControlPlane(ctx, cfg, slog.New(slog.DiscardHandler), env)
 	if err != nil {
@@ -133,6 +136,30 @@ func TestServeDetects(t *testing.T) {
 	}
 	alerts, err := cp.db.ListAlerts(ctx, simguard.AlertFilter{Rule: "radius-bruteforce-sim"})
 	if err != nil || len(alerts) != 1 || len(alerts[0].Events) != 5 || alerts[0].Events[0].ID == 0 {
-		t.Errorf("alerts %+v %v", alerts, err)
+		t.Fatalf("alerts %+v %v", alerts, err)
+	}
+
+	// The CLI over the API.
+	m := regexp.MustCompile(`SIMGUARD_TOKEN=(sgt_\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatal("no admin token printed")
+	}
+	s := &server{url: cp.URL, out: out}
+	id := strconv.FormatInt(alerts[0].ID, 10)
+	if code, o := s.cli(t, m[1], "", "alerts", "list", "--rule", "radius-bruteforce-sim"); code != 0 || !strings.Contains(o, "radius-bruteforce-sim") || !strings.Contains(o, "open") {
+		t.Errorf("alerts list: %d\n%s", code, o)
+	}
+	if code, o := s.cli(t, m[1], "", "alerts", "get", id); code != 0 || !strings.Contains(o, "action suspend_sim sim:") || !strings.Contains(o, "imei_mismatch") {
+		t.Errorf("alerts get: %d\n%s", code, o)
+	}
+	if code, o := s.cli(t, m[1], "", "alerts", "resolve", id, "--note", "device replaced"); code != 0 || !strings.Contains(o, "is resolved") {
+		t.Errorf("alerts resolve: %d\n%s", code, o)
+	}
+	if code, o := s.cli(t, m[1], "", "alerts", "resolve", id); code != 1 || !strings.Contains(o, "already resolved") {
+		t.Errorf("alerts resolve twice: %d\n%s", code, o)
+	}
+	recs, _ = cp.db.FindAudit(ctx, simguard.AuditFilter{TenantID: sim.TenantID, Action: "alert.resolve"})
+	if len(recs) != 1 || !strings.HasPrefix(recs[0].Actor, "token:") {
+		t.Errorf("resolve audit %+v", recs)
 	}
 }

@@ -69,6 +69,8 @@ type controlPlane struct {
 	// detection …); closers run at close, last added first.
 	components []component
 	closers    []func()
+	// apiHooks add a feature's routes once the API server exists.
+	apiHooks []func(*sghttp.Server)
 	// URL is where the API answers, once listening.
 	URL string
 }
@@ -123,6 +125,9 @@ func openControlPlane(ctx context.Context, cfg serveConfig, log *slog.Logger, en
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, hook := range cp.apiHooks {
+		hook(cp.api)
 	}
 	if cp.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another simguard running? use --listen)", cfg.Listen, err)
