@@ -2,8 +2,10 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/simguard/simguard"
 )
@@ -53,4 +55,38 @@ func (c *Client) AcknowledgeAlert(ctx context.Context, id int64, note string) (s
 func (c *Client) ResolveAlert(ctx context.Context, id int64, note string) (simguard.Alert, error) {
 	var a simguard.Alert
 	return a, c.call(ctx, "POST", "/api/v1/alerts/"+strconv.FormatInt(id, 10)+"/resolve", map[string]string{"note": note}, &a)
+}
+
+// DeadLetter is a webhook delivery that failed every attempt; Body is the
+// JSON that was signed and sent.
+type DeadLetter struct {
+	ID        int64           `json:"id"`
+	Webhook   string          `json:"webhook"`
+	Body      json.RawMessage `json:"body"`
+	Attempts  int             `json:"attempts"`
+	LastError string          `json:"last_error"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// DeadLetters lists failed webhook deliveries ("" for every webhook).
+func (c *Client) DeadLetters(ctx context.Context, webhook string, limit int) ([]DeadLetter, error) {
+	v := url.Values{}
+	if webhook != "" {
+		v.Set("webhook", webhook)
+	}
+	if limit > 0 {
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	var l list[DeadLetter]
+	_, err := c.do(ctx, request{method: "GET", path: "/api/v1/webhooks/dead-letters", query: v}, &l)
+	return l.Items, err
+}
+
+// ReplayDeadLetters sends a webhook's dead letters again and says how
+// many were delivered.
+func (c *Client) ReplayDeadLetters(ctx context.Context, webhook string) (int, error) {
+	var out struct {
+		Delivered int `json:"delivered"`
+	}
+	return out.Delivered, c.call(ctx, "POST", "/api/v1/webhooks/"+url.PathEscape(webhook)+"/replay", nil, &out)
 }

@@ -3,6 +3,7 @@ package http_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +70,42 @@ func TestAlertRoutes(t *testing.T) {
 	a.call(auditor, "GET", "/api/v1/alerts/1", nil).decode(t, &got)
 	if got.State != simguard.AlertResolved || got.Note != "on it" || got.ResolvedBy == "" {
 		t.Errorf("alert %+v", got)
+	}
+}
+
+type fakeWebhooks struct{ letters []simguard.DeadLetter }
+
+func (f fakeWebhooks) DeadLetters(context.Context, string, int) ([]simguard.DeadLetter, error) {
+	return f.letters, nil
+}
+
+func (f fakeWebhooks) ReplayDeadLetters(_ context.Context, name string) (int, error) {
+	if name != "soc" {
+		return 0, simguard.Errorf(simguard.ENOTFOUND, "no webhook %q is configured", name)
+	}
+	return len(f.letters), nil
+}
+
+func TestWebhookRoutes(t *testing.T) {
+	letters := []simguard.DeadLetter{{ID: 1, Webhook: "soc", Body: []byte(`{"kind":"opened"}`), Attempts: 6, LastError: "503", CreatedAt: time.Now().UTC()}}
+	a := newAPI(t, func(s *sghttp.Server, _ *sqlite.DB) { s.HandleWebhooks(fakeWebhooks{letters}) })
+	operator := a.token(0, "operator")
+	cases := []struct {
+		name, token, method, path string
+		status                    int
+		body                      string
+	}{
+		{"list", a.admin, "GET", "/api/v1/webhooks/dead-letters", 200, `"body":{"kind":"opened"}`},
+		{"replay", a.admin, "POST", "/api/v1/webhooks/soc/replay", 200, `{"delivered":1}`},
+		{"unknown webhook", a.admin, "POST", "/api/v1/webhooks/x/replay", 404, ""},
+		{"operators may not", operator, "GET", "/api/v1/webhooks/dead-letters", 403, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := a.call(c.token, c.method, c.path, nil)
+			if r.status != c.status || !strings.Contains(string(r.body), c.body) {
+				t.Errorf("%s %s → %d %s, want %d with %s", c.method, c.path, r.status, r.body, c.status, c.body)
+			}
+		})
 	}
 }

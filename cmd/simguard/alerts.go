@@ -17,7 +17,59 @@ func alertsCommand() *command {
 		{name: "get", summary: "show one alert with its events and actions", run: alertsGet},
 		{name: "ack", summary: "acknowledge an alert (it still collects new firings)", run: alertsTransition("ack")},
 		{name: "resolve", summary: "resolve an alert (the next firing opens a new one)", run: alertsTransition("resolve")},
+		{name: "dead-letters", summary: "list webhook deliveries that failed every attempt (provider admins)", run: alertsDeadLetters},
+		{name: "replay-webhook", summary: "send a webhook's dead letters again (provider admins)", run: alertsReplayWebhook},
 	}}
+}
+
+func alertsDeadLetters(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "alerts dead-letters", "[--webhook NAME] [--json]", "List webhook deliveries that failed every attempt, oldest first.")
+	api := addAPIFlags(fs, env)
+	hook := fs.String("webhook", "", "only this webhook")
+	limit := fs.Int("limit", 100, "dead letters to show")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := api.client(env)
+	if err != nil {
+		return err
+	}
+	list, err := c.DeadLetters(ctx, *hook, *limit)
+	if err != nil {
+		return err
+	}
+	for _, d := range list {
+		if api.json {
+			if err := printJSON(env.stdout, d); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(env.stdout, "%-6d %s  %-16s attempts %d  %s\n", d.ID, d.CreatedAt.Format(time.RFC3339), d.Webhook, d.Attempts, d.LastError)
+	}
+	return nil
+}
+
+func alertsReplayWebhook(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "alerts replay-webhook", "NAME", "Send a webhook's dead letters again, oldest first, with the same signed bodies;\nit stops at the first failure.")
+	api := addAPIFlags(fs, env)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"give the webhook's name"}
+	}
+	c, err := api.client(env)
+	if err != nil {
+		return err
+	}
+	n, err := c.ReplayDeadLetters(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "%d dead letters delivered\n", n)
+	return nil
 }
 
 func alertsList(ctx context.Context, env *cliEnv, args []string) error {

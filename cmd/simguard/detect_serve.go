@@ -39,6 +39,9 @@ type detectWebhook struct {
 	SecretEnv   string   `yaml:"secret_env"`
 	MinSeverity string   `yaml:"min_severity"`
 	Kinds       []string `yaml:"kinds"`
+	// MaxAttempts and Backoff tune retries (defaults 6 and 1s, doubling).
+	MaxAttempts int           `yaml:"max_attempts"`
+	Backoff     time.Duration `yaml:"backoff"`
 }
 
 type detectSyslog struct {
@@ -71,17 +74,22 @@ func attachDetect(cp *controlPlane) error {
 		return ruleErrors(err)
 	}
 	var notifiers []detect.Notifier
+	hooks := webhookService{db: cp.db, hooks: map[string]*notify.Webhook{}}
 	for i, w := range cfg.Webhooks {
 		secret := w.Secret
 		if w.SecretEnv != "" {
 			secret = cp.env.getenv(w.SecretEnv)
 		}
 		hook, err := notify.NewWebhook(notify.WebhookConfig{Name: w.Name, URL: w.URL, Secret: secret,
-			Filter: filterOf(w.MinSeverity, w.Kinds)},
+			Filter: filterOf(w.MinSeverity, w.Kinds), MaxAttempts: w.MaxAttempts, Backoff: w.Backoff},
 			notify.WebhookDeps{DeadLetters: cp.db, Logger: cp.log, Registerer: cp.reg})
 		if err != nil {
 			return fmt.Errorf("detect.webhooks[%d]: %s", i, simguard.ErrorMessage(err))
 		}
+		if _, dup := hooks.hooks[w.Name]; dup {
+			return fmt.Errorf("detect.webhooks[%d].name: %q is used twice", i, w.Name)
+		}
+		hooks.hooks[w.Name] = hook
 		notifiers = append(notifiers, hook)
 		cp.components = append(cp.components, component{name: "webhook " + w.Name, run: hook.Run})
 	}
@@ -111,7 +119,10 @@ func attachDetect(cp *controlPlane) error {
 	}
 	cp.events.Subscribe(eng.EmitBatch)
 	cp.components = append(cp.components, component{name: "detect", run: eng.Run})
-	cp.apiHooks = append(cp.apiHooks, func(api *sghttp.Server) { api.HandleAlerts(alertService{cp.db, eng}) })
+	cp.apiHooks = append(cp.apiHooks, func(api *sghttp.Server) {
+		api.HandleAlerts(alertService{cp.db, eng})
+		api.HandleWebhooks(hooks)
+	})
 	cp.log.Info("detection on", "rules", len(rules.Rules()), "webhooks", len(cfg.Webhooks))
 	return nil
 }
@@ -121,6 +132,29 @@ func attachDetect(cp *controlPlane) error {
 type alertService struct {
 	*sqlite.DB
 	*detect.Engine
+}
+
+// webhookService lists dead letters from the store and replays them
+// through the configured webhook of that name.
+type webhookService struct {
+	db    *sqlite.DB
+	hooks map[string]*notify.Webhook
+}
+
+func (w webhookService) DeadLetters(ctx context.Context, webhook string, limit int) ([]simguard.DeadLetter, error) {
+	return w.db.DeadLetters(ctx, webhook, limit)
+}
+
+func (w webhookService) ReplayDeadLetters(ctx context.Context, name string) (int, error) {
+	hook, ok := w.hooks[name]
+	if !ok {
+		return 0, simguard.Errorf(simguard.ENOTFOUND, "no webhook %q is configured", name)
+	}
+	n, err := hook.ReplayDeadLetters(ctx)
+	if err != nil {
+		return n, simguard.Errorf(simguard.EUNAVAILABLE, "delivered %d, then stopped: %v", n, err)
+	}
+	return n, nil
 }
 
 // controlResponder carries out rule actions through the control service,

@@ -88,7 +88,26 @@ func TestServeDetects(t *testing.T) {
 
 	cfg := defaultServeConfig()
 	cfg.Data, cfg.Listen, cfg.Demo = t.TempDir(), "127.0.0.1:0", true
-	cfg.Detect.Webhooks = []detectWebhook{{Name: "soc", URL: hook.URL, Secret: secret, MinSeverity: "high"}}
+	// A second receiver is down at first: its delivery becomes a dead
+	// letter, replayed later from the CLI.
+	var downMu sync.Mutex
+	up := false
+	var replayed [][]byte
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		downMu.Lock()
+		defer downMu.Unlock()
+		if !up {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		replayed = append(replayed, b)
+	}))
+	defer down.Close()
+	cfg.Detect.Webhooks = []detectWebhook{
+		{Name: "soc", URL: hook.URL, Secret: secret, MinSeverity: "high"},
+		{Name: "down", URL: down.URL, Secret: secret, Kinds: []string{"opened"}, MinSeverity: "critical", MaxAttempts: 1},
+	}
 	out := &syncBuffer{}
 	env := &cliEnv{stdout: out, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -161,5 +180,34 @@ func TestServeDetects(t *testing.T) {
 	recs, _ = cp.db.FindAudit(ctx, simguard.AuditFilter{TenantID: sim.TenantID, Action: "alert.resolve"})
 	if len(recs) != 1 || !strings.HasPrefix(recs[0].Actor, "token:") {
 		t.Errorf("resolve audit %+v", recs)
+	}
+
+	// The critical sim-swap alert went to "down", failed, and waits.
+	var letters []simguard.DeadLetter
+	for deadline := time.Now().Add(10 * time.Second); len(letters) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		letters, _ = cp.db.DeadLetters(ctx, "down", 0)
+	}
+	if len(letters) != 1 {
+		t.Fatalf("dead letters %+v", letters)
+	}
+	if code, o := s.cli(t, m[1], "", "alerts", "dead-letters"); code != 0 || !strings.Contains(o, "down") || !strings.Contains(o, "503") {
+		t.Errorf("alerts dead-letters: %d\n%s", code, o)
+	}
+	downMu.Lock()
+	up = true
+	downMu.Unlock()
+	if code, o := s.cli(t, m[1], "", "alerts", "replay-webhook", "down"); code != 0 || !strings.Contains(o, "1 dead letters delivered") {
+		t.Errorf("replay-webhook: %d\n%s", code, o)
+	}
+	downMu.Lock()
+	if len(replayed) != 1 || string(replayed[0]) != string(letters[0].Body) {
+		t.Errorf("replayed %q", replayed)
+	}
+	downMu.Unlock()
+	if left, _ := cp.db.DeadLetters(ctx, "down", 0); len(left) != 0 {
+		t.Errorf("dead letters left %d", len(left))
+	}
+	if code, o := s.cli(t, m[1], "", "alerts", "replay-webhook", "nope"); code != 1 || !strings.Contains(o, `no webhook "nope"`) {
+		t.Errorf("replay unknown: %d\n%s", code, o)
 	}
 }
