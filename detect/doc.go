@@ -84,6 +84,17 @@
 //	flow.allowed           direction (egress/inbound)
 //	scan.port_opened       ip, port, proto, service
 //
+// # Wiring
+//
+// "simguard serve" feeds the engine from the event writer once events are
+// stored (so alerts carry event IDs): events.Subscribe(engine.EmitBatch).
+// Alerts go to a simguard.AlertStore (sqlite.DB), actions to a
+// simguard.Responder over the control service, notices to the notify
+// package's webhooks, syslog and JSON lines. Engine.Acknowledge and
+// Engine.Resolve are the API's way to change an alert, so that
+// deduplication and notices follow; a change made directly in the store is
+// noticed at the next write of a folded firing.
+//
 // Replay runs the rules over recorded events (JSON lines of simguard.Event)
 // without executing any action.
 package detect
