@@ -211,3 +211,43 @@ func TestServeDetects(t *testing.T) {
 		t.Errorf("replay unknown: %d\n%s", code, o)
 	}
 }
+
+func TestDetectConfigSection(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "simguard.yaml")
+	conf := `detect:
+  rules: /etc/simguard/rules
+  suspensions_per_hour: 10
+  webhooks:
+    - name: soc
+      url: https://soc.example/hook
+      secret_env: SOC_SECRET
+      min_severity: high
+      kinds: [opened]
+      max_attempts: 3
+      backoff: 2s
+  syslog: {network: tcp, address: "127.0.0.1:6514", facility: local3}
+  jsonl: /var/log/simguard/alerts.jsonl
+`
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := &cliEnv{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+	fs := newFlags(env, "serve", "", "")
+	cfg, err := loadServeConfig(fs, []string{"--config", file, "--detect-rules", "/srv/rules"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Detect
+	if !d.Enabled || d.Rules != "/srv/rules" || d.SuspensionsPerHour != 10 || len(d.Webhooks) != 1 ||
+		d.Webhooks[0].SecretEnv != "SOC_SECRET" || d.Webhooks[0].Backoff != 2*time.Second || d.Syslog == nil ||
+		d.Syslog.Facility != "local3" || d.JSONL != "/var/log/simguard/alerts.jsonl" {
+		t.Errorf("detect config %+v", d)
+	}
+	if err := os.WriteFile(file, []byte("detect:\n  webhook: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadServeConfig(newFlags(env, "serve", "", ""), []string{"--config", file}, env); err == nil || !strings.Contains(err.Error(), "webhook") {
+		t.Errorf("unknown field: %v", err)
+	}
+}
