@@ -75,8 +75,8 @@
 //	radius.accounting      session (Acct-Session-Id), status start/interim/stop,
 //	                       in_bytes, out_bytes (session counters), imsi, nas
 //	radius.unknown_client  nas, src: a request from an address with no configured secret
-//	imei.learned           imei, source: a learn-mode lock bound a device
-//	imei.mismatch          imei, bound_imei, source: another device than the bound one
+//	imei.learned           imei, previous_imei ("" on the first), imsi: a lock bound a device
+//	imei.mismatch          imei, bound_imei, imsi: another device than the bound one
 //	sms.mo, sms.mt         decision, reason; peer, binary, silent ("true"/"false")
 //	diameter.ulr           decision, reason; imsi, imei, plmn, rat
 //	diameter.ecr           decision, reason; imei, imsi
