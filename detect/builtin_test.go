@@ -169,6 +169,19 @@ func TestBuiltinRules(t *testing.T) {
 			}, 0},
 		{"unknown nas", "unknown-nas",
 			[]simguard.Event{evt("radius.unknown_client", 0, 0, "", "", "src", "192.0.2.1", "nas", "192.0.2.1")}, 1},
+		{"unknown nas: as the RADIUS server drops it", "unknown-nas",
+			[]simguard.Event{evt("radius.dropped", 0, 0, "", "", "cause", "unknown_client", "src", "192.0.2.1:40001")}, 1},
+		{"unknown nas: other drops are not", "unknown-nas",
+			[]simguard.Event{evt("radius.dropped", 0, 0, "", "", "cause", "bad_authenticator", "src", "192.0.2.1:40001")}, 0},
+		{"binary sms: blocked, with the cause the SMPP proxy names", "sms-binary-ota",
+			[]simguard.Event{evt("sms.mt", 42, 0, "deny", simguard.ReasonSMSPeerDenied, "src", "4912345", "binary", "pid_7f")}, 1},
+		{"volume: octet counters as the RADIUS server names them", "data-volume-spike",
+			concat([]simguard.Event{evt("radius.accounting", 42, 0, "", "", "session", "s9", "status", "start", "input_octets", "0", "output_octets", "0")},
+				repeat(6, func(i int) simguard.Event {
+					return evt("radius.accounting", 42, time.Duration(10*(i+1))*time.Minute, "", "", "session", "s9", "status", "interim",
+						"input_octets", fmt.Sprint(int64(i+1)*mb), "output_octets", "0")
+				}),
+				[]simguard.Event{evt("radius.accounting", 42, 70*time.Minute, "", "", "session", "s9", "status", "interim", "input_octets", fmt.Sprint(6*mb+300*mb), "output_octets", "0")}), 1},
 	}
 	seen := map[string]bool{}
 	for _, c := range cases {

@@ -73,11 +73,15 @@
 //	radius.access          decision allow/deny, reason; imsi, imei (14 digits), apn,
 //	                       plmn ("262-01"), rat ("4g"), nas (NAS-IP or identifier), src (client address)
 //	radius.accounting      session (Acct-Session-Id), status start/interim/stop,
-//	                       in_bytes, out_bytes (session counters), imsi, nas
-//	radius.unknown_client  nas, src: a request from an address with no configured secret
+//	                       in_bytes, out_bytes or input_octets, output_octets
+//	                       (session counters), imsi, nas
+//	radius.unknown_client  nas, src: a request from an address with no configured
+//	(or radius.dropped     secret (the RADIUS server sends radius.dropped with
+//	 cause unknown_client) cause unknown_client and src address:port)
 //	imei.learned           imei, previous_imei ("" on the first), imsi: a lock bound a device
 //	imei.mismatch          imei, bound_imei, imsi: another device than the bound one
-//	sms.mo, sms.mt         decision, reason; peer, binary, silent ("true"/"false")
+//	sms.mo, sms.mt         decision, reason; src, dst, binary (a cause such as pid_7f,
+//	                       or "true"), silent ("true")
 //	diameter.ulr           decision, reason; imsi, imei, plmn, rat
 //	diameter.ecr           decision, reason; imei, imsi
 //	flow.denied,           src (device), dst (remote), port, proto (tcp/udp/icmp),
