@@ -63,7 +63,8 @@ type Alert struct {
 	Rule     string   `json:"rule"`
 	Severity Severity `json:"severity"`
 	// Key is the rule's group-by value as "field=value" pairs joined by
-	// ",", e.g. "sim=42" or "imei=35209900176148".
+	// ",", e.g. "sim=42" or "imei=35209900176148"; "" for a rule that does
+	// not group (one alert per tenant).
 	Key string `json:"key"`
 	// SIMID is the SIM of the event that fired the rule; 0 when the events
 	// name no known SIM (an unknown NAS, an address).

@@ -281,7 +281,7 @@ func TestEngineTenantlessEventsAlertTheProvider(t *testing.T) {
 	ev.TenantID = 0
 	h.emit([]simguard.Event{ev, ev})
 	eventually(t, "one alert with both firings", func() bool { a := h.alerts("unknown-nas"); return len(a) == 1 && a[0].Count == 2 })
-	if a := h.alerts("unknown-nas")[0]; a.TenantID != simguard.ProviderTenantID || a.Key != "tenant=0" {
+	if a := h.alerts("unknown-nas")[0]; a.TenantID != simguard.ProviderTenantID || a.Key != "" {
 		t.Errorf("alert %+v", a)
 	}
 }

@@ -114,10 +114,11 @@ func (r *Rule) key(ev *simguard.Event) (k stateKey, ok bool) {
 	return k, true
 }
 
-// render writes the key for people: "sim=42,imei=35209900176148".
+// render writes the key for people: "sim=42,imei=35209900176148"; "" for
+// a rule without group_by (one key per tenant).
 func (r *Rule) render(k stateKey) string {
 	if len(r.keyFields) == 0 {
-		return "tenant=" + strconv.FormatInt(k.tenant, 10)
+		return ""
 	}
 	var b strings.Builder
 	si := 0

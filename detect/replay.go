@@ -174,8 +174,12 @@ func (r *ReplayReport) WriteText(w io.Writer) error {
 	rules := map[string]bool{}
 	for _, a := range r.Alerts {
 		rules[a.Rule] = true
-		fmt.Fprintf(bw, "%s  %-8s  %s  tenant=%d %s  ×%d  %s\n", a.CreatedAt.UTC().Format(time.RFC3339Nano),
-			a.Severity, a.Rule, a.TenantID, a.Key, a.Count, a.Summary)
+		key := fmt.Sprintf("tenant=%d", a.TenantID)
+		if a.Key != "" {
+			key += " " + a.Key
+		}
+		fmt.Fprintf(bw, "%s  %-8s  %s  %s  ×%d  %s\n", a.CreatedAt.UTC().Format(time.RFC3339Nano),
+			a.Severity, a.Rule, key, a.Count, a.Summary)
 		fmt.Fprintf(bw, "    first event %s (time to detect %s), %d events, last seen %s\n",
 			a.FirstEventAt.UTC().Format(time.RFC3339Nano), a.CreatedAt.Sub(a.FirstEventAt), len(a.Events),
 			a.LastSeenAt.UTC().Format(time.RFC3339Nano))
