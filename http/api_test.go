@@ -39,6 +39,12 @@ type api struct {
 // routes, for one).
 func newAPI(t *testing.T, hooks ...func(*sghttp.Server, *sqlite.DB)) *api {
 	t.Helper()
+	return newAPIConfig(t, control.Config{}, hooks...)
+}
+
+// newAPIConfig is newAPI with a control service configured by cfg.
+func newAPIConfig(t *testing.T, cfg control.Config, hooks ...func(*sghttp.Server, *sqlite.DB)) *api {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "s.db"), sqlite.Options{})
@@ -50,7 +56,7 @@ func newAPI(t *testing.T, hooks ...func(*sghttp.Server, *sqlite.DB)) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := control.New(ctx, db, control.Config{})
+	svc, err := control.New(ctx, db, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ type serveConfig struct {
 		// an incident, to investigate with the server up).
 		AcceptBroken bool `yaml:"accept_broken"`
 	} `yaml:"audit"`
+	RADIUS radiusConfig `yaml:"radius"`
 }
 
 type logConfig struct {

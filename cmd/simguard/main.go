@@ -52,6 +52,7 @@ func commands() *command {
 		auditCommand(),
 		eventsCommand(),
 		backupCommand(),
+		radiusCommand(),
 		detectCommand(),
 		alertsCommand(),
 		{name: "version", summary: "print the version", run: func(_ context.Context, env *cliEnv, _ []string) error {
