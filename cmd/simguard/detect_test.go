@@ -251,3 +251,51 @@ func TestDetectConfigSection(t *testing.T) {
 		t.Errorf("unknown field: %v", err)
 	}
 }
+
+// TestDetectREADMEExamples: the README's config example is what serve
+// accepts and attaches, and its rule example loads.
+func TestDetectREADMEExamples(t *testing.T) {
+	readme, err := os.ReadFile("../../detect/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(readme), "```yaml\n")
+	if len(blocks) != 3 {
+		t.Fatalf("detect/README.md has %d yaml examples, want 2", len(blocks)-1)
+	}
+	conf, _, _ := strings.Cut(blocks[1], "```")
+	rule, _, _ := strings.Cut(blocks[2], "```")
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules")
+	if err := os.MkdirAll(rules, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rules, "example.yaml"), []byte(rule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf = strings.Replace(conf, "/etc/simguard/rules", rules, 1)
+	conf = strings.Replace(conf, "/var/log/simguard/alerts.jsonl", filepath.Join(dir, "alerts.jsonl"), 1)
+	path := filepath.Join(dir, "simguard.yaml")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := &cliEnv{stdout: io.Discard, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(k string) string {
+		if k == "SIMGUARD_SOC_WEBHOOK_SECRET" {
+			return "a-webhook-secret-of-some-length"
+		}
+		return ""
+	}}
+	cfg, err := loadServeConfig(newFlags(env, "serve", "", ""), []string{"--config", path}, env)
+	if err != nil {
+		t.Fatalf("the README config does not load: %v", err)
+	}
+	cfg.Data, cfg.Listen = filepath.Join(dir, "data"), "127.0.0.1:0"
+	cp, err := openControlPlane(context.Background(), cfg, slog.New(slog.DiscardHandler), env)
+	if err != nil {
+		t.Fatalf("serve does not start with the README config: %v", err)
+	}
+	cp.close()
+	if code, out := runCLI(t, "", "detect", "rules", "--rules", rules); code != 0 || !strings.Contains(out, "telnet-from-meters") || !strings.Contains(out, "15 rules") {
+		t.Errorf("detect rules: %d\n%s", code, out)
+	}
+}
