@@ -141,7 +141,9 @@ func TestServeDetects(t *testing.T) {
 		mu.Lock()
 		n := len(bodies)
 		mu.Unlock()
-		if err == nil && got.State == simguard.SIMSuspended && n > 0 {
+		// The action's outcome is stored after the SIM is suspended.
+		acted, _ := cp.db.ListAlerts(ctx, simguard.AlertFilter{Rule: "radius-bruteforce-sim"})
+		if err == nil && got.State == simguard.SIMSuspended && n > 0 && len(acted) == 1 && len(acted[0].Actions) == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
