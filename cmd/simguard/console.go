@@ -4,12 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/console"
 	"github.com/simguard/simguard/control"
+	sghttp "github.com/simguard/simguard/http"
 )
 
 // consoleConfig is the "console" section of the serve config.
@@ -61,7 +61,7 @@ func attachConsole(cp *controlPlane) error {
 	if err != nil {
 		return err
 	}
-	cp.mounts = append(cp.mounts, func(mux *http.ServeMux) { con.Mount(mux) })
+	cp.apiHooks = append(cp.apiHooks, func(api *sghttp.Server) { con.Mount(api.Mux()) })
 	cp.components = append(cp.components, component{name: "console", run: con.Run})
 	return nil
 }

@@ -70,11 +70,10 @@ type controlPlane struct {
 	// detection …); closers run at close, last added first.
 	components []component
 	closers    []func()
-	// mounts add routes to the API server's mux once it exists (the web
-	// console).
-	mounts []func(*http.ServeMux)
 	// radius is the RADIUS server when radius.enabled (radius.go).
 	radius *radius.Server
+	// apiHooks add a feature's routes once the API server exists.
+	apiHooks []func(*sghttp.Server)
 	// URL is where the API answers, once listening.
 	URL string
 }
@@ -130,8 +129,8 @@ func openControlPlane(ctx context.Context, cfg serveConfig, log *slog.Logger, en
 	if err != nil {
 		return nil, err
 	}
-	for _, mount := range cp.mounts {
-		mount(cp.api.Mux())
+	for _, hook := range cp.apiHooks {
+		hook(cp.api)
 	}
 	if cp.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another simguard running? use --listen)", cfg.Listen, err)
