@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -103,6 +104,10 @@ func New(cfg Config) (*Console, error) {
 			{"audit", "Audit log", basePath + "audit"},
 		},
 	}
+	if cfg.Alerts != nil {
+		events := len(c.nav) - 2 // Alerts go before Events
+		c.nav = slices.Insert(c.nav, events, navItem{"alerts", "Alerts", basePath + "alerts"})
+	}
 	// Reports are shared by every viewer of a tenant for a moment, so
 	// that ten open overviews cost the store what one does.
 	c.overview = newCache[overviewData](cfg.Refresh/2, cfg.Now)
@@ -150,6 +155,11 @@ func (c *Console) Mount(mux *http.ServeMux) {
 	page("GET "+basePath+"check", c.checkPage)
 	page("GET "+basePath+"events", c.eventsPage)
 	page("GET "+basePath+"audit", c.auditPage)
+	if c.cfg.Alerts != nil {
+		page("GET "+basePath+"alerts", c.alertsPage)
+		page("GET "+basePath+"alerts/{id}", c.alertPage)
+		page("POST "+basePath+"alerts/{id}/{action}", c.alertAction)
+	}
 	page(basePath, func(x *call) error {
 		return notFound("there is no console page %s", x.r.URL.Path)
 	})

@@ -31,25 +31,10 @@ type simRef struct {
 
 type attr struct{ Key, Value string }
 
-// eventRow resolves the event's SIM to its ICCID (events name SIMs by
-// ID), memoizing in refs across one page.
+// eventRow is an event for the tables, its SIM named by ICCID.
 func (c *Console) eventRow(x *call, e simguard.Event, refs map[int64]simRef) eventRow {
-	row := eventRow{ID: e.ID, Time: e.Time, Type: e.Type, Source: e.Source, Decision: e.Decision, Reason: string(e.Reason)}
-	if e.SIMID != 0 {
-		ref, ok := refs[e.SIMID]
-		if !ok {
-			ref = simRef{Label: "SIM #" + itoa(e.SIMID)}
-			if sim, err := c.svc.SIMByID(x.ctx, e.SIMID); err == nil {
-				ref.Label = sim.ICCID
-			}
-			refs[e.SIMID] = ref
-		}
-		if ref.Href == "" && !strings.HasPrefix(ref.Label, "SIM #") {
-			ref.Href = basePath + "sims/" + url.PathEscape(ref.Label)
-			refs[e.SIMID] = ref
-		}
-		row.SIM = ref
-	}
+	row := eventRow{ID: e.ID, Time: e.Time, Type: e.Type, Source: e.Source, Decision: e.Decision, Reason: string(e.Reason),
+		SIM: c.simRefFor(x, e.SIMID, refs)}
 	for k, v := range e.Attrs {
 		row.Attrs = append(row.Attrs, attr{k, v})
 	}

@@ -105,13 +105,13 @@ func (c *Console) overviewData(x *call) (overviewData, error) {
 			d.TopDestinations = append(d.TopDestinations, topItem{Label: t.Dst, Count: t.Count})
 		}
 		if c.cfg.Alerts != nil {
-			bySev, err := c.cfg.Alerts.OpenAlerts(x.ctx)
+			bySev, err := c.openAlerts(x, 0)
 			if err != nil {
 				return d, err
 			}
 			d.Alerts = &alertCounts{}
 			for _, s := range severities {
-				d.Alerts.BySeverity = append(d.Alerts.BySeverity, stateCount{s, bySev[s]})
+				d.Alerts.BySeverity = append(d.Alerts.BySeverity, stateCount{string(s), bySev[s]})
 				d.Alerts.Total += bySev[s]
 			}
 		}

@@ -116,19 +116,21 @@ func (f *fakeSessions) LiveSessions(ctx context.Context, simID int64, limit int)
 	return []Session{{SIMID: 1, IMSI: demo.IMSI(0), IP: "10.64.0.10", APN: "meters.iot", Start: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}}, 42, nil
 }
 
-type fakeAlerts struct{}
-
-func (fakeAlerts) OpenAlerts(ctx context.Context) (map[string]int64, error) {
-	return map[string]int64{"critical": 2, "low": 5}, nil
-}
-
 func TestSlotsShowWhenWired(t *testing.T) {
 	fs := &fakeSessions{}
-	e := newEnv(t, func(c *Config) { c.Sessions, c.Alerts = fs, fakeAlerts{} })
+	e := newEnv(t, func(c *Config) {
+		c.Sessions = fs
+		c.Alerts = &memAlerts{alerts: []simguard.Alert{
+			{ID: 1, TenantID: 1, Severity: simguard.SeverityCritical, State: simguard.AlertOpen},
+			{ID: 2, TenantID: 1, Severity: simguard.SeverityCritical, State: simguard.AlertAcknowledged},
+			{ID: 3, TenantID: 1, Severity: simguard.SeverityLow, State: simguard.AlertOpen},
+			{ID: 4, TenantID: 1, Severity: simguard.SeverityLow, State: simguard.AlertResolved},
+		}}
+	})
 	b := e.browser()
 	b.login(e.admin)
 	d := b.overview()
-	if d.Sessions == nil || d.Sessions.Live != 42 || len(d.Sessions.Recent) != 1 || d.Alerts == nil || d.Alerts.Total != 7 ||
+	if d.Sessions == nil || d.Sessions.Live != 42 || len(d.Sessions.Recent) != 1 || d.Alerts == nil || d.Alerts.Total != 3 ||
 		d.Alerts.BySeverity[0] != (stateCount{"critical", 2}) {
 		t.Fatalf("slots = %+v %+v", d.Sessions, d.Alerts)
 	}

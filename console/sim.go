@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/simguard/simguard"
@@ -16,14 +17,19 @@ type simData struct {
 	Quota     quotaView
 	Location  *locationView
 	Events    []eventRow
-	// Sessions is nil while no session source is wired.
+	// Sessions and Alerts are nil while no source is wired.
 	Sessions *simSessions
+	Alerts   *simAlerts
 	CheckURL string
 	Can      simActions
 }
 
 type simSessions struct {
 	Items []Session
+}
+
+type simAlerts struct {
+	Items []simguard.Alert
 }
 
 // quotaView is the SIM's usage against its group's quota.
@@ -77,9 +83,20 @@ func (c *Console) simPage(x *call) error {
 			break
 		}
 	}
-	labels := map[int64]simRef{sim.ID: {Label: sim.ICCID}}
+	labels := map[int64]simRef{sim.ID: {Label: sim.ICCID, Href: basePath + "sims/" + url.PathEscape(sim.ICCID)}}
 	for _, e := range evs[:min(len(evs), 25)] {
 		d.Events = append(d.Events, c.eventRow(x, e, labels))
+	}
+	if c.cfg.Alerts != nil {
+		as, err := c.cfg.Alerts.ListAlerts(x.ctx, simguard.AlertFilter{States: activeStates, SIMID: sim.ID, Limit: 100})
+		if err != nil {
+			return err
+		}
+		d.Alerts = &simAlerts{}
+		for _, a := range slices.Backward(as) {
+			a.Events = nil
+			d.Alerts.Items = append(d.Alerts.Items, a)
+		}
 	}
 	if c.cfg.Sessions != nil {
 		live, _, err := c.cfg.Sessions.LiveSessions(x.ctx, sim.ID, 10)

@@ -3,6 +3,8 @@ package console
 import (
 	"context"
 	"time"
+
+	"github.com/simguard/simguard"
 )
 
 // SessionSource lists live data sessions. The RADIUS server's accounting
@@ -42,15 +44,22 @@ type Session struct {
 	OutputOctets uint64    `json:"output_octets"`
 }
 
-// AlertSource counts open alerts. Detection provides it once it is wired
-// into serve; until then the console hides the alerts panel. Like
-// SessionSource it scopes to the tenant of the actor in ctx.
+// AlertSource lists and moves alerts. Detection provides it when it runs
+// in serve; until then the console shows no alerts page or panel. Like
+// SessionSource it takes the actor from ctx, scopes to its tenant, and
+// refuses acknowledging and resolving to read-only roles.
 type AlertSource interface {
-	// OpenAlerts counts open and acknowledged alerts by severity (info,
-	// low, medium, high, critical).
-	OpenAlerts(ctx context.Context) (map[string]int64, error)
+	// ListAlerts returns alerts matching f (f.TenantID is the actor's) in
+	// ID order, with their events.
+	ListAlerts(ctx context.Context, f simguard.AlertFilter) ([]simguard.Alert, error)
+	// GetAlert returns one alert with the events behind it.
+	GetAlert(ctx context.Context, id int64) (simguard.Alert, error)
+	// Acknowledge and Resolve move an alert forward, audited as the actor.
+	Acknowledge(ctx context.Context, id int64, note string) (simguard.Alert, error)
+	Resolve(ctx context.Context, id int64, note string) (simguard.Alert, error)
 }
 
-// severities is the order the overview shows alert severities in, worst
+// severities is the order the console shows alert severities in, worst
 // first.
-var severities = []string{"critical", "high", "medium", "low", "info"}
+var severities = []simguard.Severity{simguard.SeverityCritical, simguard.SeverityHigh, simguard.SeverityMedium,
+	simguard.SeverityLow, simguard.SeverityInfo}

@@ -57,6 +57,9 @@ func attachConsole(cp *controlPlane) error {
 	if cp.cfg.RADIUS.Enabled {
 		cfg.Sessions = consoleSessions{cp.svc}
 	}
+	if cp.alerts != nil { // detection runs (its feature attaches first)
+		cfg.Alerts = consoleAlerts{cp.alerts}
+	}
 	con, err := console.New(cfg)
 	if err != nil {
 		return err
@@ -111,4 +114,57 @@ func (r consoleSessions) LiveSessions(ctx context.Context, simID int64, limit in
 		out = append(out, v)
 	}
 	return out, n, nil
+}
+
+// consoleAlerts gives the console detection's alerts with the rules of the
+// alert API: the caller's tenant only, no node tokens, and acknowledging
+// or resolving for admins and operators.
+type consoleAlerts struct{ a sghttp.AlertService }
+
+var _ console.AlertSource = consoleAlerts{}
+
+func (c consoleAlerts) actor(ctx context.Context, write bool) (simguard.Actor, error) {
+	a, ok := simguard.ActorFrom(ctx)
+	switch {
+	case !ok:
+		return a, simguard.Errorf(simguard.EUNAUTHORIZED, "no credentials")
+	case a.Role == simguard.RoleNode:
+		return a, simguard.Errorf(simguard.EFORBIDDEN, "node tokens may only sync policy and report feedback")
+	case write && !a.Role.CanWrite():
+		return a, simguard.Errorf(simguard.EFORBIDDEN, "%s tokens cannot change alerts", a.Role)
+	}
+	return a, nil
+}
+
+func (c consoleAlerts) ListAlerts(ctx context.Context, f simguard.AlertFilter) ([]simguard.Alert, error) {
+	a, err := c.actor(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	f.TenantID = a.TenantID
+	return c.a.ListAlerts(ctx, f)
+}
+
+func (c consoleAlerts) GetAlert(ctx context.Context, id int64) (simguard.Alert, error) {
+	a, err := c.actor(ctx, false)
+	if err != nil {
+		return simguard.Alert{}, err
+	}
+	return c.a.GetAlert(ctx, a.TenantID, id)
+}
+
+func (c consoleAlerts) Acknowledge(ctx context.Context, id int64, note string) (simguard.Alert, error) {
+	a, err := c.actor(ctx, true)
+	if err != nil {
+		return simguard.Alert{}, err
+	}
+	return c.a.Acknowledge(ctx, a.TenantID, id, note, a)
+}
+
+func (c consoleAlerts) Resolve(ctx context.Context, id int64, note string) (simguard.Alert, error) {
+	a, err := c.actor(ctx, true)
+	if err != nil {
+		return simguard.Alert{}, err
+	}
+	return c.a.Resolve(ctx, a.TenantID, id, note, a)
 }

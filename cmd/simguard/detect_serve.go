@@ -119,6 +119,7 @@ func attachDetect(cp *controlPlane) error {
 	}
 	cp.events.Subscribe(eng.EmitBatch)
 	cp.components = append(cp.components, component{name: "detect", run: eng.Run})
+	cp.alerts = alertService{cp.db, eng}
 	cp.apiHooks = append(cp.apiHooks, func(api *sghttp.Server) {
 		api.HandleAlerts(alertService{cp.db, eng})
 		api.HandleWebhooks(hooks)

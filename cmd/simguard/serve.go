@@ -74,6 +74,8 @@ type controlPlane struct {
 	radius *radius.Server
 	// apiHooks add a feature's routes once the API server exists.
 	apiHooks []func(*sghttp.Server)
+	// alerts are detection's alerts when detect.enabled (for the console).
+	alerts sghttp.AlertService
 	// URL is where the API answers, once listening.
 	URL string
 }

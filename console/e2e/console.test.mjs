@@ -259,6 +259,40 @@ try {
     await shots(page, 'sim-session');
   });
 
+  let alertURL;
+  await step('detection raises an alert; it is acknowledged and resolved, with the events behind it', async () => {
+    if (!RADIUS) {
+      console.log('     (skipped: detection sees the events enforcement points emit; without RADIUS there are none)');
+      return;
+    }
+    await page.goto(URL_ + '/console/');
+    const before = Number(await text(page, '#alerts-total'));
+    const roaming = accessRequest(SESSION_IMSI, SESSION_IMEI).map((a) => a.startsWith('3GPP-SGSN-MCC-MNC') ? '3GPP-SGSN-MCC-MNC = 310260' : a);
+    const res = radclient(RADIUS.auth, 'auth', roaming);
+    assert(res.includes('Received Access-Reject') && res.includes('location_denied'), `radclient:\n${res}`);
+    await page.waitForFunction((n) => Number(document.getElementById('alerts-total').textContent) > n, before, { timeout: 30000 });
+    await shots(page, 'overview-alert');
+    await page.getByRole('link', { name: 'Alerts', exact: true }).click();
+    const link = page.locator('#alert-list a', { hasText: 'roaming-outside-allowed' }).first();
+    await link.waitFor();
+    await shots(page, 'alerts');
+    await link.click();
+    await page.waitForURL(/\/console\/alerts\/\d+$/);
+    alertURL = page.url();
+    const events = await page.locator('#alert-events-h + .table-wrap').textContent();
+    assert(events.includes('location_denied') && events.includes('310-260'), `the alert's events: ${events}`);
+    await shots(page, 'alert');
+    await page.getByLabel('Acknowledgement note (optional)').fill('looking into it');
+    await Promise.all([page.waitForURL(alertURL), page.getByRole('button', { name: 'Acknowledge' }).click()]);
+    assert((await text(page, '#alert-state')) === 'acknowledged', 'not acknowledged');
+    await page.getByLabel('Resolution note (optional)').fill('customer confirmed the trip');
+    await Promise.all([page.waitForURL(alertURL), page.getByRole('button', { name: 'Resolve' }).click()]);
+    assert((await text(page, '#alert-state')) === 'resolved', 'not resolved');
+    assert((await page.locator('#main').textContent()).includes('customer confirmed the trip'), 'the note is not shown');
+    await page.goto(URL_ + '/console/audit?action=alert.resolve');
+    assert((await page.locator('#audit-records tbody tr').count()) >= 1, 'resolving is not in the audit log');
+  });
+
   await step('the events page and the SIM page show the denial', async () => {
     await page.getByRole('link', { name: 'Events', exact: true }).click();
     await page.getByLabel('SIM', { exact: true }).fill(iccid);
@@ -319,7 +353,10 @@ try {
 
   await step('an auditor reads everything and sees no control that changes anything', async () => {
     await login(auditor, AUDITOR);
-    for (const path of ['/console/', '/console/sims', `/console/sims/${iccid}`, '/console/groups', '/console/groups/smart-meters', '/console/events', '/console/audit', '/console/check']) {
+    const paths = ['/console/', '/console/sims', `/console/sims/${iccid}`, '/console/groups', '/console/groups/smart-meters',
+      '/console/events', '/console/audit', '/console/check', '/console/alerts?state=any'];
+    if (alertURL) paths.push(alertURL.slice(URL_.length));
+    for (const path of paths) {
       const resp = await ap.goto(URL_ + path);
       assert(resp.ok(), `${path}: ${resp.status()}`);
       const forms = await ap.locator('form[method="post"]:not([action="/console/logout"])').count();
@@ -340,6 +377,7 @@ try {
       ['/console/groups/apply', { csrf, name: 'smart-meters', policy: 'services: [data]\n', version: '2' }],
       [`/console/sims/${iccid}/activate`, { version: '2', confirm: 'yes' }], // and without the CSRF token
     ];
+    if (alertURL) forged.push([alertURL.slice(URL_.length) + '/acknowledge', { csrf, note: 'x' }]);
     for (const [path, form] of forged) {
       const r = await auditor.ctx.request.post(URL_ + path, { form, headers: { Origin: URL_ }, maxRedirects: 0 });
       assert(r.status() === 403, `auditor POST ${path}: ${r.status()}`);

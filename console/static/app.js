@@ -37,20 +37,14 @@
     if (e) e.textContent = String(v);
   }
 
-  // A reason keeps its colour from one update to the next.
-  var REASONS = ['sim_unknown', 'sim_inactive', 'sim_suspended', 'sim_terminated', 'service_disabled',
-    'outside_window', 'imei_missing', 'imei_mismatch', 'device_model_denied', 'device_blocked',
-    'location_denied', 'rat_denied', 'apn_denied', 'quota_exceeded', 'sms_peer_denied',
-    'sms_binary_denied', 'sms_silent_denied', 'rate_limited', 'destination_denied', 'inbound_denied', 'bad_request'];
-
-  function seriesClass(s) {
-    if (s.decision === 'allow') return 'c-allow';
-    var i = REASONS.indexOf(s.reason);
-    if (i < 0) {
-      i = 0;
-      for (var j = 0; j < s.reason.length; j++) i = (i * 31 + s.reason.charCodeAt(j)) >>> 0;
-    }
-    return 'c-' + (i % 8);
+  // Colours: allowed is green; denial reasons take the palette in the
+  // order the server sends them (most frequent first), so that the reasons
+  // on one chart never share a colour.
+  function seriesClasses(series) {
+    var n = 0;
+    return series.map(function (s) {
+      return s.decision === 'allow' ? 'c-allow' : 'c-' + (n++ % 8);
+    });
   }
 
   // niceMax rounds a maximum up to 1, 2 or 5 times a power of ten.
@@ -95,21 +89,22 @@
       totals.push(t);
     }
     var max = niceMax(Math.max.apply(null, totals.concat([0])));
+    var classes = seriesClasses(d.series);
     var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, 'aria-hidden': 'true', focusable: 'false' }, container);
     var plotH = H - bottom - top, colW = (W - left) / n;
-    (max >= 2 ? [0, 0.5, 1] : [0, 1]).forEach(function (f) {
+    (max % 2 === 0 ? [0, 0.5, 1] : [0, 1]).forEach(function (f) {
       var y = top + plotH - f * plotH;
       svg('line', { x1: left, x2: W, y1: y, y2: y, 'class': 'grid-line' }, root);
       svg('text', { x: left - 6, y: y + 4, 'text-anchor': 'end' }, root).textContent = String(Math.round(max * f));
     });
     for (var b = 0; b < n; b++) {
       var y0 = top + plotH;
-      d.series.forEach(function (s) {
+      d.series.forEach(function (s, i) {
         var v = s.counts[b];
         if (!v) return;
         var h = Math.max(1, plotH * v / max);
         y0 -= h;
-        var r = svg('rect', { x: left + b * colW + 1, y: y0, width: Math.max(1, colW - 2), height: h, 'class': seriesClass(s) }, root);
+        var r = svg('rect', { x: left + b * colW + 1, y: y0, width: Math.max(1, colW - 2), height: h, 'class': classes[i] }, root);
         svg('title', {}, r).textContent = d.labels[b] + ' UTC · ' + s.decision + ' ' + s.reason + ': ' + v;
       });
       var every = W < 500 ? 20 : 10;
@@ -121,9 +116,9 @@
     if (d.series.length === 0) {
       html('li', { 'class': 'muted' }, 'No decisions in the last hour.', legend);
     }
-    d.series.forEach(function (s) {
+    d.series.forEach(function (s, i) {
       var li = html('li', {}, null, legend);
-      html('span', { 'class': 'swatch ' + seriesClass(s), 'aria-hidden': 'true' }, null, li);
+      html('span', { 'class': 'swatch ' + classes[i], 'aria-hidden': 'true' }, null, li);
       li.appendChild(document.createTextNode(s.decision + ' · ' + s.reason + ' (' + s.total + ')'));
     });
   }
