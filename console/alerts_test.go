@@ -120,7 +120,7 @@ func alertsEnv(t *testing.T) (*env, *memAlerts) {
 	m.alerts = []simguard.Alert{
 		{ID: 1, TenantID: 1, Rule: "roaming-outside-allowed", Severity: simguard.SeverityHigh, Key: "sim=" + itoa(s1.ID), SIMID: s1.ID,
 			State: simguard.AlertOpen, Summary: "SIM roamed in 310-260", Count: 2, FirstEventAt: now, CreatedAt: now, LastSeenAt: now,
-			Events: []simguard.Event{ev(s1, "310-260"), ev(s1, "310-410")},
+			Events:  []simguard.Event{ev(s1, "310-260"), ev(s1, "310-410")},
 			Actions: []simguard.AlertAction{{Type: simguard.ActionSuspendSIM, Target: "sim:" + itoa(s1.ID), Result: simguard.ActionDryRun, Time: now}}},
 		{ID: 2, TenantID: 1, Rule: "location-violation", Severity: simguard.SeverityMedium, Key: "sim=" + itoa(s2.ID), SIMID: s2.ID,
 			State: simguard.AlertAcknowledged, Summary: "wrong cell", Count: 1, LastSeenAt: now.Add(-time.Hour)},
