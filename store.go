@@ -18,6 +18,7 @@ type Store interface {
 	EventStore
 	AuditStore
 	RADIUSStore
+	ReportStore
 	Close() error
 }
 

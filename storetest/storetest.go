@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) simguard.Store) {
 	t.Run("AuditFind", func(t *testing.T) { testAuditFind(t, open) })
 	t.Run("UnattributedChange", func(t *testing.T) { testUnattributed(t, open) })
 	t.Run("RADIUS", func(t *testing.T) { testRADIUS(t, open) })
+	t.Run("Reports", func(t *testing.T) { testReports(t, open) })
 }
 
 // fixture is a store with two tenants, alpha and beta, each with a group

@@ -20,5 +20,6 @@ type feature struct {
 
 // features is the list serve wires, in start order.
 var features = []feature{
+	detectFeature, consoleFeature,
 	{name: "radius", flags: radiusFlags, attach: attachRADIUS},
 }

@@ -88,9 +88,10 @@ func attachRADIUS(cp *controlPlane) error {
 // demoSecret is the shared secret of the demo's loopback NAS client.
 const demoSecret = "simguard-demo-secret"
 
-// demoNASClient registers a NAS client for 127.0.0.1 with a well-known
-// secret when the demo runs with RADIUS and no NAS client exists yet, so
-// that radclient works at once, and says how to use it.
+// demoNASClient registers a NAS client for loopback (127.0.0.0/8, so that
+// a gateway registered later for 127.0.0.1 takes precedence) with a
+// well-known secret when the demo runs with RADIUS and no NAS client
+// exists yet, so that radclient works at once, and says how to use it.
 func demoNASClient(ctx context.Context, cp *controlPlane) error {
 	list, err := cp.db.ListNASClients(ctx, 0)
 	if err != nil || len(list) > 0 {
@@ -98,7 +99,7 @@ func demoNASClient(ctx context.Context, cp *controlPlane) error {
 	}
 	a := simguard.Actor{TenantID: simguard.ProviderTenantID, Role: simguard.RoleAdmin, Name: "system:demo", Provider: true}
 	if _, err := cp.svc.CreateNASClient(simguard.WithActor(ctx, a), simguard.NASClient{
-		Name: "demo-loopback", Prefix: netip.MustParsePrefix("127.0.0.1/32"), Secret: demoSecret}); err != nil {
+		Name: "demo-loopback", Prefix: netip.MustParsePrefix("127.0.0.0/8"), Secret: demoSecret}); err != nil {
 		return fmt.Errorf("demo NAS client: %w", err)
 	}
 	auth := ":1812"
@@ -108,7 +109,7 @@ func demoNASClient(ctx context.Context, cp *controlPlane) error {
 	if strings.HasPrefix(auth, ":") {
 		auth = "127.0.0.1" + auth
 	}
-	fmt.Fprintf(cp.env.stdout, `RADIUS demo: NAS client "demo-loopback" registered for 127.0.0.1 with the secret %s
+	fmt.Fprintf(cp.env.stdout, `RADIUS demo: NAS client "demo-loopback" registered for 127.0.0.0/8 with the secret %s
 (remove it with 'simguard radius nas delete' before real use). Ask as a packet gateway would:
 
   echo 'User-Name = 001010000000001, 3GPP-IMSI = 001010000000001, 3GPP-IMEISV = 3520990000000101,
