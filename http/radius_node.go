@@ -27,9 +27,9 @@ func (s *Server) radiusNodeRoutes(api func(string, func(http.ResponseWriter, *ht
 	api("DELETE /api/v1/sync/radius/leases", s.nodeReleaseLeases)
 }
 
-// NodeNASClient is a NAS client as a RADIUS node receives it: with its
+// nodeNASClient is a NAS client as a RADIUS node receives it: with its
 // shared secret.
-type NodeNASClient struct {
+type nodeNASClient struct {
 	simguard.NASClient
 	Secret string `json:"secret"`
 }
@@ -49,9 +49,9 @@ func (s *Server) nodeNAS(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	out := make([]NodeNASClient, len(list))
+	out := make([]nodeNASClient, len(list))
 	for i, c := range list {
-		out[i] = NodeNASClient{NASClient: c, Secret: c.Secret}
+		out[i] = nodeNASClient{NASClient: c, Secret: c.Secret}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 }
