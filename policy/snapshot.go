@@ -62,12 +62,12 @@ func (s *Snapshot) findIMSI(imsi uint64) *simRec {
 		return nil
 	}
 	recs := sh.recs
-	for i := home(h, len(recs)); ; {
+	for i, d := home(h, len(recs)), 0; ; d++ {
 		r := &recs[i]
 		if r.imsi == imsi && r.id != 0 {
 			return r
 		}
-		if r.id == 0 {
+		if r.id == 0 || dist(i, home(hashIMSI(r.imsi), len(recs)), len(recs)) < d {
 			return nil
 		}
 		if i++; i == len(recs) {
@@ -91,9 +91,9 @@ func (s *Snapshot) find(set *idxSet, kind int, h, a, b uint64) *simRec {
 		return nil
 	}
 	es, hs := sh.entries, h|1
-	for i := home(h, len(es)); ; {
+	for i, d := home(h, len(es)), 0; ; d++ {
 		e := es[i]
-		if e.h == 0 {
+		if e.h == 0 || dist(i, home(e.h, len(es)), len(es)) < d {
 			return nil
 		}
 		if e.h == hs {

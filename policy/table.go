@@ -80,16 +80,55 @@ type recShard struct {
 // recSet is the primary store; a nil shard is empty.
 type recSet [nShards]*recShard
 
-// placeRec puts r into recs, which must have an empty slot.
-func placeRec(recs []simRec, r *simRec) {
-	i := home(hashIMSI(r.imsi), len(recs))
-	for recs[i].id != 0 {
-		if i++; i == len(recs) {
+// The tables use linear probing with Robin Hood placement: an entry
+// never sits farther from its home slot than an entry it passed, so a
+// lookup for an absent key stops as soon as it meets an entry closer to
+// home than its own probe distance, instead of scanning to the next
+// empty slot. Absent keys matter: unknown IMSIs are what a scan or a
+// misconfigured network sends.
+
+// slot is what a table holds: an empty marker and the hash of its key.
+type slot interface {
+	simRec | idxEntry
+}
+
+// dist is how far slot i is from home slot h in a table of n slots.
+func dist(i, h, n int) int {
+	if d := i - h; d >= 0 {
+		return d
+	}
+	return i - h + n
+}
+
+func (r *simRec) empty() bool    { return r.id == 0 }
+func (r *simRec) hash() uint64   { return hashIMSI(r.imsi) }
+func (e *idxEntry) empty() bool  { return e.h == 0 }
+func (e *idxEntry) hash() uint64 { return e.h }
+
+// place puts x into tab, which must have an empty slot.
+func place[T slot, P interface {
+	*T
+	empty() bool
+	hash() uint64
+}](tab []T, x T) {
+	n := len(tab)
+	i := home(P(&x).hash(), n)
+	for d := 0; ; d++ {
+		if P(&tab[i]).empty() {
+			tab[i] = x
+			return
+		}
+		if rd := dist(i, home(P(&tab[i]).hash(), n), n); rd < d {
+			tab[i], x = x, tab[i]
+			d = rd
+		}
+		if i++; i == n {
 			i = 0
 		}
 	}
-	recs[i] = *r
 }
+
+func placeRec(recs []simRec, r *simRec) { place(recs, *r) }
 
 // rebuiltRecs returns a table of the right size holding the records of
 // old except the one with IMSI drop (if any), plus add (if not nil).
@@ -134,15 +173,7 @@ type idxShard struct {
 // idxSet is a secondary index; a nil shard is empty.
 type idxSet [nShards]*idxShard
 
-func placeEntry(es []idxEntry, e idxEntry) {
-	i := home(e.h, len(es))
-	for es[i].h != 0 {
-		if i++; i == len(es) {
-			i = 0
-		}
-	}
-	es[i] = e
-}
+func placeEntry(es []idxEntry, e idxEntry) { place(es, e) }
 
 // rebuiltIdx returns a shard of the right size holding the entries of old
 // except drop, plus add (either may be the zero entry: none).
