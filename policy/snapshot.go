@@ -57,11 +57,10 @@ func (s *Snapshot) Len() int { return s.n }
 // findIMSI finds a record in the primary store; nil when there is none.
 func (s *Snapshot) findIMSI(imsi uint64) *simRec {
 	h := hashIMSI(imsi)
-	sh := s.prim[shardOf(h)]
-	if sh == nil {
+	recs := s.prim[shardOf(h)].recs
+	if len(recs) == 0 {
 		return nil
 	}
-	recs := sh.recs
 	for i, d := home(h, len(recs)), 0; ; d++ {
 		r := &recs[i]
 		if r.imsi == imsi && r.id != 0 {
@@ -86,11 +85,10 @@ const (
 // find looks a record up through a secondary index; a and b are the key
 // (b only for IP addresses), confirmed against the record.
 func (s *Snapshot) find(set *idxSet, kind int, h, a, b uint64) *simRec {
-	sh := set[shardOf(h)]
-	if sh == nil {
+	es, hs := set[shardOf(h)].entries, h|1
+	if len(es) == 0 {
 		return nil
 	}
-	es, hs := sh.entries, h|1
 	for i, d := home(h, len(es)), 0; ; d++ {
 		e := es[i]
 		if e.h == 0 || dist(i, home(e.h, len(es)), len(es)) < d {

@@ -77,8 +77,9 @@ type recShard struct {
 	n    int
 }
 
-// recSet is the primary store; a nil shard is empty.
-type recSet [nShards]*recShard
+// recSet is the primary store. Shards are held by value: a lookup then
+// reads the array and the records, not a shard header in between.
+type recSet [nShards]recShard
 
 // The tables use linear probing with Robin Hood placement: an entry
 // never sits farther from its home slot than an entry it passed, so a
@@ -132,7 +133,7 @@ func placeRec(recs []simRec, r *simRec) { place(recs, *r) }
 
 // rebuiltRecs returns a table of the right size holding the records of
 // old except the one with IMSI drop (if any), plus add (if not nil).
-func rebuiltRecs(old []simRec, drop uint64, hasDrop bool, add *simRec) *recShard {
+func rebuiltRecs(old []simRec, drop uint64, hasDrop bool, add *simRec) recShard {
 	n := 0
 	for i := range old {
 		if old[i].id != 0 && !(hasDrop && old[i].imsi == drop) {
@@ -143,7 +144,7 @@ func rebuiltRecs(old []simRec, drop uint64, hasDrop bool, add *simRec) *recShard
 		n++
 	}
 	if n == 0 {
-		return nil
+		return recShard{}
 	}
 	recs := newRecs(recCap(n))
 	for i := range old {
@@ -154,7 +155,7 @@ func rebuiltRecs(old []simRec, drop uint64, hasDrop bool, add *simRec) *recShard
 	if add != nil {
 		placeRec(recs, add)
 	}
-	return &recShard{recs: recs, n: n}
+	return recShard{recs: recs, n: n}
 }
 
 // idxEntry maps a key, by its hash, to the IMSI of its SIM. h is stored
@@ -170,14 +171,14 @@ type idxShard struct {
 	n       int
 }
 
-// idxSet is a secondary index; a nil shard is empty.
-type idxSet [nShards]*idxShard
+// idxSet is a secondary index, its shards held by value like recSet.
+type idxSet [nShards]idxShard
 
 func placeEntry(es []idxEntry, e idxEntry) { place(es, e) }
 
 // rebuiltIdx returns a shard of the right size holding the entries of old
 // except drop, plus add (either may be the zero entry: none).
-func rebuiltIdx(old []idxEntry, drop, add idxEntry) *idxShard {
+func rebuiltIdx(old []idxEntry, drop, add idxEntry) idxShard {
 	n, dropAt := 0, -1
 	for i, e := range old {
 		switch {
@@ -192,7 +193,7 @@ func rebuiltIdx(old []idxEntry, drop, add idxEntry) *idxShard {
 		n++
 	}
 	if n == 0 {
-		return nil
+		return idxShard{}
 	}
 	es := newEntries(idxCap(n))
 	for i, e := range old {
@@ -203,5 +204,5 @@ func rebuiltIdx(old []idxEntry, drop, add idxEntry) *idxShard {
 	if add.h != 0 {
 		placeEntry(es, add)
 	}
-	return &idxShard{entries: es, n: n}
+	return idxShard{entries: es, n: n}
 }
