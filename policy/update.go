@@ -124,12 +124,18 @@ func (s *Snapshot) WithoutGroup(tenantID int64, name string) *Snapshot {
 	return &ns
 }
 
-// writer is one update in progress on a shallow copy of a snapshot.
+// writer is one update in progress on a shallow copy of a snapshot. It
+// tracks which record shards it has already copied: in a batch, later
+// changes to such a shard are made in place (no reader can see it yet).
 type writer struct {
 	s                       *Snapshot
 	ownPrim                 bool
 	ownID, ownMSISDN, ownIP bool
+	ownRecs                 [nShards / 64]uint64
 }
+
+func (w *writer) ownsRecs(k int) bool { return w.ownRecs[k/64]&(1<<(k%64)) != 0 }
+func (w *writer) claimRecs(k int)     { w.ownRecs[k/64] |= 1 << (k % 64) }
 
 func (s *Snapshot) begin() *writer {
 	ns := *s
@@ -171,34 +177,47 @@ func (w *writer) edit(kind int, h uint64, drop, add idxEntry) {
 func (w *writer) add(r *simRec) {
 	h := hashIMSI(r.imsi)
 	set := w.prims()
-	set[shardOf(h)] = rebuiltRecs(set[shardOf(h)].recs, 0, false, r)
+	k := shardOf(h)
+	if sh := &set[k]; w.ownsRecs(k) && recCap(sh.n+1) <= len(sh.recs) {
+		placeRec(sh.recs, r)
+		sh.n++
+	} else {
+		set[k] = rebuiltRecs(sh.recs, 0, false, r)
+		w.claimRecs(k)
+	}
 	r.keys(func(kind int, h uint64) { w.edit(kind, h, idxEntry{}, idxEntry{h: h | 1, imsi: r.imsi}) })
 	w.s.n++
 }
 
-// remove drops the record r and its index entries.
-func (w *writer) remove(r *simRec) {
+// remove drops the record at cur and its index entries.
+func (w *writer) remove(cur *simRec) {
+	r := *cur
 	h := hashIMSI(r.imsi)
 	set := w.prims()
 	set[shardOf(h)] = rebuiltRecs(set[shardOf(h)].recs, r.imsi, true, nil)
+	w.claimRecs(shardOf(h))
 	r.keys(func(kind int, h uint64) { w.edit(kind, h, idxEntry{h: h | 1, imsi: r.imsi}, idxEntry{}) })
 	w.s.n--
 }
 
-// replace overwrites old with r, which has the same ID and IMSI and so
-// keeps its place and its ID entry.
-func (w *writer) replace(old, r *simRec) {
+// replace overwrites the record at cur with r, which has the same ID and
+// IMSI and so keeps its place and its ID entry.
+func (w *writer) replace(cur, r *simRec) {
+	old := *cur // cur may be overwritten in place below
 	h := hashIMSI(r.imsi)
 	set := w.prims()
-	sh := set[shardOf(h)]
-	recs := append([]simRec(nil), sh.recs...)
+	k := shardOf(h)
+	if !w.ownsRecs(k) {
+		set[k].recs = append([]simRec(nil), set[k].recs...)
+		w.claimRecs(k)
+	}
+	recs := set[k].recs
 	for i := home(h, len(recs)); ; i = (i + 1) % len(recs) {
 		if recs[i].imsi == r.imsi && recs[i].id != 0 {
 			recs[i] = *r
 			break
 		}
 	}
-	set[shardOf(h)] = recShard{recs: recs, n: sh.n}
 	entry := func(h uint64) idxEntry { return idxEntry{h: h | 1, imsi: r.imsi} }
 	if old.msisdn != r.msisdn {
 		if old.msisdn != 0 {

@@ -483,3 +483,49 @@ func TestBatches(t *testing.T) {
 		t.Errorf("removing a SIM twice in a batch: Len %d", s3.Len())
 	}
 }
+
+// TestBatchInPlace makes a batch change the same shards many times, so
+// that later changes hit shards the batch already copied (and changes in
+// place), and checks every index and the old snapshot afterwards.
+func TestBatchInPlace(t *testing.T) {
+	old, sims := fleet(t, 2000)
+	want := byID(sims)
+	var batch []simguard.SIM
+	for id := int64(3001); id <= 9000; id++ { // about two per shard
+		c := testSIM(id)
+		c.StaticIP = netip.AddrFrom4([4]byte{10, 8, byte(id >> 8), byte(id)})
+		batch = append(batch, c)
+		want[id] = c
+	}
+	for id := int64(1); id <= 600; id++ {
+		c := want[id]
+		switch id % 4 {
+		case 0:
+			c.State = simguard.SIMSuspended
+		case 1:
+			c.MSISDN = fmt.Sprintf("4941%08d", id)
+		case 2:
+			c.IMSI = fmt.Sprintf("00105%010d", id)
+		case 3:
+			c.StaticIP = netip.AddrFrom4([4]byte{10, 7, byte(id >> 8), byte(id)})
+		}
+		batch = append(batch, c)
+		c.State = simguard.SIMActive // and again, in the same batch
+		if id%4 == 1 {
+			c.MSISDN = fmt.Sprintf("4942%08d", id)
+		}
+		batch = append(batch, c)
+		want[id] = c
+	}
+	s, err := old.WithSIMs(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkIndexes(t, s, want)
+	checkIndexes(t, old, byID(sims))
+	for id := int64(1); id <= 600; id++ {
+		if d := s.Evaluate(data(want[id].IMSI)); !d.Allow || d.SIMID != id {
+			t.Fatalf("SIM %d after the batch: %+v", id, d)
+		}
+	}
+}
