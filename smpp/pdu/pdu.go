@@ -260,4 +260,6 @@ func (p *PDU) encodeField(f field, dst []byte) ([]byte, error) {
 }
 
 // Encode returns p as a new frame.
-func (p *PDU) Encode() ([]byte, error) { return p.AppendTo(make([]byte, 0, 64+len(p.ShortMessage)+len(p.Body))) }
+func (p *PDU) Encode() ([]byte, error) {
+	return p.AppendTo(make([]byte, 0, 64+len(p.ShortMessage)+len(p.Body)))
+}

@@ -7,14 +7,14 @@ import (
 
 // esm_class bits (section 5.2.12).
 const (
-	ESMTypeMask            = 0x3C // message type, bits 5..2
-	ESMDeliveryReceipt     = 0x04 // SMSC delivery receipt
-	ESMDeliveryAck         = 0x08 // SME delivery acknowledgement
-	ESMUserAck             = 0x10 // SME manual/user acknowledgement
-	ESMConversationAbort   = 0x18
+	ESMTypeMask             = 0x3C // message type, bits 5..2
+	ESMDeliveryReceipt      = 0x04 // SMSC delivery receipt
+	ESMDeliveryAck          = 0x08 // SME delivery acknowledgement
+	ESMUserAck              = 0x10 // SME manual/user acknowledgement
+	ESMConversationAbort    = 0x18
 	ESMIntermediateDelivery = 0x20 // intermediate delivery notification
-	ESMUDHI                = 0x40 // user data header indicator
-	ESMReplyPath           = 0x80
+	ESMUDHI                 = 0x40 // user data header indicator
+	ESMReplyPath            = 0x80
 )
 
 // IsReceipt reports whether a deliver_sm or data_sm from an SMSC carries a
