@@ -87,3 +87,9 @@ func ReadFrame(r io.Reader, buf []byte, max int) ([]byte, error) {
 	}
 	return buf, nil
 }
+
+// IDOf returns the command_id of a frame.
+func IDOf(frame []byte) CommandID { return CommandID(binary.BigEndian.Uint32(frame[4:])) }
+
+// StatusOf returns the command_status of a frame.
+func StatusOf(frame []byte) Status { return Status(binary.BigEndian.Uint32(frame[8:])) }

@@ -1,0 +1,85 @@
+package smpp
+
+import (
+	"errors"
+
+	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/smpp/pdu"
+)
+
+// handleMT filters a submit_sm or data_sm from the ESME and relays it
+// upstream, or answers it with the status of the denial.
+func (e *esmeSession) handleMT(frame []byte, p *pdu.PDU) {
+	s := e.s
+	ba := e.bound.Load()
+	err := p.Decode(frame)
+	if !e.canTransmit() {
+		e.answer(p.ID, p.Seq, pdu.ESME_RINVBNDSTS)
+		return
+	}
+	var perr *pdu.Error
+	if errors.As(err, &perr) {
+		e.answer(p.ID, p.Seq, perr.Status)
+		s.m.localAnswers.WithLabelValues("malformed").Inc()
+		return
+	}
+	if s.draining() {
+		e.local(p, pdu.ESME_RTHROTTLED, "shutdown")
+		return
+	}
+	if int(e.inflight.Load()) >= s.cfg.ESMEWindow {
+		e.local(p, pdu.ESME_RTHROTTLED, "esme_window")
+		return
+	}
+	cls := Classify(p)
+	if cls.Cause == CauseConflict {
+		e.local(p, pdu.ESME_ROPTPARNOTALLWD, "malformed")
+		return
+	}
+	now := s.clock()
+	ns := now.UnixNano()
+	req := simguard.Request{
+		Kind:   simguard.KindSMSMT,
+		Time:   now,
+		MSISDN: address(p.Dest.Addr),
+		Peer:   address(p.Source.Addr),
+		SMS:    cls.Info(),
+	}
+	dec := ba.scope(s.eval.Evaluate(&req))
+	dec = s.limit(dec, req.Peer, ns)
+	status := pdu.ESME_ROK
+	if !dec.Allow {
+		status = StatusFor(simguard.KindSMSMT, dec.Reason)
+	}
+	s.emit(decisionEvent{kind: simguard.KindSMSMT, dec: dec, status: status, p: p, cls: cls, account: ba, route: ba.route})
+	if !dec.Allow {
+		e.answer(p.ID, p.Seq, status)
+		return
+	}
+	up := ba.route.pick()
+	if up == nil {
+		e.local(p, pdu.ESME_RTHROTTLED, "upstream_down")
+		return
+	}
+	pr := pendingReq{from: e.l, fromSeq: p.Seq, cmd: p.ID, simID: dec.SIMID, start: ns, esme: e}
+	if p.RegisteredDelivery != 0 {
+		pr.receipt = ba
+	}
+	e.inflight.Add(1)
+	if err := up.send(frame, pr, s.cfg.WindowWait); err != nil {
+		e.inflight.Add(-1)
+		cause := "upstream_down"
+		if errors.Is(err, errWindowFull) {
+			cause = "window_full"
+		}
+		e.local(p, pdu.ESME_RTHROTTLED, cause)
+		return
+	}
+	s.m.countPDU(sideSMSC, dirOut, p.ID)
+}
+
+// local answers a request the proxy cannot relay.
+func (e *esmeSession) local(p *pdu.PDU, status pdu.Status, cause string) {
+	e.answer(p.ID, p.Seq, status)
+	e.s.m.localAnswers.WithLabelValues(cause).Inc()
+}
