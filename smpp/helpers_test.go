@@ -217,7 +217,7 @@ type harness struct {
 func startProxy(t *testing.T, upstreams []string, tweak func(*Config, *Deps)) *harness {
 	t.Helper()
 	cfg := Config{
-		Upstreams: []simguard.SMPPUpstream{{Name: "main", Addrs: upstreams, SystemID: "fw", Password: "fwpw"}},
+		Upstreams:           []simguard.SMPPUpstream{{Name: "main", Addrs: upstreams, SystemID: "fw", Password: "fwpw"}},
 		BindFailDelay:       time.Millisecond,
 		EnquireLinkInterval: 5 * time.Second,
 		ResponseTimeout:     5 * time.Second,

@@ -143,9 +143,9 @@ func TestReceipts(t *testing.T) {
 		t.Fatalf("submit: %s", st)
 	}
 	rcpt := &pdu.PDU{ID: pdu.DeliverSM, Source: pdu.Address{TON: 1, NPI: 1, Addr: simMeter}, Dest: pdu.Address{Addr: "8888"},
-		ESMClass: pdu.ESMDeliveryReceipt,
+		ESMClass:     pdu.ESMDeliveryReceipt,
 		ShortMessage: []byte("id:" + r.MessageID + " sub:001 dlvrd:001 submit date:2601011200 done date:2601011201 stat:DELIVRD err:000 text:hello"),
-		TLVs: []pdu.TLV{pdu.CStringTLV(pdu.TagReceiptedMessageID, r.MessageID), pdu.Uint8TLV(pdu.TagMessageState, 2)}}
+		TLVs:         []pdu.TLV{pdu.CStringTLV(pdu.TagReceiptedMessageID, r.MessageID), pdu.Uint8TLV(pdu.TagMessageState, 2)}}
 	rr, err := smsc.Deliver(rcpt, 5*time.Second)
 	if st := statusOf(t, rr, err); st != pdu.ESME_ROK {
 		t.Fatalf("receipt: %s", st)
