@@ -55,24 +55,23 @@ func Classify(p *pdu.PDU) Classification {
 	if !ok {
 		set(CauseConflict)
 	}
+	var ota, portUDH bool
 	if p.ESMClass&pdu.ESMUDHI != 0 {
-		ota, port := false, false
 		err := pdu.WalkUDH(ud, func(iei byte, _ []byte) bool {
 			switch {
 			case iei >= 0x70 && iei <= 0x7f:
 				ota = true
 				return false
 			case iei == 0x04 || iei == 0x05:
-				port = true
+				portUDH = true
 			}
 			return true
 		})
-		if ota {
-			set(CauseOTA)
-		}
-		if err == nil && port {
-			set(CausePort)
-		}
+		portUDH = portUDH && err == nil
+	}
+	// In the order of the Cause constants, so the strongest is reported.
+	if ota {
+		set(CauseOTA)
 	}
 	if p.ProtocolID >= 0x7c && p.ProtocolID <= 0x7f {
 		set(CausePID)
@@ -80,12 +79,14 @@ func Classify(p *pdu.PDU) Classification {
 	if cause := dataCoding(p.DataCoding); cause != "" {
 		set(cause)
 	}
+	if portUDH {
+		set(CausePort)
+	}
 	if _, ok := p.TLV(pdu.TagDestinationPort); ok {
 		set(CausePort)
 	} else if _, ok := p.TLV(pdu.TagSourcePort); ok {
 		set(CausePort)
 	}
-	// Last, so that a stronger cause is the one reported.
 	if p.ESMClass&pdu.ESMUDHI != 0 {
 		set(CauseUDHI)
 	}
