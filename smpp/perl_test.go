@@ -1,0 +1,355 @@
+package smpp
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// perlPeer runs one of the Net::SMPP scripts in testdata and talks to it
+// in JSON lines.
+type perlPeer struct {
+	name    string
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	lines   chan map[string]any
+	backlog []map[string]any
+	mu      sync.Mutex
+	stderr  bytes.Buffer
+	exited  chan struct{}
+}
+
+func needPerl(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("perl"); err != nil {
+		t.Skip("perl not installed")
+	}
+	if err := exec.Command("perl", "-MNet::SMPP", "-MJSON::PP", "-e", "1").Run(); err != nil {
+		t.Skip("Net::SMPP not installed (Debian libnet-smpp-perl)")
+	}
+}
+
+func startPerl(t *testing.T, script string, args ...string) *perlPeer {
+	t.Helper()
+	p := &perlPeer{name: script, lines: make(chan map[string]any, 1024), exited: make(chan struct{})}
+	p.cmd = exec.Command("perl", append([]string{"testdata/" + script}, args...)...)
+	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(p.lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var m map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				m = map[string]any{"event": "garbage", "line": sc.Text()}
+			}
+			p.lines <- m
+		}
+	}()
+	go func() {
+		p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(p.kill)
+	return p
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (w *lockedWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(b)
+}
+
+func (p *perlPeer) send(t *testing.T, cmd map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(cmd)
+	if _, err := p.stdin.Write(append(b, '\n')); err != nil {
+		t.Fatalf("%s: write: %v\n%s", p.name, err, p.errors())
+	}
+}
+
+func (p *perlPeer) errors() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+// next returns the next line of the given event, keeping other lines for
+// later calls.
+func (p *perlPeer) next(t *testing.T, event string, timeout time.Duration) map[string]any {
+	t.Helper()
+	for i, m := range p.backlog {
+		if m["event"] == event {
+			p.backlog = append(p.backlog[:i], p.backlog[i+1:]...)
+			return m
+		}
+	}
+	deadline := time.After(timeout)
+	for {
+		select {
+		case m, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("%s exited waiting for %q\n%s", p.name, event, p.errors())
+			}
+			if m["event"] == event {
+				return m
+			}
+			p.backlog = append(p.backlog, m)
+		case <-deadline:
+			t.Fatalf("%s: no %q in %s\n%s", p.name, event, timeout, p.errors())
+		}
+	}
+}
+
+// count returns how many lines of an event arrive within d.
+func (p *perlPeer) count(event string, n int, d time.Duration) int {
+	got := 0
+	for got < n {
+		select {
+		case m, ok := <-p.lines:
+			if !ok {
+				return got
+			}
+			if m["event"] == event {
+				got++
+			} else {
+				p.backlog = append(p.backlog, m)
+			}
+		case <-time.After(d):
+			return got
+		}
+	}
+	return got
+}
+
+func (p *perlPeer) kill() {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	p.cmd.Process.Kill()
+	<-p.exited
+}
+
+// quit asks the script to end and waits for it.
+func (p *perlPeer) quit() {
+	b, _ := json.Marshal(map[string]any{"op": "quit"})
+	p.stdin.Write(append(b, '\n'))
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
+		p.kill()
+	}
+}
+
+func num(m map[string]any, k string) int {
+	f, _ := m[k].(float64)
+	return int(f)
+}
+
+func hexOf(s string) string { return hex.EncodeToString([]byte(s)) }
+
+// TestPerlPeers is the acceptance test of issue 5: Perl Net::SMPP is the
+// ESME on one side and the SMSC on the other, over real TCP, with the
+// proxy between them.
+func TestPerlPeers(t *testing.T) {
+	needPerl(t)
+	smsc := startPerl(t, "smsc.pl")
+	port := num(smsc.next(t, "listening", 10*time.Second), "port")
+	smscAddr := "127.0.0.1:" + strconv.Itoa(port)
+	h := startProxy(t, []string{smscAddr}, nil)
+	h.waitUp(1)
+	if b := smsc.next(t, "bind", 5*time.Second); b["system_id"] != "fw" || b["password"] != "fwpw" {
+		t.Fatalf("proxy bound upstream as %v", b)
+	}
+	_, proxyPort, _ := splitHostPort(h.addr)
+	esme := startPerl(t, "esme.pl", proxyPort, "meterapp", "pw1")
+	if b := esme.next(t, "bind", 10*time.Second); num(b, "status") != 0 {
+		t.Fatalf("ESME bind: %v", b)
+	}
+	shortcode := startPerl(t, "esme.pl", proxyPort, "shortcd", "pw2", "receiver")
+	if b := shortcode.next(t, "bind", 10*time.Second); num(b, "status") != 0 {
+		t.Fatalf("short code bind: %v", b)
+	}
+	const wait = 10 * time.Second
+	intl := map[string]any{"source_addr_ton": 1, "source_addr_npi": 1, "dest_addr_ton": 1, "dest_addr_npi": 1}
+	msg := func(extra map[string]any) map[string]any {
+		m := map[string]any{"op": "submit"}
+		for k, v := range intl {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+
+	var messageID string
+	t.Run("text to an allowed SIM arrives unchanged", func(t *testing.T) {
+		esme.send(t, msg(map[string]any{"id": "t1", "source_addr": "4930123456", "destination_addr": simMeter,
+			"short_message": "Hello meter 7", "registered_delivery": 1}))
+		r := esme.next(t, "submit_resp", wait)
+		if num(r, "status") != 0 {
+			t.Fatalf("status 0x%x", num(r, "status"))
+		}
+		messageID, _ = r["message_id"].(string)
+		if messageID != "perl-1" {
+			t.Errorf("message id %q, want the SMSC's perl-1", messageID)
+		}
+		s := smsc.next(t, "submit", wait)
+		// The body Net::SMPP builds for these parameters, field by field.
+		want := "00" + "0101" + hexOf("4930123456") + "00" + "0101" + hexOf(simMeter) + "00" +
+			"000000" + "00" + "00" + "01000000" + fmt.Sprintf("%02x", len("Hello meter 7")) + hexOf("Hello meter 7")
+		if s["body_hex"] != want {
+			t.Errorf("SMSC got body\n%v\nwant\n%v", s["body_hex"], want)
+		}
+	})
+	t.Run("delivery receipt relayed to the submitter", func(t *testing.T) {
+		text := "id:" + messageID + " sub:001 dlvrd:001 submit date:2601011200 done date:2601011201 stat:DELIVRD err:000 text:Hello meter 7"
+		smsc.send(t, map[string]any{"op": "deliver", "id": "r1", "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": simMeter,
+			"dest_addr_ton": 1, "dest_addr_npi": 1, "destination_addr": "4930123456", "esm_class": 4, "short_message": text,
+			"receipted_message_id_hex": hexOf(messageID + "\x00"), "message_state_hex": "02"})
+		if r := smsc.next(t, "deliver_resp", wait); num(r, "status") != 0 {
+			t.Fatalf("receipt answered 0x%x", num(r, "status"))
+		}
+		d := esme.next(t, "deliver", wait)
+		want := "00" + "0101" + hexOf(simMeter) + "00" + "0101" + hexOf("4930123456") + "00" + "04" + "00" + "00" + "00" + "00" +
+			"00" + "00" + "00" + "00" + fmt.Sprintf("%02x", len(text)) + hexOf(text) +
+			// smsc.pl passes parameters in sorted order: message_state first.
+			"0427000102" + "001e" + fmt.Sprintf("%04x", len(messageID)+1) + hexOf(messageID+"\x00")
+		if d["body_hex"] != want {
+			t.Errorf("ESME got\n%v\nwant\n%v", d["body_hex"], want)
+		}
+	})
+
+	denials := []struct {
+		name   string
+		params map[string]any
+		status int
+	}{
+		{"denied source", map[string]any{"source_addr": "4990555", "destination_addr": simMeter, "short_message": "win a prize"}, 0x0A},
+		{"suspended SIM", map[string]any{"source_addr": "4930123456", "destination_addr": simSuspended, "short_message": "hi"}, 0x45},
+		{"unknown SIM", map[string]any{"source_addr": "4930123456", "destination_addr": "491799999999", "short_message": "hi"}, 0x0B},
+		{"binary OTA (UDHI, PID 0x7F, class 2 8-bit)", map[string]any{"source_addr": "4930123456", "destination_addr": simMeter,
+			"esm_class": 0x40, "protocol_id": 0x7f, "data_coding": 0xf6,
+			"short_message_hex": "027000" + "00150d00000000505348000000000000a0a40000023f00"}, 0x43},
+		{"class 2 text", map[string]any{"source_addr": "4930123456", "destination_addr": simMeter, "data_coding": 0x12, "short_message": "x"}, 0x43},
+		{"silent SMS", map[string]any{"source_addr": "4930123456", "destination_addr": simMeter, "protocol_id": 0x40, "short_message": ""}, 0x45},
+		{"other tenant's SIM", map[string]any{"source_addr": "4930123456", "destination_addr": simTracker, "short_message": "hi"}, 0x0B},
+	}
+	for _, tc := range denials {
+		t.Run(tc.name, func(t *testing.T) {
+			p := msg(tc.params)
+			p["id"] = tc.name
+			esme.send(t, p)
+			if r := esme.next(t, "submit_resp", wait); num(r, "status") != tc.status {
+				t.Errorf("status 0x%x, want 0x%x", num(r, "status"), tc.status)
+			}
+		})
+	}
+	t.Run("binary OTA allowed from the OTA platform", func(t *testing.T) {
+		esme.send(t, msg(map[string]any{"id": "ota", "source_addr": "4915100000", "destination_addr": simOTA,
+			"esm_class": 0x40, "protocol_id": 0x7f, "data_coding": 0xf6, "short_message_hex": "0270000015"}))
+		if r := esme.next(t, "submit_resp", wait); num(r, "status") != 0 {
+			t.Errorf("status 0x%x", num(r, "status"))
+		}
+		if s := smsc.next(t, "submit", wait); s["short_message_hex"] != "0270000015" || num(s, "protocol_id") != 0x7f {
+			t.Errorf("SMSC got %v", s)
+		}
+	})
+	t.Run("flood beyond the rate limit", func(t *testing.T) {
+		p := msg(map[string]any{"source_addr": "4930123456", "destination_addr": simFlood, "short_message": "x"})
+		p["op"], p["id"], p["n"] = "flood", "f1", 6
+		esme.send(t, p)
+		r := esme.next(t, "flood", wait)
+		got := fmt.Sprint(r["statuses"])
+		if want := fmt.Sprint([]any{0.0, 0.0, 0.0, 88.0, 88.0, 88.0}); got != want {
+			t.Errorf("statuses %s, want %s (3 per minute, then ESME_RTHROTTLED 0x58)", got, want)
+		}
+	})
+	t.Run("MO to the short code delivered", func(t *testing.T) {
+		smsc.send(t, map[string]any{"op": "deliver", "id": "m1", "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": simMeter,
+			"destination_addr": "8888", "short_message": "TEMP 21.5C"})
+		if r := smsc.next(t, "deliver_resp", wait); num(r, "status") != 0 {
+			t.Fatalf("status 0x%x", num(r, "status"))
+		}
+		if d := shortcode.next(t, "deliver", wait); d["short_message"] != "TEMP 21.5C" || d["source_addr"] != simMeter {
+			t.Errorf("short code got %v", d)
+		}
+	})
+	t.Run("MO to a denied number", func(t *testing.T) {
+		smsc.send(t, map[string]any{"op": "deliver", "id": "m2", "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": simMeter,
+			"destination_addr": "4990123", "short_message": "BUY"})
+		if r := smsc.next(t, "deliver_resp", wait); num(r, "status") != 0x0B {
+			t.Errorf("status 0x%x, want ESME_RINVDSTADR", num(r, "status"))
+		}
+		if n := esme.count("deliver", 1, 500*time.Millisecond); n != 0 {
+			t.Error("the denied message reached the ESME")
+		}
+	})
+	t.Run("bad password", func(t *testing.T) {
+		bad := startPerl(t, "esme.pl", proxyPort, "meterapp", "guess")
+		if b := bad.next(t, "bind", wait); num(b, "status") != 0x0E {
+			t.Errorf("bind status 0x%x, want ESME_RINVPASWD", num(b, "status"))
+		}
+	})
+	t.Run("upstream restart: nothing lost", func(t *testing.T) {
+		// The SMSC holds the next messages, then dies with them outstanding.
+		smsc.send(t, map[string]any{"op": "hold"})
+		p := msg(map[string]any{"source_addr": "4930123456", "destination_addr": simMeter2, "short_message": "x"})
+		p["op"], p["id"], p["n"] = "flood", "held", 10
+		esme.send(t, p)
+		if n := smsc.count("submit", 10, wait); n != 10 {
+			t.Fatalf("SMSC got %d of 10", n)
+		}
+		smsc.kill()
+		r := esme.next(t, "flood", wait)
+		if got, want := fmt.Sprint(r["statuses"]), fmt.Sprint([]any{8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0}); got != want {
+			t.Errorf("outstanding messages answered %s, want ESME_RSYSERR (8) for each", got)
+		}
+		eventually(t, wait, func() bool { return h.srv.UpstreamBinds("main") == 0 }, "upstream down")
+		esme.send(t, msg(map[string]any{"id": "down", "source_addr": "4930123456", "destination_addr": simMeter2, "short_message": "x"}))
+		if r := esme.next(t, "submit_resp", wait); num(r, "status") != 0x58 {
+			t.Errorf("while down: 0x%x, want ESME_RTHROTTLED", num(r, "status"))
+		}
+		smsc2 := startPerl(t, "smsc.pl", strconv.Itoa(port))
+		smsc2.next(t, "listening", wait)
+		h.waitUp(1)
+		esme.send(t, msg(map[string]any{"id": "back", "source_addr": "4930123456", "destination_addr": simMeter2, "short_message": "after"}))
+		if r := esme.next(t, "submit_resp", wait); num(r, "status") != 0 {
+			t.Errorf("after restart: 0x%x", num(r, "status"))
+		}
+		if s := smsc2.next(t, "submit", wait); s["short_message_hex"] != hexOf("after") {
+			t.Errorf("restarted SMSC got %v", s)
+		}
+		smsc2.quit()
+	})
+	esme.quit()
+	shortcode.quit()
+}
+
+func splitHostPort(a string) (string, string, error) { return net.SplitHostPort(a) }
