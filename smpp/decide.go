@@ -3,6 +3,7 @@ package smpp
 import (
 	"hash/maphash"
 	"strings"
+	"time"
 
 	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/smpp/pdu"
@@ -55,6 +56,7 @@ type decisionEvent struct {
 	cls     Classification
 	account *boundAccount // MT: the sender; MO: nil
 	route   *route
+	now     time.Time
 }
 
 // emit records a decision: metrics and an event. Denied events carry the
@@ -68,7 +70,7 @@ func (s *Server) emit(de decisionEvent) {
 	if !de.dec.Allow {
 		decision = "deny"
 	}
-	s.m.decisions.WithLabelValues(kind, decision, string(de.dec.Reason)).Inc()
+	s.m.decision(kind, decision, de.dec.Reason).Inc()
 	attrs := map[string]string{
 		"command": de.p.ID.String(),
 		"src":     de.p.Source.Addr,
@@ -98,7 +100,7 @@ func (s *Server) emit(de decisionEvent) {
 		tenant = simguard.ProviderTenantID
 	}
 	s.events.Emit(simguard.Event{
-		Time:     s.clock(),
+		Time:     de.now,
 		TenantID: tenant,
 		SIMID:    de.dec.SIMID,
 		Source:   "smpp",
@@ -111,7 +113,7 @@ func (s *Server) emit(de decisionEvent) {
 
 // addUsage meters one message against the SIM's quota.
 func (s *Server) addUsage(simID int64) {
-	if err := s.feedback.AddUsage(s.ctx, simID, 0, 1); err != nil {
+	if err := s.feedback.AddUsage(s.bgctx, simID, 0, 1); err != nil {
 		s.m.usageErrors.Inc()
 		s.log.Warn("sms usage not recorded", "sim_id", simID, "err", err)
 	}

@@ -74,7 +74,7 @@ func (e *esmeSession) readLoop() {
 			break
 		}
 		buf = frame
-		e.l.lastRead.Store(s.clock().UnixNano())
+		e.l.seen.Store(true)
 		id := pdu.IDOf(frame)
 		s.m.countPDU(sideESME, dirIn, id)
 		if !e.handle(id, frame, &p) {
@@ -156,7 +156,7 @@ func (e *esmeSession) handleResp(id pdu.CommandID, frame []byte) bool {
 	if pr.from.write(frame) {
 		s.m.countPDU(sideSMSC, dirOut, id)
 	}
-	s.m.latency.WithLabelValues("sms_mo").Observe(float64(s.clock().UnixNano()-pr.start) / 1e9)
+	s.m.moLatency.Observe(float64(s.clock().UnixNano()-pr.start) / 1e9)
 	return true
 }
 

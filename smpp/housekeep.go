@@ -34,6 +34,9 @@ func (s *Server) housekeep(l *link, side string, fail func([]pendingReq, string)
 			}
 			fail(exp, side+"_timeout")
 		}
+		if l.seen.Swap(false) {
+			l.lastRead.Store(now)
+		}
 		idle := now - l.lastRead.Load()
 		if idle > interval+timeout {
 			l.close(errDead)

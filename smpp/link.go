@@ -51,7 +51,10 @@ type link struct {
 	wake   chan struct{}
 	done   chan struct{}
 
-	seq      atomic.Uint32
+	seq atomic.Uint32
+	// seen is set by the reader on every frame; housekeep turns it into
+	// lastRead once per tick, which spares a clock read per frame.
+	seen     atomic.Bool
 	lastRead atomic.Int64
 	pinging  atomic.Bool
 

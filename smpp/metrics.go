@@ -1,7 +1,11 @@
 package smpp
 
 import (
+	"sync"
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/smpp/pdu"
 )
 
@@ -40,6 +44,39 @@ type metrics struct {
 	usageErrors   prometheus.Counter
 	unmatched     *prometheus.CounterVec
 	limiterKeys   *prometheus.GaugeVec
+
+	mtLatency, moLatency prometheus.Observer
+	// decisionCache holds the counters of decisions seen so far, copied
+	// on write, so that the hot path does not hash label values.
+	decisionMu    sync.Mutex
+	decisionCache atomic.Pointer[map[decisionKey]prometheus.Counter]
+}
+
+type decisionKey struct {
+	kind, decision string
+	reason         simguard.Reason
+}
+
+// decision returns the counter of one kind, decision and reason.
+func (m *metrics) decision(kind, decision string, reason simguard.Reason) prometheus.Counter {
+	k := decisionKey{kind, decision, reason}
+	if c, ok := (*m.decisionCache.Load())[k]; ok {
+		return c
+	}
+	m.decisionMu.Lock()
+	defer m.decisionMu.Unlock()
+	old := *m.decisionCache.Load()
+	if c, ok := old[k]; ok {
+		return c
+	}
+	next := make(map[decisionKey]prometheus.Counter, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	c := m.decisions.WithLabelValues(kind, decision, string(reason))
+	next[k] = c
+	m.decisionCache.Store(&next)
+	return c
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -100,6 +137,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			return nil, err
 		}
 	}
+	m.mtLatency = m.latency.WithLabelValues("sms_mt")
+	m.moLatency = m.latency.WithLabelValues("sms_mo")
+	m.decisionCache.Store(&map[decisionKey]prometheus.Counter{})
 	for s := range 2 {
 		for d := range 2 {
 			cs := make([]prometheus.Counter, len(countedCommands)+1)

@@ -46,7 +46,7 @@ func (u *upstream) handleDeliver(l *link, frame []byte, p *pdu.PDU) {
 	if !dec.Allow {
 		status = StatusFor(simguard.KindSMSMO, dec.Reason)
 	}
-	s.emit(decisionEvent{kind: simguard.KindSMSMO, dec: dec, status: status, p: p, cls: cls, route: u.r})
+	s.emit(decisionEvent{kind: simguard.KindSMSMO, dec: dec, status: status, p: p, cls: cls, route: u.r, now: now})
 	if !dec.Allow {
 		u.answer(l, p.ID, p.Seq, status)
 		return

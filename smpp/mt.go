@@ -51,7 +51,7 @@ func (e *esmeSession) handleMT(frame []byte, p *pdu.PDU) {
 	if !dec.Allow {
 		status = StatusFor(simguard.KindSMSMT, dec.Reason)
 	}
-	s.emit(decisionEvent{kind: simguard.KindSMSMT, dec: dec, status: status, p: p, cls: cls, account: ba, route: ba.route})
+	s.emit(decisionEvent{kind: simguard.KindSMSMT, dec: dec, status: status, p: p, cls: cls, account: ba, route: ba.route, now: now})
 	if !dec.Allow {
 		e.answer(p.ID, p.Seq, status)
 		return

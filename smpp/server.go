@@ -38,6 +38,7 @@ type Server struct {
 	esmeGauge   prometheus.Gauge
 
 	ctx     context.Context // Serve's context
+	bgctx   context.Context // Serve's values without its cancellation, for writes that must outlive shutdown
 	served  atomic.Bool
 	wg      sync.WaitGroup
 	rr      atomic.Uint32
@@ -108,7 +109,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	s.ctx = ctx
+	s.ctx, s.bgctx = ctx, context.WithoutCancel(ctx)
 	upCtx, upCancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer upCancel()
 	for _, r := range s.routes {
@@ -117,18 +118,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	}
 	s.goFunc(func() { s.sweepLoop(ctx) })
-	s.goFunc(func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				if ctx.Err() == nil {
-					cancel(fmt.Errorf("smpp accept: %w", err))
-				}
-				return
-			}
-			s.startESME(nc)
-		}
-	})
+	s.goFunc(func() { s.acceptLoop(ctx, cancel, ln) })
 	<-ctx.Done()
 	ln.Close()
 	s.drain()
@@ -138,6 +128,35 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// acceptLoop accepts ESMEs until the listener closes. Other accept errors
+// (out of file descriptors, say) are retried after a pause, as net/http
+// does, rather than taking the proxy down.
+func (s *Server) acceptLoop(ctx context.Context, cancel context.CancelCauseFunc, ln net.Listener) {
+	pause := 5 * time.Millisecond
+	for {
+		nc, err := ln.Accept()
+		if err == nil {
+			pause = 5 * time.Millisecond
+			s.startESME(nc)
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, net.ErrClosed) {
+			cancel(fmt.Errorf("smpp accept: %w", err))
+			return
+		}
+		s.log.Warn("smpp accept", "err", err, "retry_in", pause)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+	}
 }
 
 func (s *Server) goFunc(f func()) {
@@ -166,6 +185,16 @@ func (s *Server) drain() {
 	s.mu.Unlock()
 	for _, e := range all {
 		e.shutdown()
+	}
+	// Let the ESME readers answer the SMSC for deliveries they leave
+	// behind before the upstream links go.
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		s.mu.Lock()
+		n := len(s.esmes)
+		s.mu.Unlock()
+		if n == 0 {
+			break
+		}
 	}
 }
 

@@ -188,7 +188,7 @@ func (u *upstream) serve(ctx context.Context, l *link, r *bufio.Reader, addr str
 			break
 		}
 		buf = frame
-		l.lastRead.Store(s.clock().UnixNano())
+		l.seen.Store(true)
 		id := pdu.IDOf(frame)
 		s.m.countPDU(sideSMSC, dirIn, id)
 		if !u.handle(l, id, frame, &p, &resp) {
@@ -264,7 +264,7 @@ func (u *upstream) handleResp(l *link, id pdu.CommandID, frame []byte, resp *pdu
 		s.m.countPDU(sideESME, dirOut, id)
 	}
 	pr.esme.inflight.Add(-1)
-	s.m.latency.WithLabelValues("sms_mt").Observe(float64(now-pr.start) / 1e9)
+	s.m.mtLatency.Observe(float64(now-pr.start) / 1e9)
 }
 
 // failPending answers ESMEs for messages the SMSC will not answer on this

@@ -22,6 +22,9 @@ type SMSCOptions struct {
 	// Respond decides the answer to a submit_sm or data_sm: a status, and
 	// false to leave it unanswered. nil answers ESME_ROK.
 	Respond func(*pdu.PDU) (pdu.Status, bool)
+	// Delay holds every answer to a submit_sm or data_sm this long, as a
+	// real SMSC that stores the message first does.
+	Delay time.Duration
 }
 
 // SMSC accepts binds, answers messages with fresh message IDs, and sends
@@ -70,6 +73,13 @@ func (s *SMSC) acceptLoop() {
 
 func (s *SMSC) serve(c *conn) {
 	defer s.wg.Done()
+	var delayed chan delayedFrame
+	if s.opt.Delay > 0 {
+		delayed = make(chan delayedFrame, 1<<16)
+		defer close(delayed)
+		s.wg.Add(1)
+		go s.delayLoop(c, delayed)
+	}
 	defer func() {
 		s.mu.Lock()
 		delete(s.conn, c)
@@ -123,6 +133,11 @@ func (s *SMSC) serve(c *conn) {
 			if st == pdu.ESME_ROK {
 				r.MessageID = strconv.FormatUint(s.ids.Add(1), 16)
 			}
+			if delayed != nil {
+				f, _ := r.Encode()
+				delayed <- delayedFrame{due: time.Now().Add(s.opt.Delay), frame: f}
+				continue
+			}
 			c.writePDU(&r)
 		case p.ID.IsResponse():
 			// A copy, since the callback may keep it beyond this frame.
@@ -137,6 +152,23 @@ func (s *SMSC) serve(c *conn) {
 			r := p.Resp(pdu.ESME_ROK)
 			c.writePDU(&r)
 		}
+	}
+}
+
+type delayedFrame struct {
+	due   time.Time
+	frame []byte
+}
+
+// delayLoop writes held answers when they are due; they are queued in the
+// order they fall due, since the delay is the same for all.
+func (s *SMSC) delayLoop(c *conn, q <-chan delayedFrame) {
+	defer s.wg.Done()
+	for d := range q {
+		if w := time.Until(d.due); w > 0 {
+			time.Sleep(w)
+		}
+		c.writeFrame(d.frame)
 	}
 }
 
