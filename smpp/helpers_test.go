@@ -248,19 +248,22 @@ func startProxy(t *testing.T, upstreams []string, tweak func(*Config, *Deps)) *h
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 	h.srv, h.addr = srv, ln.Addr().String()
-	h.stop = func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not return after cancel")
-		}
-	}
+	var once sync.Once
+	h.stop = func() { once.Do(func() { stopServe(t, cancel, done) }) }
 	t.Cleanup(h.stop)
 	return h
+}
+
+func stopServe(t *testing.T, cancel func(), done chan error) {
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Error("serve did not return after cancel")
+	}
 }
 
 // waitUp waits until n binds of route main are up.
