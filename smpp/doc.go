@@ -76,7 +76,8 @@
 //	short_message and message_payload both set   ESME_ROPTPARNOTALLWD 0xC1
 //	malformed PDU                                the codec's status (see package pdu)
 //	bind: unknown system_id or bad password      ESME_RINVPASWD  0x0E
-//	bind: account disabled or at MaxBinds        ESME_RBINDFAIL  0x0D
+//	bind: account disabled or at MaxBinds,
+//	      its upstream not configured, store down ESME_RBINDFAIL  0x0D
 //
 // # Binary and silent messages
 //

@@ -203,7 +203,7 @@ func testAccounts(t testing.TB) accountMap {
 
 // harness runs a proxy in front of test SMSCs.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	addr   string
 	events *eventLog
@@ -214,7 +214,7 @@ type harness struct {
 
 // startProxy serves a proxy with one route "main" to upstreams; tweak
 // adjusts the config before New.
-func startProxy(t *testing.T, upstreams []string, tweak func(*Config, *Deps)) *harness {
+func startProxy(t testing.TB, upstreams []string, tweak func(*Config, *Deps)) *harness {
 	t.Helper()
 	cfg := Config{
 		Upstreams:           []simguard.SMPPUpstream{{Name: "main", Addrs: upstreams, SystemID: "fw", Password: "fwpw"}},
@@ -254,7 +254,7 @@ func startProxy(t *testing.T, upstreams []string, tweak func(*Config, *Deps)) *h
 	return h
 }
 
-func stopServe(t *testing.T, cancel func(), done chan error) {
+func stopServe(t testing.TB, cancel func(), done chan error) {
 	cancel()
 	select {
 	case err := <-done:
