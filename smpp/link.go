@@ -2,6 +2,7 @@ package smpp
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -139,8 +140,10 @@ func (l *link) writePDU(p *pdu.PDU) bool {
 	l.wbuf, err = p.AppendTo(l.wbuf)
 	l.wmu.Unlock()
 	if err != nil {
-		// Only PDUs the proxy builds itself come here: a bug.
-		panic("smpp: encode own PDU: " + err.Error())
+		// Only PDUs the proxy builds itself come here, so this is a bug;
+		// the peer is better off reconnecting than waiting for an answer.
+		l.close(fmt.Errorf("encode %s: %w", p.ID, err))
+		return false
 	}
 	l.kick()
 	return true
