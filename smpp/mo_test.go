@@ -169,7 +169,25 @@ func TestReceipts(t *testing.T) {
 	if rr, err := smsc.Deliver(rcpt, 5*time.Second); statusOf(t, rr, err) != pdu.ESME_ROK || len(other.frames()) != 1 {
 		t.Errorf("fallback receipt: status %v, short code inbox %d", rr, len(other.frames()))
 	}
+	// The submitter is known but has no receiving bind: the receipt waits
+	// for it (the SMSC retries) instead of going to the prefix owner.
+	tx := h.dial("meterapp", "pw1", smpptest.ClientOptions{Bind: pdu.BindTransmitter})
+	p.Source.Addr = "8888"
+	r, err = tx.Do(p, 5*time.Second)
+	if st := statusOf(t, r, err); st != pdu.ESME_ROK {
+		t.Fatalf("submit: %s", st)
+	}
+	c.Abort()
+	eventually(t, 5*time.Second, func() bool {
+		return counterValue(t, h.reg, "simguard_smpp_esme_binds", map[string]string{"bind_type": "transceiver"}) == 1
+	}, "the transceiver gone")
+	rcpt.TLVs = []pdu.TLV{pdu.CStringTLV(pdu.TagReceiptedMessageID, r.MessageID)}
+	if rr, err := smsc.Deliver(rcpt, 5*time.Second); statusOf(t, rr, err) != pdu.ESME_RX_T_APPN || len(other.frames()) != 1 {
+		t.Errorf("receipt of an absent submitter: status %s, short code inbox %d", rr.Status, len(other.frames()))
+	}
+
 	// Nobody to take it: the SMSC keeps it and retries.
+	rcpt.TLVs = []pdu.TLV{pdu.CStringTLV(pdu.TagReceiptedMessageID, "unknown-id")}
 	rcpt.Dest.Addr = "SOMEONE"
 	if rr, err := smsc.Deliver(rcpt, 5*time.Second); statusOf(t, rr, err) != pdu.ESME_RX_T_APPN {
 		t.Errorf("unroutable receipt: status %s", rr.Status)

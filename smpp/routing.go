@@ -68,22 +68,23 @@ func (s *Server) moTargets(r *route, dest string, tenantID int64) []*esmeSession
 }
 
 // receiptTargets returns the receiving binds for a delivery receipt: those
-// of the account that submitted the message, or else those of accounts
-// with an MOPrefix matching the receipt's destination (the original
-// sender address).
+// of the account that submitted the message, or, when the message ID is
+// not known (older than ReceiptTTL, or from before a restart), those of
+// accounts with an MOPrefix matching the receipt's destination (the
+// original sender address).
 func (s *Server) receiptTargets(r *route, account, dest string) []*esmeSession {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []*esmeSession
 	if account != "" {
+		// Known sender: its receipts wait (the SMSC retries) until it
+		// binds a receiver, rather than going to anyone else.
 		for _, e := range s.bound[account] {
 			if e.canReceive() && e.bound.Load().route == r {
 				out = append(out, e)
 			}
 		}
-		if len(out) > 0 {
-			return s.rotate(out)
-		}
+		return s.rotate(out)
 	}
 	best := 0
 	for _, list := range s.bound {
