@@ -104,8 +104,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"upstream", "result"}),
 		inflight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "simguard_smpp_window_inflight",
-			Help: "Requests outstanding on upstream links (window occupancy), by upstream; \"esme\" counts deliveries outstanding on ESME links.",
-		}, []string{"upstream"}),
+			Help: "Requests outstanding (window occupancy): side smsc counts messages relayed to each upstream route, side esme deliveries relayed to ESMEs.",
+		}, []string{"side", "upstream"}),
 		esmeBinds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "simguard_smpp_esme_binds",
 			Help: "ESME binds by type.",

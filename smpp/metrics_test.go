@@ -77,7 +77,8 @@ func TestMetrics(t *testing.T) {
 		{"simguard_smpp_upstream_binds", map[string]string{"upstream": "main"}, 1},
 		{"simguard_smpp_esme_binds", map[string]string{"bind_type": "transceiver"}, 1},
 		{"simguard_smpp_bind_attempts_total", map[string]string{"result": "bound"}, 1},
-		{"simguard_smpp_window_inflight", map[string]string{"upstream": "main"}, 0},
+		{"simguard_smpp_window_inflight", map[string]string{"side": "smsc", "upstream": "main"}, 0},
+		{"simguard_smpp_window_inflight", map[string]string{"side": "esme"}, 0},
 	}
 	for _, c := range checks {
 		if got := counterValue(t, h.reg, c.name, c.labels); got != c.want {

@@ -75,7 +75,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		receipts:    newReceiptRoutes(cfg.ReceiptRoutes, int64(cfg.ReceiptTTL)),
 		seed:        maphash.MakeSeed(),
 		bindSem:     make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
-		esmeGauge:   m.inflight.WithLabelValues("esme"),
+		esmeGauge:   m.inflight.WithLabelValues("esme", ""),
 		esmes:       map[*esmeSession]struct{}{},
 		bound:       map[string][]*esmeSession{},
 	}

@@ -38,7 +38,7 @@ func newRoute(s *Server, cfg simguard.SMPPUpstream) *route {
 		s:    s,
 		cfg:  cfg,
 		up:   s.m.upstreamBinds.WithLabelValues(cfg.Name),
-		load: s.m.inflight.WithLabelValues(cfg.Name),
+		load: s.m.inflight.WithLabelValues("smsc", cfg.Name),
 	}
 	for i := range cfg.Binds {
 		r.binds = append(r.binds, &upstream{r: r, idx: i})
