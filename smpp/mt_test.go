@@ -152,3 +152,35 @@ func TestRateLimits(t *testing.T) {
 		t.Errorf("SMSC got %d", smsc.Submits())
 	}
 }
+
+// TestDataSMAndParallelBinds: data_sm relays like submit_sm, and a route
+// with two binds spreads messages over both.
+func TestDataSMAndParallelBinds(t *testing.T) {
+	smsc := newSMSC(t, smpptest.SMSCOptions{Record: true})
+	h := startProxy(t, []string{smsc.Addr()}, func(c *Config, _ *Deps) { c.Upstreams[0].Binds = 2 })
+	h.waitUp(2)
+	if smsc.Bound() != 2 {
+		t.Fatalf("SMSC sees %d binds", smsc.Bound())
+	}
+	c := h.dial("meterapp", "pw1", smpptest.ClientOptions{})
+	p := &pdu.PDU{ID: pdu.DataSM, Source: pdu.Address{TON: 1, NPI: 1, Addr: "4930123456"}, Dest: pdu.Address{TON: 1, NPI: 1, Addr: simMeter},
+		RegisteredDelivery: 1, TLVs: []pdu.TLV{{Tag: pdu.TagMessagePayload, Value: []byte("wake up")}, pdu.Uint16TLV(pdu.TagUserMessageReference, 513)}}
+	for i := range 4 {
+		r, err := c.Do(p, 5*time.Second)
+		if st := statusOf(t, r, err); st != pdu.ESME_ROK || r.ID != pdu.DataSMResp || r.MessageID == "" {
+			t.Fatalf("message %d: %s %s %q", i, r.ID, st, r.MessageID)
+		}
+	}
+	want, _ := p.Encode()
+	for i, f := range smsc.Received() {
+		if !bytes.Equal(f[16:], want[16:]) {
+			t.Errorf("message %d changed: %x", i, f)
+		}
+	}
+	for _, u := range h.srv.routeByName["main"].binds {
+		l := u.cur.Load()
+		if l == nil || l.seq.Load() < 2 {
+			t.Errorf("bind %d carried nothing", u.idx)
+		}
+	}
+}
