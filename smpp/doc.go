@@ -75,6 +75,8 @@
 //	ESME over its window                         ESME_RTHROTTLED 0x58
 //	short_message and message_payload both set   ESME_ROPTPARNOTALLWD 0xC1
 //	malformed PDU                                the codec's status (see package pdu)
+//	query_sm, cancel_sm, replace_sm, submit_multi ESME_RINVCMDID 0x03 (not relayed:
+//	      replace_sm and submit_multi would carry content past the filter)
 //	bind: unknown system_id or bad password      ESME_RINVPASWD  0x0E
 //	bind: account disabled or at MaxBinds,
 //	      its upstream not configured, store down ESME_RBINDFAIL  0x0D
