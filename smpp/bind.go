@@ -99,43 +99,42 @@ func (e *esmeSession) handleBind(frame []byte, p *pdu.PDU) bool {
 	return true
 }
 
-// authenticate looks the account up and checks the password. Every path
-// runs one bcrypt comparison, so that timing tells nothing; at most a few
-// run at once, so that a bind flood cannot take every CPU.
+// authenticate checks the credentials with the control plane. At most a
+// few checks run at once (each costs a bcrypt comparison there), so that a
+// bind flood cannot take every CPU.
 func (s *Server) authenticate(systemID, password string) (simguard.SMPPAccount, string) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.BindTimeout)
 	defer cancel()
-	acct, err := s.accounts.SMPPAccountBySystemID(ctx, systemID)
-	result := bindOK
-	switch {
-	case err == nil:
-	case simguard.ErrorCode(err) == simguard.ENOTFOUND:
-		result, acct = bindUnknown, simguard.SMPPAccount{}
-	default:
-		result, acct = bindStoreError, simguard.SMPPAccount{}
-		s.log.Error("smpp account lookup", "system_id", systemID, "err", err)
-	}
 	select {
 	case s.bindSem <- struct{}{}:
 	case <-ctx.Done():
 		return simguard.SMPPAccount{}, bindStoreError
 	}
-	ok := checkPassword(acct.PasswordHash, password)
+	acct, err := s.auth.AuthenticateSMPP(ctx, systemID, password)
 	<-s.bindSem
+	var e *simguard.Error
 	switch {
-	case result != bindOK:
-	case !ok:
-		result = bindBadPassword
-	case acct.Disabled:
-		result = bindDisabled
+	case err == nil && acct.Disabled:
+		return acct, bindDisabled
+	case err == nil:
+		return acct, bindOK
+	case errors.As(err, &e) && e.Code == simguard.EUNAUTHORIZED && e.Field == "system_id":
+		return simguard.SMPPAccount{}, bindUnknown
+	case errors.As(err, &e) && e.Code == simguard.EUNAUTHORIZED:
+		return simguard.SMPPAccount{}, bindBadPassword
 	}
-	return acct, result
+	s.log.Error("smpp bind check failed", "system_id", systemID, "err", err)
+	return simguard.SMPPAccount{}, bindStoreError
 }
 
 func (e *esmeSession) bindEvent(p *pdu.PDU, acct simguard.SMPPAccount, result string) {
-	decision := "allow"
-	if result != bindOK {
-		decision = "deny"
+	decision, reason := "allow", simguard.ReasonAllowed
+	switch result {
+	case bindOK:
+	case bindUnknown, bindBadPassword:
+		decision, reason = "deny", simguard.ReasonAuthFailed
+	default:
+		decision, reason = "deny", ""
 	}
 	tenant := acct.TenantID
 	if tenant == 0 {
@@ -147,6 +146,7 @@ func (e *esmeSession) bindEvent(p *pdu.PDU, acct simguard.SMPPAccount, result st
 		Source:   "smpp",
 		Type:     "smpp.bind",
 		Decision: decision,
+		Reason:   reason,
 		Attrs: map[string]string{
 			"system_id": p.SystemID,
 			"bind_type": bindTypeName(p.ID),

@@ -11,6 +11,9 @@ type Classification struct {
 	Binary bool
 	Silent bool
 	Cause  string // one of the Cause constants, "" when not binary
+	// Concatenated: the user data header holds only concatenation
+	// information elements (a segment of a long message).
+	Concatenated bool
 }
 
 // Causes of a binary classification, strongest first.
@@ -39,10 +42,14 @@ func (c Classification) Info() simguard.SMSInfo {
 // SIM toolkit security header (IEI 0x70-0x7F: command or response packet)
 // is reported as CauseOTA. Silent: TP-PID 0x40 (short message type 0).
 //
-// Every UDH counts as binary, concatenated text included: that is the
-// root contract (simguard.SMSInfo), and concatenated OTA commands carry
-// the security header only in their first segment. Long text passes as
-// message_payload or with the SAR TLVs instead.
+// A header of concatenation elements only (IEI 0x00, 8-bit reference, or
+// 0x08, 16-bit reference, each of its proper length) is how most ESMEs
+// send long text, and is not binary by itself: the message is binary
+// only for another reason (its data coding, PID or ports). That is safe
+// against concatenated OTA commands: a SIM processes an envelope only
+// with PID 0x7F or class 2 coding, which are binary on their own, and
+// their first segment carries the security header (IEI 0x70) as well.
+// Any other UDH counts as binary.
 func Classify(p *pdu.PDU) Classification {
 	var c Classification
 	c.Silent = p.ProtocolID == 0x40
@@ -57,17 +64,23 @@ func Classify(p *pdu.PDU) Classification {
 	}
 	var ota, portUDH bool
 	if p.ESMClass&pdu.ESMUDHI != 0 {
-		err := pdu.WalkUDH(ud, func(iei byte, _ []byte) bool {
+		elements, others := 0, 0
+		err := pdu.WalkUDH(ud, func(iei byte, data []byte) bool {
+			elements++
 			switch {
+			case iei == 0x00 && len(data) == 3, iei == 0x08 && len(data) == 4:
+				return true
 			case iei >= 0x70 && iei <= 0x7f:
 				ota = true
 				return false
 			case iei == 0x04 || iei == 0x05:
 				portUDH = true
 			}
+			others++
 			return true
 		})
 		portUDH = portUDH && err == nil
+		c.Concatenated = err == nil && elements > 0 && others == 0 && !ota
 	}
 	// In the order of the Cause constants, so the strongest is reported.
 	if ota {
@@ -87,7 +100,7 @@ func Classify(p *pdu.PDU) Classification {
 	} else if _, ok := p.TLV(pdu.TagSourcePort); ok {
 		set(CausePort)
 	}
-	if p.ESMClass&pdu.ESMUDHI != 0 {
+	if p.ESMClass&pdu.ESMUDHI != 0 && !c.Concatenated {
 		set(CauseUDHI)
 	}
 	return c

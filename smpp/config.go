@@ -58,6 +58,11 @@ type Config struct {
 	// ShutdownTimeout bounds how long Serve waits for outstanding messages
 	// on shutdown (default 5s).
 	ShutdownTimeout time.Duration
+	// UsageWait bounds how long the answer to a delivered message waits,
+	// on an otherwise idle link, for its usage to be recorded, so that a
+	// sender that waits for each answer meets its SMS quota exactly
+	// (default 100ms). Under load answers never wait: see usage.go.
+	UsageWait time.Duration
 }
 
 func (c *Config) validate() error {
@@ -109,6 +114,7 @@ func (c *Config) validate() error {
 	def(&c.ReconnectMax, 30*time.Second)
 	def(&c.ReceiptTTL, 72*time.Hour)
 	def(&c.ShutdownTimeout, 5*time.Second)
+	def(&c.UsageWait, 100*time.Millisecond)
 	defInt(&c.ESMEWindow, 1024)
 	defInt(&c.DefaultMaxBinds, 8)
 	defInt(&c.RateLimitKeys, 100_000)
@@ -120,7 +126,7 @@ func (c *Config) validate() error {
 		{"bind_timeout", c.BindTimeout}, {"bind_fail_delay", c.BindFailDelay},
 		{"enquire_link_interval", c.EnquireLinkInterval}, {"response_timeout", c.ResponseTimeout},
 		{"window_wait", c.WindowWait}, {"reconnect_min", c.ReconnectMin}, {"reconnect_max", c.ReconnectMax},
-		{"receipt_ttl", c.ReceiptTTL}, {"shutdown_timeout", c.ShutdownTimeout},
+		{"receipt_ttl", c.ReceiptTTL}, {"shutdown_timeout", c.ShutdownTimeout}, {"usage_wait", c.UsageWait},
 	} {
 		if d.v < 0 {
 			return simguard.FieldError("smpp."+d.name, "must not be negative")
@@ -143,8 +149,22 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// AccountStore finds the account of a binding ESME. simguard.SMPPStore
-// implements it.
+// Authenticator checks the credentials of a bind. The control plane
+// implements it (control.Service for the proxy inside "simguard serve",
+// client.Client for a remote node): passwords are verified where their
+// hashes are, and only there.
+type Authenticator interface {
+	// AuthenticateSMPP returns the account when password is its password;
+	// Disabled is the proxy's to enforce. Wrong credentials are a
+	// *simguard.Error with code EUNAUTHORIZED and Field "system_id" (no
+	// such account) or "password"; any other error means the check could
+	// not be made.
+	AuthenticateSMPP(ctx context.Context, systemID, password string) (simguard.SMPPAccount, error)
+}
+
+// AccountStore reads an account by system_id. simguard.SMPPStore
+// implements it. The proxy uses it to re-check the binds it holds when
+// accounts change (AccountsChanged); it never reads password hashes.
 type AccountStore interface {
 	// SMPPAccountBySystemID returns ENOTFOUND (a *simguard.Error) when
 	// there is no such account.
@@ -163,15 +183,20 @@ type Deps struct {
 	// Events receives one event per decision and per bind attempt. Emit
 	// must not block for long.
 	Events simguard.EventSink
-	// Feedback meters each delivered message against the SIM's quota.
-	// AddUsage is called from the relay path and must not block for long.
+	// Feedback meters each delivered message against the SIM's quota,
+	// from a goroutine of its own (see the usage meter), never from the
+	// relay path.
 	Feedback simguard.Feedback
+	// Auth checks binds.
+	Auth Authenticator
+	// Accounts, when set, lets AccountsChanged re-check live binds;
+	// without it a changed account applies from its next bind.
 	Accounts AccountStore
 }
 
 func (d *Deps) validate() error {
-	if d.Evaluator == nil || d.Events == nil || d.Feedback == nil || d.Accounts == nil {
-		return simguard.Errorf(simguard.EINVALID, "smpp: Evaluator, Events, Feedback and Accounts are required")
+	if d.Evaluator == nil || d.Events == nil || d.Feedback == nil || d.Auth == nil {
+		return simguard.Errorf(simguard.EINVALID, "smpp: Evaluator, Events, Feedback and Auth are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)

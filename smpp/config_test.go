@@ -59,18 +59,3 @@ func TestNewNeedsDeps(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
-
-func TestHashPassword(t *testing.T) {
-	h, err := HashPassword("secret8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !checkPassword(h, "secret8") || checkPassword(h, "secret9") || checkPassword("", "") {
-		t.Error("password check")
-	}
-	for _, bad := range []string{"", "123456789"} {
-		if _, err := HashPassword(bad); err == nil {
-			t.Errorf("HashPassword(%q) accepted", bad)
-		}
-	}
-}

@@ -89,6 +89,9 @@ func (s *Server) emit(de decisionEvent) {
 	if de.cls.Silent {
 		attrs["silent"] = "true"
 	}
+	if de.cls.Concatenated {
+		attrs["concatenated"] = "true"
+	}
 	if !de.dec.Allow {
 		attrs["status"] = de.status.String()
 	}
@@ -109,12 +112,4 @@ func (s *Server) emit(de decisionEvent) {
 		Reason:   de.dec.Reason,
 		Attrs:    attrs,
 	})
-}
-
-// addUsage meters one message against the SIM's quota.
-func (s *Server) addUsage(simID int64) {
-	if err := s.feedback.AddUsage(s.bgctx, simID, 0, 1); err != nil {
-		s.m.usageErrors.Inc()
-		s.log.Warn("sms usage not recorded", "sim_id", simID, "err", err)
-	}
 }

@@ -5,10 +5,14 @@
 // # Flow
 //
 // ESMEs bind (transmitter, receiver or transceiver) with a system_id and
-// password checked against their account (bcrypt hash, see HashPassword).
-// The proxy keeps its own transceiver binds to each upstream SMSC route,
-// with failover across the route's addresses, exponential backoff and
-// enquire_link keepalive; ESME links get enquire_link too.
+// password that the control plane checks against the account's bcrypt
+// hash (Authenticator: control.Service in "simguard serve", the API on a
+// remote node). The proxy keeps its own transceiver binds to each
+// upstream SMSC route, with failover across the route's addresses,
+// exponential backoff and enquire_link keepalive; ESME links get
+// enquire_link too. When accounts change, AccountsChanged unbinds the
+// sessions of accounts that were deleted, disabled or changed, after
+// answering what they have in flight.
 //
 // A submit_sm or data_sm from an ESME (mobile terminated) is decoded into
 // a simguard.Request{Kind: KindSMSMT, MSISDN: destination, Peer: source}
@@ -18,6 +22,9 @@
 // of the upstream link; the response comes back under the ESME's sequence
 // number with the message ID unchanged. The frame itself is forwarded: only
 // its sequence_number is rewritten, so content passes byte for byte.
+// Each message the SMSC accepts is metered against the SIM's SMS quota
+// (Feedback.AddUsage, batched per SIM off the relay path: see
+// usageMeter); the policy refuses messages once the quota is used up.
 //
 // A deliver_sm or data_sm from the SMSC that is not a receipt (mobile
 // originated) is evaluated as Request{Kind: KindSMSMO, MSISDN: source,
@@ -80,10 +87,14 @@
 //	bind: unknown system_id or bad password      ESME_RINVPASWD  0x0E
 //	bind: account disabled or at MaxBinds,
 //	      its upstream not configured, store down ESME_RBINDFAIL  0x0D
+//	message on a bind being revoked (account
+//	      changed, see AccountsChanged)           ESME_RINVBNDSTS 0x04
 //
 // # Binary and silent messages
 //
-// See Classify for what counts as binary (UDHI, SIM-specific TP-PID,
-// 8-bit or class 2 data coding, SIM toolkit security headers of TS 31.115,
-// application port addressing) and silent (TP-PID 0x40).
+// See Classify for what counts as binary (a user data header other than
+// concatenation, SIM-specific TP-PID, 8-bit or class 2 data coding, SIM
+// toolkit security headers of TS 31.115, application port addressing) and
+// silent (TP-PID 0x40). Concatenated text (UDH of IEI 0x00 or 0x08 only,
+// text coding) is not binary.
 package smpp

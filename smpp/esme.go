@@ -21,6 +21,7 @@ type esmeSession struct {
 	bound    atomic.Pointer[boundAccount]
 	kind     atomic.Uint32 // the bind command
 	inflight atomic.Int32  // MT requests of this ESME outstanding upstream
+	revoked  atomic.Bool   // its account changed: being unbound
 	opened   int64
 }
 
@@ -46,7 +47,7 @@ func (s *Server) startESME(nc net.Conn) {
 
 func (e *esmeSession) canReceive() bool {
 	k := pdu.CommandID(e.kind.Load())
-	return (k == pdu.BindReceiver || k == pdu.BindTransceiver) && !e.l.isClosed()
+	return (k == pdu.BindReceiver || k == pdu.BindTransceiver) && !e.l.isClosed() && !e.revoked.Load()
 }
 
 func (e *esmeSession) canTransmit() bool {
@@ -77,7 +78,7 @@ func (e *esmeSession) readLoop() {
 		e.l.seen.Store(true)
 		id := pdu.IDOf(frame)
 		s.m.countPDU(sideESME, dirIn, id)
-		if !e.handle(id, frame, &p) {
+		if !e.handle(id, frame, r.Buffered() == 0, &p) {
 			break
 		}
 	}
@@ -90,7 +91,7 @@ func (e *esmeSession) readLoop() {
 }
 
 // handle processes one frame and reports whether to keep reading.
-func (e *esmeSession) handle(id pdu.CommandID, frame []byte, p *pdu.PDU) bool {
+func (e *esmeSession) handle(id pdu.CommandID, frame []byte, idle bool, p *pdu.PDU) bool {
 	switch id {
 	case pdu.BindTransmitter, pdu.BindReceiver, pdu.BindTransceiver:
 		return e.handleBind(frame, p)
@@ -112,7 +113,7 @@ func (e *esmeSession) handle(id pdu.CommandID, frame []byte, p *pdu.PDU) bool {
 	case pdu.SubmitSM, pdu.DataSM:
 		e.handleMT(frame, p)
 	case pdu.DeliverSMResp, pdu.DataSMResp, pdu.GenericNack, pdu.EnquireLinkResp, pdu.UnbindResp:
-		return e.handleResp(id, frame)
+		return e.handleResp(id, frame, idle)
 	case pdu.DeliverSM:
 		e.answer(id, pdu.Seq(frame), pdu.ESME_RINVBNDSTS)
 	default:
@@ -138,7 +139,7 @@ func (e *esmeSession) answer(id pdu.CommandID, seq uint32, status pdu.Status) {
 }
 
 // handleResp relays an ESME's answer to a delivery back to the SMSC.
-func (e *esmeSession) handleResp(id pdu.CommandID, frame []byte) bool {
+func (e *esmeSession) handleResp(id pdu.CommandID, frame []byte, idle bool) bool {
 	s := e.s
 	pr, ok := e.l.take(pdu.Seq(frame))
 	if !ok {
@@ -150,7 +151,7 @@ func (e *esmeSession) handleResp(id pdu.CommandID, frame []byte) bool {
 		return pr.cmd != pdu.Unbind
 	}
 	if pdu.StatusOf(frame) == pdu.ESME_ROK && pr.simID != 0 {
-		s.addUsage(pr.simID)
+		waitIdle(s.usage.add(pr.simID), idle, s.cfg.UsageWait)
 	}
 	pdu.SetSeq(frame, pr.fromSeq)
 	if pr.from.write(frame) {

@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/demo"
+	"github.com/simguard/simguard/enforce"
+	"github.com/simguard/simguard/policy"
 	"github.com/simguard/simguard/smpp/pdu"
 	"github.com/simguard/simguard/smpp/smpptest"
 	"go.uber.org/goleak"
@@ -21,71 +23,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// testPolicy is a small stand-in for policy.Snapshot until that package
-// lands: SIMs by MSISDN, groups with real simguard.Policy values, and the
-// checks of the SMS path in the documented order.
-type testPolicy struct {
-	sims   map[string]testSIM
-	groups map[string]simguard.Policy
-}
-
-type testSIM struct {
-	id, tenant int64
-	state      simguard.SIMState
-	group      string
-}
-
-func (tp *testPolicy) Evaluate(r *simguard.Request) simguard.Decision {
-	sim, ok := tp.sims[r.MSISDN]
-	if !ok {
-		return simguard.Decision{Reason: simguard.ReasonSIMUnknown, Rule: "sim"}
-	}
-	d := simguard.Decision{SIMID: sim.id, TenantID: sim.tenant, Group: sim.group}
-	deny := func(reason simguard.Reason, rule string) simguard.Decision {
-		d.Reason, d.Rule = reason, rule
-		return d
-	}
-	switch sim.state {
-	case simguard.SIMInventory:
-		return deny(simguard.ReasonSIMInactive, "sim.state")
-	case simguard.SIMSuspended:
-		return deny(simguard.ReasonSIMSuspended, "sim.state")
-	case simguard.SIMTerminated:
-		return deny(simguard.ReasonSIMTerminated, "sim.state")
-	}
-	pol := tp.groups[sim.group]
-	svc, peers := simguard.ServiceSMSMT, pol.SMS.MT
-	if r.Kind == simguard.KindSMSMO {
-		svc, peers = simguard.ServiceSMSMO, pol.SMS.MO
-	}
-	if !pol.HasService(svc) {
-		return deny(simguard.ReasonServiceDisabled, "group:"+sim.group+"/services")
-	}
-	if hasPrefix(peers.Deny, r.Peer) || (len(peers.Allow) > 0 && !hasPrefix(peers.Allow, r.Peer)) {
-		return deny(simguard.ReasonSMSPeerDenied, "group:"+sim.group+"/sms.peers")
-	}
-	if r.Kind == simguard.KindSMSMT && r.SMS.Binary &&
-		!(pol.SMS.Binary.Allow && (len(pol.SMS.Binary.Sources) == 0 || hasPrefix(pol.SMS.Binary.Sources, r.Peer))) {
-		return deny(simguard.ReasonSMSBinaryDenied, "group:"+sim.group+"/sms.binary")
-	}
-	if r.Kind == simguard.KindSMSMT && r.SMS.Silent && !pol.SMS.AllowSilent {
-		return deny(simguard.ReasonSMSSilentDenied, "group:"+sim.group+"/sms.allow_silent")
-	}
-	d.Allow, d.Reason, d.Rule = true, simguard.ReasonAllowed, "group:"+sim.group
-	d.SMSPerMinute, d.SMSSourcePerMinute = int32(pol.SMS.PerMinute), int32(pol.SMS.SourcePerMinute)
-	return d
-}
-
-func hasPrefix(list []string, s string) bool {
-	for _, p := range list {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// The fleet of the tests. Tenant 2 owns the meters, tenant 3 the trackers.
+// The fleet of the tests, evaluated by the real policy engine
+// (policy.Snapshot behind an enforce.Policy, as in production). Tenant 2
+// owns the meters, tenant 3 the trackers.
 const (
 	simMeter     = "491700000001" // tenant 2, active, group meters
 	simMeter2    = "491700000002" // tenant 2, active, group meters
@@ -96,30 +36,62 @@ const (
 	simFlood     = "491700000007" // tenant 2, group limited: 3 per minute
 )
 
-func testFleet() *testPolicy {
+func testGroups() []simguard.Group {
 	sms := []simguard.Service{simguard.ServiceSMSMO, simguard.ServiceSMSMT}
-	return &testPolicy{
-		sims: map[string]testSIM{
-			simMeter:     {1, 2, simguard.SIMActive, "meters"},
-			simMeter2:    {2, 2, simguard.SIMActive, "meters"},
-			simSuspended: {3, 2, simguard.SIMSuspended, "meters"},
-			simTracker:   {4, 3, simguard.SIMActive, "trackers"},
-			simOTA:       {5, 2, simguard.SIMActive, "ota"},
-			simNoSMS:     {6, 2, simguard.SIMActive, "dataonly"},
-			simFlood:     {7, 2, simguard.SIMActive, "limited"},
-		},
-		groups: map[string]simguard.Policy{
-			"meters": {Services: sms, SMS: simguard.SMSPolicy{
-				MT: simguard.SMSPeers{Deny: []string{"4990"}},
-				MO: simguard.SMSPeers{Allow: []string{"8888", "4930"}, Deny: []string{"4990"}},
-			}},
-			"trackers": {Services: sms},
-			"ota": {Services: sms, SMS: simguard.SMSPolicy{
-				Binary: simguard.BinarySMS{Allow: true, Sources: []string{"4915100"}},
-			}},
-			"dataonly": {Services: []simguard.Service{simguard.ServiceData}},
-			"limited":  {Services: sms, SMS: simguard.SMSPolicy{PerMinute: 3, SourcePerMinute: 100}},
-		},
+	return []simguard.Group{
+		{TenantID: 2, Name: "meters", Policy: simguard.Policy{Services: sms, SMS: simguard.SMSPolicy{
+			MT: simguard.SMSPeers{Deny: []string{"4990"}},
+			MO: simguard.SMSPeers{Allow: []string{"8888", "4930"}, Deny: []string{"4990"}},
+		}}},
+		{TenantID: 3, Name: "trackers", Policy: simguard.Policy{Services: sms}},
+		{TenantID: 2, Name: "ota", Policy: simguard.Policy{Services: sms, SMS: simguard.SMSPolicy{
+			Binary: simguard.BinarySMS{Allow: true, Sources: []string{"4915100"}},
+		}}},
+		{TenantID: 2, Name: "dataonly", Policy: simguard.Policy{Services: []simguard.Service{simguard.ServiceData}}},
+		{TenantID: 2, Name: "limited", Policy: simguard.Policy{Services: sms, SMS: simguard.SMSPolicy{PerMinute: 3, SourcePerMinute: 100}}},
+	}
+}
+
+// testSIM makes the SIM with ID id (its identities derive from it).
+func testSIM(id, tenant int64, msisdn string, state simguard.SIMState, group string) simguard.SIM {
+	return simguard.SIM{ID: id, TenantID: tenant, ICCID: demo.ICCID(int(id)), IMSI: demo.IMSI(int(id)), MSISDN: msisdn,
+		State: state, Group: group, IMEILock: simguard.IMEILock{Mode: simguard.IMEILockOff}}
+}
+
+func testSIMs() []simguard.SIM {
+	return []simguard.SIM{
+		testSIM(1, 2, simMeter, simguard.SIMActive, "meters"),
+		testSIM(2, 2, simMeter2, simguard.SIMActive, "meters"),
+		testSIM(3, 2, simSuspended, simguard.SIMSuspended, "meters"),
+		testSIM(4, 3, simTracker, simguard.SIMActive, "trackers"),
+		testSIM(5, 2, simOTA, simguard.SIMActive, "ota"),
+		testSIM(6, 2, simNoSMS, simguard.SIMActive, "dataonly"),
+		testSIM(7, 2, simFlood, simguard.SIMActive, "limited"),
+	}
+}
+
+// compileFleet compiles groups and SIMs into a live policy.
+func compileFleet(t testing.TB, groups []simguard.Group, sims []simguard.SIM) *enforce.Policy {
+	t.Helper()
+	for i := range groups {
+		if err := groups[i].Validate(); err != nil {
+			t.Fatalf("group %s: %v", groups[i].Name, err)
+		}
+	}
+	snap, err := policy.Compile(groups, sims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enforce.NewPolicy(snap, nil)
+}
+
+func testFleet(t testing.TB) *enforce.Policy { return compileFleet(t, testGroups(), testSIMs()) }
+
+// setSIM replaces one SIM of a live policy, as the control plane does.
+func setSIM(t testing.TB, p *enforce.Policy, sim simguard.SIM) {
+	t.Helper()
+	if err := p.UpdateSIMs([]int64{sim.ID}, func(s *policy.Snapshot) (*policy.Snapshot, error) { return s.WithSIM(&sim) }); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -148,8 +120,13 @@ func (l *eventLog) find(typ string) []simguard.Event {
 }
 
 type usageLog struct {
-	mu  sync.Mutex
-	sms map[int64]int64
+	mu    sync.Mutex
+	sms   map[int64]int64
+	calls int
+	// delay makes each report take that long, as a store write does;
+	// after runs once a report is counted (under mu).
+	delay time.Duration
+	after func(sim, total int64)
 }
 
 func (u *usageLog) LearnIMEI(context.Context, int64, string, string) error { return nil }
@@ -157,12 +134,17 @@ func (u *usageLog) ReportIMEIMismatch(context.Context, int64, string, string) er
 	return nil
 }
 func (u *usageLog) AddUsage(_ context.Context, sim int64, data, sms int64) error {
+	time.Sleep(u.delay)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.sms == nil {
 		u.sms = map[int64]int64{}
 	}
 	u.sms[sim] += sms
+	u.calls++
+	if u.after != nil {
+		u.after(sim, u.sms[sim])
+	}
 	return nil
 }
 
@@ -172,14 +154,48 @@ func (u *usageLog) count(sim int64) int64 {
 	return u.sms[sim]
 }
 
-type accountMap map[string]simguard.SMPPAccount
+// accountMap is the control plane's side of binds: it checks passwords
+// against bcrypt hashes as control.Service does, and serves lookups for
+// AccountsChanged. Tests may change it while the proxy runs.
+type accountMap struct {
+	mu sync.Mutex
+	m  map[string]simguard.SMPPAccount
+}
 
-func (m accountMap) SMPPAccountBySystemID(_ context.Context, id string) (simguard.SMPPAccount, error) {
-	a, ok := m[id]
+func (a *accountMap) SMPPAccountBySystemID(_ context.Context, id string) (simguard.SMPPAccount, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	acct, ok := a.m[id]
 	if !ok {
-		return a, simguard.Errorf(simguard.ENOTFOUND, "no smpp account %q", id)
+		return acct, simguard.Errorf(simguard.ENOTFOUND, "no smpp account %q", id)
 	}
-	return a, nil
+	return acct, nil
+}
+
+func (a *accountMap) AuthenticateSMPP(ctx context.Context, id, password string) (simguard.SMPPAccount, error) {
+	acct, err := a.SMPPAccountBySystemID(ctx, id)
+	if err != nil {
+		return acct, &simguard.Error{Code: simguard.EUNAUTHORIZED, Field: "system_id", Message: "unknown"}
+	}
+	if bcrypt.CompareHashAndPassword([]byte(acct.PasswordHash), []byte(password)) != nil {
+		return simguard.SMPPAccount{}, &simguard.Error{Code: simguard.EUNAUTHORIZED, Field: "password", Message: "wrong"}
+	}
+	acct.PasswordHash = ""
+	return acct, nil
+}
+
+// edit changes an account as an admin would (a new version) or, with
+// fn returning false, deletes it.
+func (a *accountMap) edit(id string, fn func(*simguard.SMPPAccount) bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	acct := a.m[id]
+	if !fn(&acct) {
+		delete(a.m, id)
+		return
+	}
+	acct.Version++
+	a.m[id] = acct
 }
 
 func testHash(t testing.TB, pw string) string {
@@ -190,21 +206,23 @@ func testHash(t testing.TB, pw string) string {
 	return string(h)
 }
 
-func testAccounts(t testing.TB) accountMap {
-	return accountMap{
+func testAccounts(t testing.TB) *accountMap {
+	return &accountMap{m: map[string]simguard.SMPPAccount{
 		"meterapp": {ID: 1, TenantID: 2, SystemID: "meterapp", PasswordHash: testHash(t, "pw1")},
 		"shortcd":  {ID: 2, TenantID: 2, SystemID: "shortcd", PasswordHash: testHash(t, "pw2"), MOPrefixes: []string{"8888"}},
 		"tracker":  {ID: 3, TenantID: 3, SystemID: "tracker", PasswordHash: testHash(t, "pw3")},
 		"operator": {ID: 4, TenantID: simguard.ProviderTenantID, SystemID: "operator", PasswordHash: testHash(t, "pw4")},
 		"off":      {ID: 5, TenantID: 2, SystemID: "off", PasswordHash: testHash(t, "pw5"), Disabled: true},
 		"solo":     {ID: 6, TenantID: 2, SystemID: "solo", PasswordHash: testHash(t, "pw6"), MaxBinds: 1},
-	}
+	}}
 }
 
 // harness runs a proxy in front of test SMSCs.
 type harness struct {
 	t      testing.TB
 	srv    *Server
+	pol    *enforce.Policy
+	accts  *accountMap
 	addr   string
 	events *eventLog
 	usage  *usageLog
@@ -225,12 +243,13 @@ func startProxy(t testing.TB, upstreams []string, tweak func(*Config, *Deps)) *h
 		ReconnectMax:        200 * time.Millisecond,
 		ShutdownTimeout:     time.Second,
 	}
-	h := &harness{t: t, events: &eventLog{}, usage: &usageLog{}, reg: prometheus.NewRegistry()}
+	h := &harness{t: t, events: &eventLog{}, usage: &usageLog{}, reg: prometheus.NewRegistry(), pol: testFleet(t), accts: testAccounts(t)}
 	deps := Deps{
-		Evaluator:  testFleet(),
+		Evaluator:  h.pol,
 		Events:     h.events,
 		Feedback:   h.usage,
-		Accounts:   testAccounts(t),
+		Auth:       h.accts,
+		Accounts:   h.accts,
 		Registerer: h.reg,
 	}
 	if tweak != nil {

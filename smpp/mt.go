@@ -27,6 +27,10 @@ func (e *esmeSession) handleMT(frame []byte, p *pdu.PDU) {
 		e.local(p, pdu.ESME_RTHROTTLED, "shutdown")
 		return
 	}
+	if e.revoked.Load() {
+		e.local(p, pdu.ESME_RINVBNDSTS, "revoked")
+		return
+	}
 	if int(e.inflight.Load()) >= s.cfg.ESMEWindow {
 		e.local(p, pdu.ESME_RTHROTTLED, "esme_window")
 		return

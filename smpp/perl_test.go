@@ -13,6 +13,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/demo"
+	"github.com/simguard/simguard/enforce"
 )
 
 // perlPeer runs one of the Net::SMPP scripts in testdata and talks to it
@@ -173,21 +177,68 @@ func num(m map[string]any, k string) int {
 
 func hexOf(s string) string { return hex.EncodeToString([]byte(s)) }
 
+// demoFleet is the demo fleet of "simguard serve --demo" (package demo),
+// moved to tenant 2, plus a SIM of tenant 3 and an OTA pilot group whose
+// SIMs take binary messages from the operator's OTA platform. Of the demo
+// groups, asset-trackers take MT from 12345 and 4930123 (binary denied, 10
+// a minute) and send MO to 12345 only; smart-meters have sms_mo only.
+func demoFleet(t testing.TB) *enforce.Policy {
+	groups := demo.Groups()
+	for i := range groups {
+		groups[i].TenantID = 2
+	}
+	sms := []simguard.Service{simguard.ServiceSMSMO, simguard.ServiceSMSMT}
+	groups = append(groups,
+		simguard.Group{TenantID: 2, Name: "ota-pilot", Policy: simguard.Policy{Services: sms,
+			SMS: simguard.SMSPolicy{Binary: simguard.BinarySMS{Allow: true, Sources: []string{"4915100"}}}}},
+		simguard.Group{TenantID: 3, Name: "other", Policy: simguard.Policy{Services: sms}})
+	var sims []simguard.SIM
+	for i, s := range demo.SIMs() {
+		s.ID, s.TenantID = int64(i+1), 2
+		sims = append(sims, s)
+	}
+	sims = append(sims,
+		testSIM(1001, 2, demoOTA, simguard.SIMActive, "ota-pilot"),
+		testSIM(1002, 3, demoOther, simguard.SIMActive, "other"))
+	return compileFleet(t, groups, sims)
+}
+
+// SIMs of the demo fleet by role.
+var (
+	demoTracker      = demo.MSISDN(600) // asset-trackers
+	demoTrackerFlood = demo.MSISDN(601)
+	demoTrackerHeld  = demo.MSISDN(602)
+	demoMeter        = demo.MSISDN(0)   // smart-meters: sms_mo only
+	demoSuspended    = demo.MSISDN(951) // smart-meters, suspended
+)
+
+const (
+	demoOTA   = "491700001001" // ota-pilot
+	demoOther = "491700001002" // tenant 3
+)
+
 // TestPerlPeers is the acceptance test of issue 5: Perl Net::SMPP is the
 // ESME on one side and the SMSC on the other, over real TCP, with the
-// proxy between them.
+// proxy between them deciding with the real policy engine on the demo
+// fleet.
 func TestPerlPeers(t *testing.T) {
 	needPerl(t)
 	smsc := startPerl(t, "smsc.pl")
 	port := num(smsc.next(t, "listening", 10*time.Second), "port")
 	smscAddr := "127.0.0.1:" + strconv.Itoa(port)
-	h := startProxy(t, []string{smscAddr}, nil)
+	h := startProxy(t, []string{smscAddr}, func(_ *Config, d *Deps) {
+		d.Evaluator = demoFleet(t)
+		d.Auth = &accountMap{m: map[string]simguard.SMPPAccount{
+			"fleetapp": {ID: 1, TenantID: 2, SystemID: "fleetapp", PasswordHash: testHash(t, "pw1")},
+			"shortcd":  {ID: 2, TenantID: 2, SystemID: "shortcd", PasswordHash: testHash(t, "pw2"), MOPrefixes: []string{"12345"}},
+		}}
+	})
 	h.waitUp(1)
 	if b := smsc.next(t, "bind", 5*time.Second); b["system_id"] != "fw" || b["password"] != "fwpw" {
 		t.Fatalf("proxy bound upstream as %v", b)
 	}
 	_, proxyPort, _ := splitHostPort(h.addr)
-	esme := startPerl(t, "esme.pl", proxyPort, "meterapp", "pw1")
+	esme := startPerl(t, "esme.pl", proxyPort, "fleetapp", "pw1")
 	if b := esme.next(t, "bind", 10*time.Second); num(b, "status") != 0 {
 		t.Fatalf("ESME bind: %v", b)
 	}
@@ -210,8 +261,8 @@ func TestPerlPeers(t *testing.T) {
 
 	var messageID string
 	t.Run("text to an allowed SIM arrives unchanged", func(t *testing.T) {
-		esme.send(t, msg(map[string]any{"id": "t1", "source_addr": "4930123456", "destination_addr": simMeter,
-			"short_message": "Hello meter 7", "registered_delivery": 1}))
+		esme.send(t, msg(map[string]any{"id": "t1", "source_addr": "4930123456", "destination_addr": demoTracker,
+			"short_message": "Hello tracker 7", "registered_delivery": 1}))
 		r := esme.next(t, "submit_resp", wait)
 		if num(r, "status") != 0 {
 			t.Fatalf("status 0x%x", num(r, "status"))
@@ -222,22 +273,22 @@ func TestPerlPeers(t *testing.T) {
 		}
 		s := smsc.next(t, "submit", wait)
 		// The body Net::SMPP builds for these parameters, field by field.
-		want := "00" + "0101" + hexOf("4930123456") + "00" + "0101" + hexOf(simMeter) + "00" +
-			"000000" + "00" + "00" + "01000000" + fmt.Sprintf("%02x", len("Hello meter 7")) + hexOf("Hello meter 7")
+		want := "00" + "0101" + hexOf("4930123456") + "00" + "0101" + hexOf(demoTracker) + "00" +
+			"000000" + "00" + "00" + "01000000" + fmt.Sprintf("%02x", len("Hello tracker 7")) + hexOf("Hello tracker 7")
 		if s["body_hex"] != want {
 			t.Errorf("SMSC got body\n%v\nwant\n%v", s["body_hex"], want)
 		}
 	})
 	t.Run("delivery receipt relayed to the submitter", func(t *testing.T) {
-		text := "id:" + messageID + " sub:001 dlvrd:001 submit date:2601011200 done date:2601011201 stat:DELIVRD err:000 text:Hello meter 7"
-		smsc.send(t, map[string]any{"op": "deliver", "id": "r1", "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": simMeter,
+		text := "id:" + messageID + " sub:001 dlvrd:001 submit date:2601011200 done date:2601011201 stat:DELIVRD err:000 text:Hello tracker 7"
+		smsc.send(t, map[string]any{"op": "deliver", "id": "r1", "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": demoTracker,
 			"dest_addr_ton": 1, "dest_addr_npi": 1, "destination_addr": "4930123456", "esm_class": 4, "short_message": text,
 			"receipted_message_id_hex": hexOf(messageID + "\x00"), "message_state_hex": "02"})
 		if r := smsc.next(t, "deliver_resp", wait); num(r, "status") != 0 {
 			t.Fatalf("receipt answered 0x%x", num(r, "status"))
 		}
 		d := esme.next(t, "deliver", wait)
-		want := "00" + "0101" + hexOf(simMeter) + "00" + "0101" + hexOf("4930123456") + "00" + "04" + "00" + "00" + "00" + "00" +
+		want := "00" + "0101" + hexOf(demoTracker) + "00" + "0101" + hexOf("4930123456") + "00" + "04" + "00" + "00" + "00" + "00" +
 			"00" + "00" + "00" + "00" + fmt.Sprintf("%02x", len(text)) + hexOf(text) +
 			// smsc.pl passes parameters in sorted order: message_state first.
 			"0427000102" + "001e" + fmt.Sprintf("%04x", len(messageID)+1) + hexOf(messageID+"\x00")
@@ -251,15 +302,16 @@ func TestPerlPeers(t *testing.T) {
 		params map[string]any
 		status int
 	}{
-		{"denied source", map[string]any{"source_addr": "4990555", "destination_addr": simMeter, "short_message": "win a prize"}, 0x0A},
-		{"suspended SIM", map[string]any{"source_addr": "4930123456", "destination_addr": simSuspended, "short_message": "hi"}, 0x45},
-		{"unknown SIM", map[string]any{"source_addr": "4930123456", "destination_addr": "491799999999", "short_message": "hi"}, 0x0B},
-		{"binary OTA (UDHI, PID 0x7F, class 2 8-bit)", map[string]any{"source_addr": "4930123456", "destination_addr": simMeter,
+		{"denied source", map[string]any{"source_addr": "4990555", "destination_addr": demoTracker, "short_message": "win a prize"}, 0x0A},
+		{"suspended SIM", map[string]any{"source_addr": "12345", "destination_addr": demoSuspended, "short_message": "hi"}, 0x45},
+		{"meter: no sms_mt", map[string]any{"source_addr": "12345", "destination_addr": demoMeter, "short_message": "hi"}, 0x45},
+		{"unknown SIM", map[string]any{"source_addr": "12345", "destination_addr": "491799999999", "short_message": "hi"}, 0x0B},
+		{"binary OTA (UDHI, PID 0x7F, class 2 8-bit)", map[string]any{"source_addr": "12345", "destination_addr": demoTracker,
 			"esm_class": 0x40, "protocol_id": 0x7f, "data_coding": 0xf6,
 			"short_message_hex": "027000" + "00150d00000000505348000000000000a0a40000023f00"}, 0x43},
-		{"class 2 text", map[string]any{"source_addr": "4930123456", "destination_addr": simMeter, "data_coding": 0x12, "short_message": "x"}, 0x43},
-		{"silent SMS", map[string]any{"source_addr": "4930123456", "destination_addr": simMeter, "protocol_id": 0x40, "short_message": ""}, 0x45},
-		{"other tenant's SIM", map[string]any{"source_addr": "4930123456", "destination_addr": simTracker, "short_message": "hi"}, 0x0B},
+		{"class 2 text", map[string]any{"source_addr": "12345", "destination_addr": demoTracker, "data_coding": 0x12, "short_message": "x"}, 0x43},
+		{"silent SMS", map[string]any{"source_addr": "12345", "destination_addr": demoTracker, "protocol_id": 0x40, "short_message": ""}, 0x45},
+		{"other tenant's SIM", map[string]any{"source_addr": "12345", "destination_addr": demoOther, "short_message": "hi"}, 0x0B},
 	}
 	for _, tc := range denials {
 		t.Run(tc.name, func(t *testing.T) {
@@ -271,8 +323,18 @@ func TestPerlPeers(t *testing.T) {
 			}
 		})
 	}
+	t.Run("concatenated text passes", func(t *testing.T) {
+		esme.send(t, msg(map[string]any{"id": "concat", "source_addr": "12345", "destination_addr": demoTracker,
+			"esm_class": 0x40, "short_message_hex": "050003010201" + hexOf("first half")}))
+		if r := esme.next(t, "submit_resp", wait); num(r, "status") != 0 {
+			t.Errorf("status 0x%x", num(r, "status"))
+		}
+		if s := smsc.next(t, "submit", wait); s["short_message_hex"] != "050003010201"+hexOf("first half") {
+			t.Errorf("SMSC got %v", s)
+		}
+	})
 	t.Run("binary OTA allowed from the OTA platform", func(t *testing.T) {
-		esme.send(t, msg(map[string]any{"id": "ota", "source_addr": "4915100000", "destination_addr": simOTA,
+		esme.send(t, msg(map[string]any{"id": "ota", "source_addr": "4915100000", "destination_addr": demoOTA,
 			"esm_class": 0x40, "protocol_id": 0x7f, "data_coding": 0xf6, "short_message_hex": "0270000015"}))
 		if r := esme.next(t, "submit_resp", wait); num(r, "status") != 0 {
 			t.Errorf("status 0x%x", num(r, "status"))
@@ -282,37 +344,50 @@ func TestPerlPeers(t *testing.T) {
 		}
 	})
 	t.Run("flood beyond the rate limit", func(t *testing.T) {
-		p := msg(map[string]any{"source_addr": "4930123456", "destination_addr": simFlood, "short_message": "x"})
-		p["op"], p["id"], p["n"] = "flood", "f1", 6
+		p := msg(map[string]any{"source_addr": "12345", "destination_addr": demoTrackerFlood, "short_message": "x"})
+		p["op"], p["id"], p["n"] = "flood", "f1", 12
 		esme.send(t, p)
 		r := esme.next(t, "flood", wait)
-		got := fmt.Sprint(r["statuses"])
-		if want := fmt.Sprint([]any{0.0, 0.0, 0.0, 88.0, 88.0, 88.0}); got != want {
-			t.Errorf("statuses %s, want %s (3 per minute, then ESME_RTHROTTLED 0x58)", got, want)
+		want := make([]any, 12)
+		for i := range want {
+			want[i] = 0.0
+			if i >= 10 {
+				want[i] = 88.0
+			}
+		}
+		if got := fmt.Sprint(r["statuses"]); got != fmt.Sprint(want) {
+			t.Errorf("statuses %s, want %v (10 per minute, then ESME_RTHROTTLED 0x58)", got, want)
+		}
+		if n := smsc.count("submit", 10, wait); n != 10 {
+			t.Errorf("SMSC got %d of the 10 allowed", n)
 		}
 	})
 	t.Run("MO to the short code delivered", func(t *testing.T) {
-		smsc.send(t, map[string]any{"op": "deliver", "id": "m1", "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": simMeter,
-			"destination_addr": "8888", "short_message": "TEMP 21.5C"})
-		if r := smsc.next(t, "deliver_resp", wait); num(r, "status") != 0 {
-			t.Fatalf("status 0x%x", num(r, "status"))
-		}
-		if d := shortcode.next(t, "deliver", wait); d["short_message"] != "TEMP 21.5C" || d["source_addr"] != simMeter {
-			t.Errorf("short code got %v", d)
+		for _, sim := range []string{demoTracker, demoMeter} {
+			smsc.send(t, map[string]any{"op": "deliver", "id": "m-" + sim, "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": sim,
+				"destination_addr": "12345", "short_message": "POS 52.52,13.40"})
+			if r := smsc.next(t, "deliver_resp", wait); num(r, "status") != 0 {
+				t.Fatalf("from %s: status 0x%x", sim, num(r, "status"))
+			}
+			if d := shortcode.next(t, "deliver", wait); d["short_message"] != "POS 52.52,13.40" || d["source_addr"] != sim {
+				t.Errorf("short code got %v", d)
+			}
 		}
 	})
 	t.Run("MO to a denied number", func(t *testing.T) {
-		smsc.send(t, map[string]any{"op": "deliver", "id": "m2", "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": simMeter,
-			"destination_addr": "4990123", "short_message": "BUY"})
-		if r := smsc.next(t, "deliver_resp", wait); num(r, "status") != 0x0B {
-			t.Errorf("status 0x%x, want ESME_RINVDSTADR", num(r, "status"))
+		for _, dst := range []string{"9001234", "4919123"} {
+			smsc.send(t, map[string]any{"op": "deliver", "id": "m2", "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": demoTracker,
+				"destination_addr": dst, "short_message": "BUY"})
+			if r := smsc.next(t, "deliver_resp", wait); num(r, "status") != 0x0B {
+				t.Errorf("to %s: status 0x%x, want ESME_RINVDSTADR", dst, num(r, "status"))
+			}
 		}
-		if n := esme.count("deliver", 1, 500*time.Millisecond); n != 0 {
-			t.Error("the denied message reached the ESME")
+		if n := shortcode.count("deliver", 1, 500*time.Millisecond); n != 0 {
+			t.Error("the denied message reached the short code")
 		}
 	})
 	t.Run("bad password", func(t *testing.T) {
-		bad := startPerl(t, "esme.pl", proxyPort, "meterapp", "guess")
+		bad := startPerl(t, "esme.pl", proxyPort, "fleetapp", "guess")
 		if b := bad.next(t, "bind", wait); num(b, "status") != 0x0E {
 			t.Errorf("bind status 0x%x, want ESME_RINVPASWD", num(b, "status"))
 		}
@@ -320,7 +395,7 @@ func TestPerlPeers(t *testing.T) {
 	t.Run("upstream restart: nothing lost", func(t *testing.T) {
 		// The SMSC holds the next messages, then dies with them outstanding.
 		smsc.send(t, map[string]any{"op": "hold"})
-		p := msg(map[string]any{"source_addr": "4930123456", "destination_addr": simMeter2, "short_message": "x"})
+		p := msg(map[string]any{"source_addr": "12345", "destination_addr": demoTrackerHeld, "short_message": "x"})
 		p["op"], p["id"], p["n"] = "flood", "held", 10
 		esme.send(t, p)
 		if n := smsc.count("submit", 10, wait); n != 10 {
@@ -332,14 +407,14 @@ func TestPerlPeers(t *testing.T) {
 			t.Errorf("outstanding messages answered %s, want ESME_RSYSERR (8) for each", got)
 		}
 		eventually(t, wait, func() bool { return h.srv.UpstreamBinds("main") == 0 }, "upstream down")
-		esme.send(t, msg(map[string]any{"id": "down", "source_addr": "4930123456", "destination_addr": simMeter2, "short_message": "x"}))
+		esme.send(t, msg(map[string]any{"id": "down", "source_addr": "12345", "destination_addr": demoTracker, "short_message": "x"}))
 		if r := esme.next(t, "submit_resp", wait); num(r, "status") != 0x58 {
 			t.Errorf("while down: 0x%x, want ESME_RTHROTTLED", num(r, "status"))
 		}
 		smsc2 := startPerl(t, "smsc.pl", strconv.Itoa(port))
 		smsc2.next(t, "listening", wait)
 		h.waitUp(1)
-		esme.send(t, msg(map[string]any{"id": "back", "source_addr": "4930123456", "destination_addr": simMeter2, "short_message": "after"}))
+		esme.send(t, msg(map[string]any{"id": "back", "source_addr": "12345", "destination_addr": demoTracker, "short_message": "after"}))
 		if r := esme.next(t, "submit_resp", wait); num(r, "status") != 0 {
 			t.Errorf("after restart: 0x%x", num(r, "status"))
 		}

@@ -25,6 +25,7 @@ type Server struct {
 	eval     simguard.Evaluator
 	events   simguard.EventSink
 	feedback simguard.Feedback
+	auth     Authenticator
 	accounts AccountStore
 	m        *metrics
 
@@ -33,6 +34,7 @@ type Server struct {
 	simLimit    *limiter
 	srcLimit    *limiter
 	receipts    *receiptRoutes
+	usage       *usageMeter
 	seed        maphash.Seed
 	bindSem     chan struct{} // bounds concurrent bcrypt comparisons
 	esmeGauge   prometheus.Gauge
@@ -67,6 +69,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		eval:        deps.Evaluator,
 		events:      deps.Events,
 		feedback:    deps.Feedback,
+		auth:        deps.Auth,
 		accounts:    deps.Accounts,
 		m:           m,
 		routeByName: map[string]*route{},
@@ -79,6 +82,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		esmes:       map[*esmeSession]struct{}{},
 		bound:       map[string][]*esmeSession{},
 	}
+	s.usage = newUsageMeter(deps.Feedback, s.log, m.usageErrors)
 	for _, u := range cfg.Upstreams {
 		r := newRoute(s, u)
 		s.routes = append(s.routes, r)
@@ -110,6 +114,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	s.ctx, s.bgctx = ctx, context.WithoutCancel(ctx)
+	go s.usage.run(s.bgctx)
 	upCtx, upCancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer upCancel()
 	for _, r := range s.routes {
@@ -124,6 +129,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.drain()
 	upCancel()
 	s.wg.Wait()
+	s.usage.close() // every relay has ended: report what they delivered
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}

@@ -191,7 +191,7 @@ func (u *upstream) serve(ctx context.Context, l *link, r *bufio.Reader, addr str
 		l.seen.Store(true)
 		id := pdu.IDOf(frame)
 		s.m.countPDU(sideSMSC, dirIn, id)
-		if !u.handle(l, id, frame, &p, &resp) {
+		if !u.handle(l, id, frame, r.Buffered() == 0, &p, &resp) {
 			l.close(errors.New("unbound by the SMSC"))
 			break
 		}
@@ -208,10 +208,10 @@ func (u *upstream) serve(ctx context.Context, l *link, r *bufio.Reader, addr str
 
 // handle processes one frame from the SMSC and reports whether to keep
 // reading.
-func (u *upstream) handle(l *link, id pdu.CommandID, frame []byte, p, resp *pdu.PDU) bool {
+func (u *upstream) handle(l *link, id pdu.CommandID, frame []byte, idle bool, p, resp *pdu.PDU) bool {
 	switch id {
 	case pdu.SubmitSMResp, pdu.DataSMResp, pdu.GenericNack, pdu.EnquireLinkResp, pdu.UnbindResp:
-		u.handleResp(l, id, frame, resp)
+		u.handleResp(l, id, frame, idle, resp)
 	case pdu.DeliverSM, pdu.DataSM:
 		u.handleDeliver(l, frame, p)
 	case pdu.EnquireLink:
@@ -238,8 +238,9 @@ func (u *upstream) answer(l *link, id pdu.CommandID, seq uint32, status pdu.Stat
 }
 
 // handleResp relays the SMSC's answer to an ESME's message, with the
-// ESME's sequence number and everything else unchanged.
-func (u *upstream) handleResp(l *link, id pdu.CommandID, frame []byte, resp *pdu.PDU) {
+// ESME's sequence number and everything else unchanged. idle says that
+// nothing more is buffered on the link (see usageMeter).
+func (u *upstream) handleResp(l *link, id pdu.CommandID, frame []byte, idle bool, resp *pdu.PDU) {
 	s := u.r.s
 	pr, ok := l.take(pdu.Seq(frame))
 	if !ok {
@@ -253,7 +254,7 @@ func (u *upstream) handleResp(l *link, id pdu.CommandID, frame []byte, resp *pdu
 	now := s.clock().UnixNano()
 	if pdu.StatusOf(frame) == pdu.ESME_ROK {
 		if pr.simID != 0 {
-			s.addUsage(pr.simID)
+			waitIdle(s.usage.add(pr.simID), idle, s.cfg.UsageWait)
 		}
 		if pr.receipt != nil && resp.Decode(frame) == nil && resp.MessageID != "" {
 			s.receipts.put(u.r.cfg.Name, resp.MessageID, pr.receipt.acct.SystemID, now)

@@ -213,11 +213,18 @@ func (c *countUsage) AddUsage(_ context.Context, _ int64, _, sms int64) error {
 	return nil
 }
 
-type oneAccount struct{ a simguard.SMPPAccount }
+// oneAccount checks binds as the control plane does (bcrypt).
+type oneAccount struct {
+	a    simguard.SMPPAccount
+	hash []byte
+}
 
-func (o oneAccount) SMPPAccountBySystemID(_ context.Context, id string) (simguard.SMPPAccount, error) {
+func (o oneAccount) AuthenticateSMPP(_ context.Context, id, password string) (simguard.SMPPAccount, error) {
 	if id != o.a.SystemID {
-		return simguard.SMPPAccount{}, simguard.Errorf(simguard.ENOTFOUND, "no account %q", id)
+		return simguard.SMPPAccount{}, &simguard.Error{Code: simguard.EUNAUTHORIZED, Field: "system_id", Message: "unknown"}
+	}
+	if bcrypt.CompareHashAndPassword(o.hash, []byte(password)) != nil {
+		return simguard.SMPPAccount{}, &simguard.Error{Code: simguard.EUNAUTHORIZED, Field: "password", Message: "wrong"}
 	}
 	return o.a, nil
 }
@@ -237,7 +244,7 @@ func startProxy(sinkAddr string, binds, window int) (string, func()) {
 		Evaluator:  pol,
 		Events:     &countEvents{},
 		Feedback:   &countUsage{},
-		Accounts:   oneAccount{simguard.SMPPAccount{ID: 1, TenantID: 2, SystemID: "bench", PasswordHash: string(hash)}},
+		Auth:       oneAccount{a: simguard.SMPPAccount{ID: 1, TenantID: 2, SystemID: "bench"}, hash: hash},
 		Registerer: prometheus.NewRegistry(),
 	})
 	if err != nil {
