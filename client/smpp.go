@@ -87,3 +87,11 @@ func (c *Client) AuthenticateSMPP(ctx context.Context, systemID, password string
 	}
 	return simguard.SMPPAccount{}, fmt.Errorf("smpp bind check: unexpected answer %q", out.Result)
 }
+
+// SMPPAccountBySystemID reads an account of any tenant (node tokens), so
+// that a remote SMS firewall can re-check the binds it holds; it
+// implements smpp.AccountStore.
+func (c *Client) SMPPAccountBySystemID(ctx context.Context, systemID string) (simguard.SMPPAccount, error) {
+	var a simguard.SMPPAccount
+	return a, c.call(ctx, "GET", "/api/v1/sync/smpp/accounts/"+url.PathEscape(systemID), nil, &a)
+}

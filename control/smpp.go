@@ -223,6 +223,16 @@ func (s *Service) AuthenticateSMPP(ctx context.Context, systemID, password strin
 	return withoutHash(acct), nil
 }
 
+// SMPPAccountForNode returns an account of any tenant, without its hash,
+// for a remote SMS firewall node re-checking the binds it holds.
+func (s *Service) SMPPAccountForNode(ctx context.Context, systemID string) (simguard.SMPPAccount, error) {
+	if _, err := node(ctx); err != nil {
+		return simguard.SMPPAccount{}, err
+	}
+	acct, err := s.store.SMPPAccountBySystemID(ctx, systemID)
+	return withoutHash(acct), err
+}
+
 // SMPPNodeActor is the actor of the SMS firewall running inside the
 // control plane: it authenticates binds as a remote node would.
 func SMPPNodeActor() simguard.Actor {

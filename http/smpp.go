@@ -23,6 +23,17 @@ func (s *Server) smppRoutes(api func(string, func(http.ResponseWriter, *http.Req
 	// control plane's CPU. Binds are rare; 20 a second is plenty.
 	lim := &tokenBucket{rate: 20, burst: 40, now: time.Now}
 	api("POST /api/v1/sync/smpp/auth", func(w http.ResponseWriter, r *http.Request) { s.smppAuth(w, r, lim) })
+	api("GET /api/v1/sync/smpp/accounts/{system_id}", s.nodeSMPPAccount)
+}
+
+// nodeSMPPAccount lets a node re-check the binds it holds.
+func (s *Server) nodeSMPPAccount(w http.ResponseWriter, r *http.Request) {
+	a, err := s.svc.SMPPAccountForNode(r.Context(), r.PathValue("system_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
 }
 
 func (s *Server) listSMPPAccounts(w http.ResponseWriter, r *http.Request) {

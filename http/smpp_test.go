@@ -75,6 +75,17 @@ func TestSMPPAccountsOverHTTP(t *testing.T) {
 		}
 	}
 
+	// Nodes re-check accounts of any tenant; nobody else may use that path.
+	if r := a.call(node, "GET", "/api/v1/sync/smpp/accounts/meterapp", nil); r.status != 200 || strings.Contains(string(r.body), "$2a$") {
+		t.Fatalf("node account lookup: %d %s", r.status, r.body)
+	}
+	if r := a.call(node, "GET", "/api/v1/sync/smpp/accounts/nobody", nil); r.status != 404 {
+		t.Fatalf("node lookup of a missing account: %d %s", r.status, r.body)
+	}
+	if r := a.call(auditor, "GET", "/api/v1/sync/smpp/accounts/meterapp", nil); r.status != 403 {
+		t.Fatalf("auditor on the node path: %d %s", r.status, r.body)
+	}
+
 	// passwd through PATCH, guarded by If-Match.
 	if r := a.call(a.admin, "PATCH", "/api/v1/smpp/accounts/meterapp", map[string]any{"password": "n3w"}, "If-Match", `"1"`); r.status != 200 || r.header.Get("ETag") != `"2"` {
 		t.Fatalf("passwd: %d %s", r.status, r.body)

@@ -1,179 +1,18 @@
 package smpp
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"os/exec"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/demo"
 	"github.com/simguard/simguard/enforce"
+	"github.com/simguard/simguard/smpp/smpptest"
 )
-
-// perlPeer runs one of the Net::SMPP scripts in testdata and talks to it
-// in JSON lines.
-type perlPeer struct {
-	name    string
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	lines   chan map[string]any
-	backlog []map[string]any
-	mu      sync.Mutex
-	stderr  bytes.Buffer
-	exited  chan struct{}
-}
-
-func needPerl(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("perl"); err != nil {
-		t.Skip("perl not installed")
-	}
-	if err := exec.Command("perl", "-MNet::SMPP", "-MJSON::PP", "-e", "1").Run(); err != nil {
-		t.Skip("Net::SMPP not installed (Debian libnet-smpp-perl)")
-	}
-}
-
-func startPerl(t *testing.T, script string, args ...string) *perlPeer {
-	t.Helper()
-	p := &perlPeer{name: script, lines: make(chan map[string]any, 1024), exited: make(chan struct{})}
-	p.cmd = exec.Command("perl", append([]string{"testdata/" + script}, args...)...)
-	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer close(p.lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var m map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-				m = map[string]any{"event": "garbage", "line": sc.Text()}
-			}
-			p.lines <- m
-		}
-	}()
-	go func() {
-		p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(p.kill)
-	return p
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (w *lockedWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.w.Write(b)
-}
-
-func (p *perlPeer) send(t *testing.T, cmd map[string]any) {
-	t.Helper()
-	b, _ := json.Marshal(cmd)
-	if _, err := p.stdin.Write(append(b, '\n')); err != nil {
-		t.Fatalf("%s: write: %v\n%s", p.name, err, p.errors())
-	}
-}
-
-func (p *perlPeer) errors() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stderr.String()
-}
-
-// next returns the next line of the given event, keeping other lines for
-// later calls.
-func (p *perlPeer) next(t *testing.T, event string, timeout time.Duration) map[string]any {
-	t.Helper()
-	for i, m := range p.backlog {
-		if m["event"] == event {
-			p.backlog = append(p.backlog[:i], p.backlog[i+1:]...)
-			return m
-		}
-	}
-	deadline := time.After(timeout)
-	for {
-		select {
-		case m, ok := <-p.lines:
-			if !ok {
-				t.Fatalf("%s exited waiting for %q\n%s", p.name, event, p.errors())
-			}
-			if m["event"] == event {
-				return m
-			}
-			p.backlog = append(p.backlog, m)
-		case <-deadline:
-			t.Fatalf("%s: no %q in %s\n%s", p.name, event, timeout, p.errors())
-		}
-	}
-}
-
-// count returns how many lines of an event arrive within d.
-func (p *perlPeer) count(event string, n int, d time.Duration) int {
-	got := 0
-	for got < n {
-		select {
-		case m, ok := <-p.lines:
-			if !ok {
-				return got
-			}
-			if m["event"] == event {
-				got++
-			} else {
-				p.backlog = append(p.backlog, m)
-			}
-		case <-time.After(d):
-			return got
-		}
-	}
-	return got
-}
-
-func (p *perlPeer) kill() {
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	p.cmd.Process.Kill()
-	<-p.exited
-}
-
-// quit asks the script to end and waits for it.
-func (p *perlPeer) quit() {
-	b, _ := json.Marshal(map[string]any{"op": "quit"})
-	p.stdin.Write(append(b, '\n'))
-	select {
-	case <-p.exited:
-	case <-time.After(5 * time.Second):
-		p.kill()
-	}
-}
-
-func num(m map[string]any, k string) int {
-	f, _ := m[k].(float64)
-	return int(f)
-}
 
 func hexOf(s string) string { return hex.EncodeToString([]byte(s)) }
 
@@ -222,9 +61,9 @@ const (
 // proxy between them deciding with the real policy engine on the demo
 // fleet.
 func TestPerlPeers(t *testing.T) {
-	needPerl(t)
-	smsc := startPerl(t, "smsc.pl")
-	port := num(smsc.next(t, "listening", 10*time.Second), "port")
+	smpptest.NeedPerl(t)
+	smsc := smpptest.StartPerl(t, "testdata/smsc.pl")
+	port := smpptest.Num(smsc.Next(t, "listening", 10*time.Second), "port")
 	smscAddr := "127.0.0.1:" + strconv.Itoa(port)
 	h := startProxy(t, []string{smscAddr}, func(_ *Config, d *Deps) {
 		d.Evaluator = demoFleet(t)
@@ -234,16 +73,16 @@ func TestPerlPeers(t *testing.T) {
 		}}
 	})
 	h.waitUp(1)
-	if b := smsc.next(t, "bind", 5*time.Second); b["system_id"] != "fw" || b["password"] != "fwpw" {
+	if b := smsc.Next(t, "bind", 5*time.Second); b["system_id"] != "fw" || b["password"] != "fwpw" {
 		t.Fatalf("proxy bound upstream as %v", b)
 	}
 	_, proxyPort, _ := splitHostPort(h.addr)
-	esme := startPerl(t, "esme.pl", proxyPort, "fleetapp", "pw1")
-	if b := esme.next(t, "bind", 10*time.Second); num(b, "status") != 0 {
+	esme := smpptest.StartPerl(t, "testdata/esme.pl", proxyPort, "fleetapp", "pw1")
+	if b := esme.Next(t, "bind", 10*time.Second); smpptest.Num(b, "status") != 0 {
 		t.Fatalf("ESME bind: %v", b)
 	}
-	shortcode := startPerl(t, "esme.pl", proxyPort, "shortcd", "pw2", "receiver")
-	if b := shortcode.next(t, "bind", 10*time.Second); num(b, "status") != 0 {
+	shortcode := smpptest.StartPerl(t, "testdata/esme.pl", proxyPort, "shortcd", "pw2", "receiver")
+	if b := shortcode.Next(t, "bind", 10*time.Second); smpptest.Num(b, "status") != 0 {
 		t.Fatalf("short code bind: %v", b)
 	}
 	const wait = 10 * time.Second
@@ -261,17 +100,17 @@ func TestPerlPeers(t *testing.T) {
 
 	var messageID string
 	t.Run("text to an allowed SIM arrives unchanged", func(t *testing.T) {
-		esme.send(t, msg(map[string]any{"id": "t1", "source_addr": "4930123456", "destination_addr": demoTracker,
+		esme.Send(t, msg(map[string]any{"id": "t1", "source_addr": "4930123456", "destination_addr": demoTracker,
 			"short_message": "Hello tracker 7", "registered_delivery": 1}))
-		r := esme.next(t, "submit_resp", wait)
-		if num(r, "status") != 0 {
-			t.Fatalf("status 0x%x", num(r, "status"))
+		r := esme.Next(t, "submit_resp", wait)
+		if smpptest.Num(r, "status") != 0 {
+			t.Fatalf("status 0x%x", smpptest.Num(r, "status"))
 		}
 		messageID, _ = r["message_id"].(string)
 		if messageID != "perl-1" {
 			t.Errorf("message id %q, want the SMSC's perl-1", messageID)
 		}
-		s := smsc.next(t, "submit", wait)
+		s := smsc.Next(t, "submit", wait)
 		// The body Net::SMPP builds for these parameters, field by field.
 		want := "00" + "0101" + hexOf("4930123456") + "00" + "0101" + hexOf(demoTracker) + "00" +
 			"000000" + "00" + "00" + "01000000" + fmt.Sprintf("%02x", len("Hello tracker 7")) + hexOf("Hello tracker 7")
@@ -281,13 +120,13 @@ func TestPerlPeers(t *testing.T) {
 	})
 	t.Run("delivery receipt relayed to the submitter", func(t *testing.T) {
 		text := "id:" + messageID + " sub:001 dlvrd:001 submit date:2601011200 done date:2601011201 stat:DELIVRD err:000 text:Hello tracker 7"
-		smsc.send(t, map[string]any{"op": "deliver", "id": "r1", "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": demoTracker,
+		smsc.Send(t, map[string]any{"op": "deliver", "id": "r1", "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": demoTracker,
 			"dest_addr_ton": 1, "dest_addr_npi": 1, "destination_addr": "4930123456", "esm_class": 4, "short_message": text,
 			"receipted_message_id_hex": hexOf(messageID + "\x00"), "message_state_hex": "02"})
-		if r := smsc.next(t, "deliver_resp", wait); num(r, "status") != 0 {
-			t.Fatalf("receipt answered 0x%x", num(r, "status"))
+		if r := smsc.Next(t, "deliver_resp", wait); smpptest.Num(r, "status") != 0 {
+			t.Fatalf("receipt answered 0x%x", smpptest.Num(r, "status"))
 		}
-		d := esme.next(t, "deliver", wait)
+		d := esme.Next(t, "deliver", wait)
 		want := "00" + "0101" + hexOf(demoTracker) + "00" + "0101" + hexOf("4930123456") + "00" + "04" + "00" + "00" + "00" + "00" +
 			"00" + "00" + "00" + "00" + fmt.Sprintf("%02x", len(text)) + hexOf(text) +
 			// smsc.pl passes parameters in sorted order: message_state first.
@@ -317,37 +156,37 @@ func TestPerlPeers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := msg(tc.params)
 			p["id"] = tc.name
-			esme.send(t, p)
-			if r := esme.next(t, "submit_resp", wait); num(r, "status") != tc.status {
-				t.Errorf("status 0x%x, want 0x%x", num(r, "status"), tc.status)
+			esme.Send(t, p)
+			if r := esme.Next(t, "submit_resp", wait); smpptest.Num(r, "status") != tc.status {
+				t.Errorf("status 0x%x, want 0x%x", smpptest.Num(r, "status"), tc.status)
 			}
 		})
 	}
 	t.Run("concatenated text passes", func(t *testing.T) {
-		esme.send(t, msg(map[string]any{"id": "concat", "source_addr": "12345", "destination_addr": demoTracker,
+		esme.Send(t, msg(map[string]any{"id": "concat", "source_addr": "12345", "destination_addr": demoTracker,
 			"esm_class": 0x40, "short_message_hex": "050003010201" + hexOf("first half")}))
-		if r := esme.next(t, "submit_resp", wait); num(r, "status") != 0 {
-			t.Errorf("status 0x%x", num(r, "status"))
+		if r := esme.Next(t, "submit_resp", wait); smpptest.Num(r, "status") != 0 {
+			t.Errorf("status 0x%x", smpptest.Num(r, "status"))
 		}
-		if s := smsc.next(t, "submit", wait); s["short_message_hex"] != "050003010201"+hexOf("first half") {
+		if s := smsc.Next(t, "submit", wait); s["short_message_hex"] != "050003010201"+hexOf("first half") {
 			t.Errorf("SMSC got %v", s)
 		}
 	})
 	t.Run("binary OTA allowed from the OTA platform", func(t *testing.T) {
-		esme.send(t, msg(map[string]any{"id": "ota", "source_addr": "4915100000", "destination_addr": demoOTA,
+		esme.Send(t, msg(map[string]any{"id": "ota", "source_addr": "4915100000", "destination_addr": demoOTA,
 			"esm_class": 0x40, "protocol_id": 0x7f, "data_coding": 0xf6, "short_message_hex": "0270000015"}))
-		if r := esme.next(t, "submit_resp", wait); num(r, "status") != 0 {
-			t.Errorf("status 0x%x", num(r, "status"))
+		if r := esme.Next(t, "submit_resp", wait); smpptest.Num(r, "status") != 0 {
+			t.Errorf("status 0x%x", smpptest.Num(r, "status"))
 		}
-		if s := smsc.next(t, "submit", wait); s["short_message_hex"] != "0270000015" || num(s, "protocol_id") != 0x7f {
+		if s := smsc.Next(t, "submit", wait); s["short_message_hex"] != "0270000015" || smpptest.Num(s, "protocol_id") != 0x7f {
 			t.Errorf("SMSC got %v", s)
 		}
 	})
 	t.Run("flood beyond the rate limit", func(t *testing.T) {
 		p := msg(map[string]any{"source_addr": "12345", "destination_addr": demoTrackerFlood, "short_message": "x"})
 		p["op"], p["id"], p["n"] = "flood", "f1", 12
-		esme.send(t, p)
-		r := esme.next(t, "flood", wait)
+		esme.Send(t, p)
+		r := esme.Next(t, "flood", wait)
 		want := make([]any, 12)
 		for i := range want {
 			want[i] = 0.0
@@ -358,73 +197,73 @@ func TestPerlPeers(t *testing.T) {
 		if got := fmt.Sprint(r["statuses"]); got != fmt.Sprint(want) {
 			t.Errorf("statuses %s, want %v (10 per minute, then ESME_RTHROTTLED 0x58)", got, want)
 		}
-		if n := smsc.count("submit", 10, wait); n != 10 {
+		if n := smsc.Count("submit", 10, wait); n != 10 {
 			t.Errorf("SMSC got %d of the 10 allowed", n)
 		}
 	})
 	t.Run("MO to the short code delivered", func(t *testing.T) {
 		for _, sim := range []string{demoTracker, demoMeter} {
-			smsc.send(t, map[string]any{"op": "deliver", "id": "m-" + sim, "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": sim,
+			smsc.Send(t, map[string]any{"op": "deliver", "id": "m-" + sim, "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": sim,
 				"destination_addr": "12345", "short_message": "POS 52.52,13.40"})
-			if r := smsc.next(t, "deliver_resp", wait); num(r, "status") != 0 {
-				t.Fatalf("from %s: status 0x%x", sim, num(r, "status"))
+			if r := smsc.Next(t, "deliver_resp", wait); smpptest.Num(r, "status") != 0 {
+				t.Fatalf("from %s: status 0x%x", sim, smpptest.Num(r, "status"))
 			}
-			if d := shortcode.next(t, "deliver", wait); d["short_message"] != "POS 52.52,13.40" || d["source_addr"] != sim {
+			if d := shortcode.Next(t, "deliver", wait); d["short_message"] != "POS 52.52,13.40" || d["source_addr"] != sim {
 				t.Errorf("short code got %v", d)
 			}
 		}
 	})
 	t.Run("MO to a denied number", func(t *testing.T) {
 		for _, dst := range []string{"9001234", "4919123"} {
-			smsc.send(t, map[string]any{"op": "deliver", "id": "m2", "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": demoTracker,
+			smsc.Send(t, map[string]any{"op": "deliver", "id": "m2", "source_addr_ton": 1, "source_addr_npi": 1, "source_addr": demoTracker,
 				"destination_addr": dst, "short_message": "BUY"})
-			if r := smsc.next(t, "deliver_resp", wait); num(r, "status") != 0x0B {
-				t.Errorf("to %s: status 0x%x, want ESME_RINVDSTADR", dst, num(r, "status"))
+			if r := smsc.Next(t, "deliver_resp", wait); smpptest.Num(r, "status") != 0x0B {
+				t.Errorf("to %s: status 0x%x, want ESME_RINVDSTADR", dst, smpptest.Num(r, "status"))
 			}
 		}
-		if n := shortcode.count("deliver", 1, 500*time.Millisecond); n != 0 {
+		if n := shortcode.Count("deliver", 1, 500*time.Millisecond); n != 0 {
 			t.Error("the denied message reached the short code")
 		}
 	})
 	t.Run("bad password", func(t *testing.T) {
-		bad := startPerl(t, "esme.pl", proxyPort, "fleetapp", "guess")
-		if b := bad.next(t, "bind", wait); num(b, "status") != 0x0E {
-			t.Errorf("bind status 0x%x, want ESME_RINVPASWD", num(b, "status"))
+		bad := smpptest.StartPerl(t, "testdata/esme.pl", proxyPort, "fleetapp", "guess")
+		if b := bad.Next(t, "bind", wait); smpptest.Num(b, "status") != 0x0E {
+			t.Errorf("bind status 0x%x, want ESME_RINVPASWD", smpptest.Num(b, "status"))
 		}
 	})
 	t.Run("upstream restart: nothing lost", func(t *testing.T) {
 		// The SMSC holds the next messages, then dies with them outstanding.
-		smsc.send(t, map[string]any{"op": "hold"})
+		smsc.Send(t, map[string]any{"op": "hold"})
 		p := msg(map[string]any{"source_addr": "12345", "destination_addr": demoTrackerHeld, "short_message": "x"})
 		p["op"], p["id"], p["n"] = "flood", "held", 10
-		esme.send(t, p)
-		if n := smsc.count("submit", 10, wait); n != 10 {
+		esme.Send(t, p)
+		if n := smsc.Count("submit", 10, wait); n != 10 {
 			t.Fatalf("SMSC got %d of 10", n)
 		}
-		smsc.kill()
-		r := esme.next(t, "flood", wait)
+		smsc.Kill()
+		r := esme.Next(t, "flood", wait)
 		if got, want := fmt.Sprint(r["statuses"]), fmt.Sprint([]any{8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0}); got != want {
 			t.Errorf("outstanding messages answered %s, want ESME_RSYSERR (8) for each", got)
 		}
 		eventually(t, wait, func() bool { return h.srv.UpstreamBinds("main") == 0 }, "upstream down")
-		esme.send(t, msg(map[string]any{"id": "down", "source_addr": "12345", "destination_addr": demoTracker, "short_message": "x"}))
-		if r := esme.next(t, "submit_resp", wait); num(r, "status") != 0x58 {
-			t.Errorf("while down: 0x%x, want ESME_RTHROTTLED", num(r, "status"))
+		esme.Send(t, msg(map[string]any{"id": "down", "source_addr": "12345", "destination_addr": demoTracker, "short_message": "x"}))
+		if r := esme.Next(t, "submit_resp", wait); smpptest.Num(r, "status") != 0x58 {
+			t.Errorf("while down: 0x%x, want ESME_RTHROTTLED", smpptest.Num(r, "status"))
 		}
-		smsc2 := startPerl(t, "smsc.pl", strconv.Itoa(port))
-		smsc2.next(t, "listening", wait)
+		smsc2 := smpptest.StartPerl(t, "testdata/smsc.pl", strconv.Itoa(port))
+		smsc2.Next(t, "listening", wait)
 		h.waitUp(1)
-		esme.send(t, msg(map[string]any{"id": "back", "source_addr": "12345", "destination_addr": demoTracker, "short_message": "after"}))
-		if r := esme.next(t, "submit_resp", wait); num(r, "status") != 0 {
-			t.Errorf("after restart: 0x%x", num(r, "status"))
+		esme.Send(t, msg(map[string]any{"id": "back", "source_addr": "12345", "destination_addr": demoTracker, "short_message": "after"}))
+		if r := esme.Next(t, "submit_resp", wait); smpptest.Num(r, "status") != 0 {
+			t.Errorf("after restart: 0x%x", smpptest.Num(r, "status"))
 		}
-		if s := smsc2.next(t, "submit", wait); s["short_message_hex"] != hexOf("after") {
+		if s := smsc2.Next(t, "submit", wait); s["short_message_hex"] != hexOf("after") {
 			t.Errorf("restarted SMSC got %v", s)
 		}
-		smsc2.quit()
+		smsc2.Quit()
 	})
-	esme.quit()
-	shortcode.quit()
+	esme.Quit()
+	shortcode.Quit()
 }
 
 func splitHostPort(a string) (string, string, error) { return net.SplitHostPort(a) }

@@ -52,6 +52,7 @@ func commands() *command {
 		tenantCommand(),
 		auditCommand(),
 		eventsCommand(),
+		smppCommand(),
 		{name: "version", summary: "print the version", run: func(_ context.Context, env *cliEnv, _ []string) error {
 			fmt.Fprintln(env.stdout, "simguard", version)
 			return nil
