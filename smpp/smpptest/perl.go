@@ -131,6 +131,15 @@ func (p *Perl) Next(t testing.TB, event string, timeout time.Duration) map[strin
 // up to d for each.
 func (p *Perl) Count(event string, n int, d time.Duration) int {
 	got := 0
+	kept := p.backlog[:0]
+	for _, m := range p.backlog {
+		if got < n && m["event"] == event {
+			got++
+			continue
+		}
+		kept = append(kept, m)
+	}
+	p.backlog = kept
 	for got < n {
 		select {
 		case m, ok := <-p.lines:
