@@ -19,8 +19,12 @@ func TestTokenBucket(t *testing.T) {
 		t.Fatalf("burst let %d through, want 40", n)
 	}
 	now = now.Add(100 * time.Millisecond) // 2 tokens
-	if !b.take() || !b.take() || b.take() {
-		t.Fatal("after 100ms at 20/s: want exactly 2 more")
+	var got []bool
+	for range 3 {
+		got = append(got, b.take())
+	}
+	if !got[0] || !got[1] || got[2] {
+		t.Fatalf("after 100ms at 20/s: %v, want exactly 2 more", got)
 	}
 	now = now.Add(time.Hour)
 	n = 0
