@@ -3,11 +3,13 @@ package control_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/control"
+	"github.com/simguard/simguard/demo"
 )
 
 func TestSMPPAccounts(t *testing.T) {
@@ -150,5 +152,44 @@ func TestSMPPAccounts(t *testing.T) {
 	wantPublished("delete")
 	if _, err := f.svc.GetSMPPAccount(f.admin, "meterapp"); simguard.ErrorCode(err) != simguard.ENOTFOUND {
 		t.Errorf("after delete: %v", err)
+	}
+}
+
+// TestUsageBatch: metering many SIMs at once flips quotas as AddUsage does,
+// and a bad element does not stop the others.
+func TestUsageBatch(t *testing.T) {
+	f := newFixture(t)
+	g, _ := f.svc.GetGroup(f.admin, "smart-meters")
+	g.Policy.Quotas.SMSCount = 3
+	if _, _, err := f.svc.ApplyGroup(f.admin, g, 0); err != nil {
+		t.Fatal(err)
+	}
+	mo := func(i int) simguard.Decision {
+		return f.decide(simguard.Request{Kind: simguard.KindSMSMO, MSISDN: demo.MSISDN(i), Peer: "12345"})
+	}
+	id := func(i int) int64 { return mo(i).SIMID }
+	a, b := id(0), id(1)
+	if err := f.svc.AddUsageBatch(context.Background(), []simguard.SIMUsage{{SIMID: a, SMSCount: 2}, {SIMID: b, SMSCount: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if d := mo(0); !d.Allow {
+		t.Fatalf("under quota: %+v", d)
+	}
+	err := f.svc.AddUsageBatch(context.Background(), []simguard.SIMUsage{{SIMID: 999999, SMSCount: 1}, {SIMID: a, SMSCount: 1}, {SIMID: b, SMSCount: -1}})
+	if simguard.ErrorCode(err) == "" {
+		t.Error("an unknown SIM and negative usage went unreported")
+	}
+	if d := mo(0); d.Reason != simguard.ReasonQuotaExceeded {
+		t.Fatalf("after the third message: %+v", d)
+	}
+	if d := mo(1); !d.Allow {
+		t.Fatalf("the other SIM: %+v", d)
+	}
+	if n := strings.Count(strings.Join(f.ev.types(), " "), "quota.exhausted"); n != 1 {
+		t.Errorf("%d quota.exhausted events", n)
+	}
+	sim, err := f.svc.GetSIM(f.admin, demo.IMSI(1))
+	if err != nil || sim.Usage.SMSCount != 1 {
+		t.Errorf("usage of the other SIM: %+v, %v", sim.Usage, err)
 	}
 }

@@ -71,12 +71,11 @@ func (s *Server) emit(de decisionEvent) {
 		decision = "deny"
 	}
 	s.m.decision(kind, decision, de.dec.Reason).Inc()
-	attrs := map[string]string{
-		"command": de.p.ID.String(),
-		"src":     de.p.Source.Addr,
-		"dst":     de.p.Dest.Addr,
-		"route":   de.route.cfg.Name,
-	}
+	attrs := make(map[string]string, 8) // room for every attribute: no growth
+	attrs["command"] = de.p.ID.String()
+	attrs["src"] = de.p.Source.Addr
+	attrs["dst"] = de.p.Dest.Addr
+	attrs["route"] = de.route.cfg.Name
 	if de.dec.Rule != "" {
 		attrs["rule"] = de.dec.Rule
 	}

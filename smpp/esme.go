@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/smpp/pdu"
 )
 
@@ -23,6 +24,7 @@ type esmeSession struct {
 	inflight atomic.Int32  // MT requests of this ESME outstanding upstream
 	revoked  atomic.Bool   // its account changed: being unbound
 	opened   int64
+	req      simguard.Request // the reader's, reused for every message
 }
 
 const outputLimit = 8 << 20 // bytes queued for a peer that does not read
@@ -31,7 +33,6 @@ func (s *Server) startESME(nc net.Conn) {
 	now := s.clock().UnixNano()
 	e := &esmeSession{s: s, remote: nc.RemoteAddr().String(), opened: now}
 	e.l = newLink(nc, s.cfg.ESMEWindow, outputLimit, s.cfg.ResponseTimeout, now)
-	e.l.onTake = func(n int) { s.esmeGauge.Add(float64(n)) }
 	s.mu.Lock()
 	if s.drained {
 		s.mu.Unlock()
@@ -151,7 +152,7 @@ func (e *esmeSession) handleResp(id pdu.CommandID, frame []byte, idle bool) bool
 		return pr.cmd != pdu.Unbind
 	}
 	if pdu.StatusOf(frame) == pdu.ESME_ROK && pr.simID != 0 {
-		waitIdle(s.usage.add(pr.simID), idle, s.cfg.UsageWait)
+		s.usage.record(pr.simID, idle, s.cfg.UsageWait)
 	}
 	pdu.SetSeq(frame, pr.fromSeq)
 	if pr.from.write(frame) {

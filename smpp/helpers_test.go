@@ -136,16 +136,22 @@ func (u *usageLog) ReportIMEIMismatch(context.Context, int64, string, string) er
 func (u *usageLog) AddUsage(_ context.Context, sim int64, data, sms int64) error {
 	time.Sleep(u.delay)
 	u.mu.Lock()
+	u.calls++
+	u.mu.Unlock()
+	u.record(sim, sms)
+	return nil
+}
+
+func (u *usageLog) record(sim, sms int64) {
+	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.sms == nil {
 		u.sms = map[int64]int64{}
 	}
 	u.sms[sim] += sms
-	u.calls++
 	if u.after != nil {
 		u.after(sim, u.sms[sim])
 	}
-	return nil
 }
 
 func (u *usageLog) count(sim int64) int64 {

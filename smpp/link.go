@@ -62,8 +62,15 @@ type link struct {
 	pmu     sync.Mutex
 	pending map[uint32]pendingReq
 	pclosed bool
-	slots   chan struct{} // the window; nil: unbounded
-	onTake  func(n int)   // window occupancy changed by n (metrics)
+
+	// The window: used counts relayed requests outstanding, up to window
+	// (0: unbounded). Senders that find it full wait on freed, which
+	// releases signal only while someone waits, so that the common case
+	// costs two atomic adds per request and no channel operation.
+	window  int32
+	used    atomic.Int32
+	waiting atomic.Int32
+	freed   chan struct{}
 }
 
 func newLink(nc net.Conn, window int, maxBuf int, writeWait time.Duration, now int64) *link {
@@ -74,19 +81,21 @@ func newLink(nc net.Conn, window int, maxBuf int, writeWait time.Duration, now i
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		pending: make(map[uint32]pendingReq),
-		onTake:  func(int) {},
-	}
-	if window > 0 {
-		l.slots = make(chan struct{}, window)
+		window:  int32(max(window, 0)),
+		freed:   make(chan struct{}, 1),
 	}
 	l.lastRead.Store(now)
 	return l
 }
 
 // writeLoop sends what is queued until the link closes, then flushes the
-// rest (a final unbind_resp, say) and closes the connection.
+// rest (a final unbind_resp, say) and closes the connection. Everything
+// queued while it wrote goes out in the next single write. The write
+// deadline is moved only when less than half of it is left, since every
+// move resets a runtime timer.
 func (l *link) writeLoop() {
 	var out []byte
+	var deadline time.Time
 	for {
 		var stop bool
 		select {
@@ -98,7 +107,10 @@ func (l *link) writeLoop() {
 		out, l.wbuf = l.wbuf, out[:0]
 		l.wmu.Unlock()
 		if len(out) > 0 {
-			l.nc.SetWriteDeadline(time.Now().Add(l.wait))
+			if now := time.Now(); deadline.Sub(now) < l.wait/2 {
+				deadline = now.Add(l.wait)
+				l.nc.SetWriteDeadline(deadline)
+			}
 			if _, err := l.nc.Write(out); err != nil {
 				l.close(err)
 				stop = true
@@ -205,24 +217,8 @@ func (l *link) send(frame []byte, e pendingReq, wait time.Duration) error {
 	if l.isClosed() {
 		return errClosed
 	}
-	if l.slots != nil {
-		select {
-		case l.slots <- struct{}{}:
-		default:
-			if wait <= 0 {
-				return errWindowFull
-			}
-			t := time.NewTimer(wait)
-			select {
-			case l.slots <- struct{}{}:
-				t.Stop()
-			case <-t.C:
-				return errWindowFull
-			case <-l.done:
-				t.Stop()
-				return errClosed
-			}
-		}
+	if err := l.acquire(wait); err != nil {
+		return err
 	}
 	seq := l.nextSeq()
 	l.pmu.Lock()
@@ -233,11 +229,53 @@ func (l *link) send(frame []byte, e pendingReq, wait time.Duration) error {
 	}
 	l.pending[seq] = e
 	l.pmu.Unlock()
-	l.onTake(1)
 	pdu.SetSeq(frame, seq)
 	l.write(frame) // if it fails, the link is closing and failAll answers e
 	return nil
 }
+
+// acquire takes a window slot, waiting up to wait for one.
+func (l *link) acquire(wait time.Duration) error {
+	if l.window == 0 {
+		l.used.Add(1)
+		return nil
+	}
+	if l.used.Add(1) <= l.window {
+		return nil
+	}
+	l.used.Add(-1)
+	if wait <= 0 {
+		return errWindowFull
+	}
+	l.waiting.Add(1)
+	defer l.waiting.Add(-1)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
+		if l.used.Add(1) <= l.window {
+			// Several slots may have freed up behind one signal: pass
+			// it on to the next waiter.
+			if l.waiting.Load() > 1 && !l.full() {
+				l.signal()
+			}
+			return nil
+		}
+		l.used.Add(-1)
+		select {
+		case <-l.freed:
+		case <-t.C:
+			return errWindowFull
+		case <-l.done:
+			return errClosed
+		}
+	}
+}
+
+// full reports whether the window has no free slot.
+func (l *link) full() bool { return l.window > 0 && l.used.Load() >= l.window }
+
+// occupancy is the number of relayed requests outstanding.
+func (l *link) occupancy() int { return int(l.used.Load()) }
 
 // sendLocal sends one of the proxy's own requests.
 func (l *link) sendLocal(p *pdu.PDU, now int64) {
@@ -253,11 +291,16 @@ func (l *link) sendLocal(p *pdu.PDU, now int64) {
 }
 
 func (l *link) release(n int) {
-	if l.slots == nil {
-		return
+	l.used.Add(-int32(n))
+	if l.waiting.Load() > 0 {
+		l.signal()
 	}
-	for range n {
-		<-l.slots
+}
+
+func (l *link) signal() {
+	select {
+	case l.freed <- struct{}{}:
+	default:
 	}
 }
 
@@ -271,7 +314,6 @@ func (l *link) take(seq uint32) (pendingReq, bool) {
 	l.pmu.Unlock()
 	if ok && e.from != nil {
 		l.release(1)
-		l.onTake(-1)
 	}
 	return e, ok
 }
@@ -313,9 +355,8 @@ func (l *link) settle(out []pendingReq) {
 			n++
 		}
 	}
-	l.release(n)
 	if n > 0 {
-		l.onTake(-n)
+		l.release(n)
 	}
 }
 

@@ -12,9 +12,13 @@ import (
 // against the SIM's policy and delivered to an account of its tenant.
 func (u *upstream) handleDeliver(l *link, frame []byte, p *pdu.PDU) {
 	s := u.r.s
-	var perr *pdu.Error
-	if err := p.Decode(frame); errors.As(err, &perr) {
-		u.answer(l, p.ID, p.Seq, perr.Status)
+	if err := p.Decode(frame); err != nil {
+		status := pdu.ESME_RSYSERR
+		var perr *pdu.Error
+		if errors.As(err, &perr) {
+			status = perr.Status
+		}
+		u.answer(l, p.ID, p.Seq, status)
 		s.m.localAnswers.WithLabelValues("malformed").Inc()
 		return
 	}
@@ -34,14 +38,15 @@ func (u *upstream) handleDeliver(l *link, frame []byte, p *pdu.PDU) {
 		s.m.localAnswers.WithLabelValues("malformed").Inc()
 		return
 	}
-	req := simguard.Request{
+	req := &u.req // the reader's own: see handleMT
+	*req = simguard.Request{
 		Kind:   simguard.KindSMSMO,
 		Time:   now,
 		MSISDN: address(p.Source.Addr),
 		Peer:   address(p.Dest.Addr),
 		SMS:    cls.Info(),
 	}
-	dec := s.limit(s.eval.Evaluate(&req), "", ns)
+	dec := s.limit(s.eval.Evaluate(req), "", ns)
 	status := pdu.ESME_ROK
 	if !dec.Allow {
 		status = StatusFor(simguard.KindSMSMO, dec.Reason)

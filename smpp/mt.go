@@ -17,9 +17,13 @@ func (e *esmeSession) handleMT(frame []byte, p *pdu.PDU) {
 		e.answer(p.ID, p.Seq, pdu.ESME_RINVBNDSTS)
 		return
 	}
-	var perr *pdu.Error
-	if errors.As(err, &perr) {
-		e.answer(p.ID, p.Seq, perr.Status)
+	if err != nil {
+		status := pdu.ESME_RSYSERR
+		var perr *pdu.Error
+		if errors.As(err, &perr) {
+			status = perr.Status
+		}
+		e.answer(p.ID, p.Seq, status)
 		s.m.localAnswers.WithLabelValues("malformed").Inc()
 		return
 	}
@@ -42,14 +46,17 @@ func (e *esmeSession) handleMT(frame []byte, p *pdu.PDU) {
 	}
 	now := s.clock()
 	ns := now.UnixNano()
-	req := simguard.Request{
+	// The session's own Request: passed to Evaluate through an interface,
+	// a fresh one would escape to the heap for every message.
+	req := &e.req
+	*req = simguard.Request{
 		Kind:   simguard.KindSMSMT,
 		Time:   now,
 		MSISDN: address(p.Dest.Addr),
 		Peer:   address(p.Source.Addr),
 		SMS:    cls.Info(),
 	}
-	dec := ba.scope(s.eval.Evaluate(&req))
+	dec := ba.scope(s.eval.Evaluate(req))
 	dec = s.limit(dec, req.Peer, ns)
 	status := pdu.ESME_ROK
 	if !dec.Allow {

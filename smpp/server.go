@@ -123,6 +123,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	}
 	s.goFunc(func() { s.sweepLoop(ctx) })
+	s.goFunc(func() { s.gaugeLoop(ctx) })
 	s.goFunc(func() { s.acceptLoop(ctx, cancel, ln) })
 	<-ctx.Done()
 	ln.Close()
@@ -242,6 +243,36 @@ func (s *Server) sweepLoop(ctx context.Context) {
 		s.m.limiterKeys.WithLabelValues("sim").Set(float64(s.simLimit.sweep(now)))
 		s.m.limiterKeys.WithLabelValues("source").Set(float64(s.srcLimit.sweep(now)))
 		s.receipts.sweep(now)
+	}
+}
+
+// gaugeLoop publishes window occupancy once a second, rather than
+// moving a gauge twice for every message.
+func (s *Server) gaugeLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		for _, r := range s.routes {
+			n := 0
+			for _, u := range r.binds {
+				if l := u.cur.Load(); l != nil {
+					n += l.occupancy()
+				}
+			}
+			r.load.Set(float64(n))
+		}
+		n := 0
+		s.mu.Lock()
+		for e := range s.esmes {
+			n += e.l.occupancy()
+		}
+		s.mu.Unlock()
+		s.esmeGauge.Set(float64(n))
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 

@@ -31,6 +31,7 @@ type upstream struct {
 	r   *route
 	idx int
 	cur atomic.Pointer[link]
+	req simguard.Request // the reader's, reused for every message
 }
 
 func newRoute(s *Server, cfg simguard.SMPPUpstream) *route {
@@ -57,7 +58,7 @@ func (r *route) pick() *link {
 		if l == nil || l.isClosed() {
 			continue
 		}
-		if len(l.slots) < cap(l.slots) {
+		if !l.full() {
 			return l
 		}
 		any = l
@@ -162,7 +163,6 @@ func (u *upstream) bind(nc net.Conn) (*bufio.Reader, error) {
 // message left outstanding on it.
 func (u *upstream) serve(ctx context.Context, l *link, r *bufio.Reader, addr string) {
 	s, cfg := u.r.s, u.r.cfg
-	l.onTake = func(n int) { u.r.load.Add(float64(n)) }
 	s.goFunc(l.writeLoop)
 	s.goFunc(func() { s.housekeep(l, "upstream", u.failPending, nil) })
 	stop := context.AfterFunc(ctx, func() {
@@ -254,7 +254,7 @@ func (u *upstream) handleResp(l *link, id pdu.CommandID, frame []byte, idle bool
 	now := s.clock().UnixNano()
 	if pdu.StatusOf(frame) == pdu.ESME_ROK {
 		if pr.simID != 0 {
-			waitIdle(s.usage.add(pr.simID), idle, s.cfg.UsageWait)
+			s.usage.record(pr.simID, idle, s.cfg.UsageWait)
 		}
 		if pr.receipt != nil && resp.Decode(frame) == nil && resp.MessageID != "" {
 			s.receipts.put(u.r.cfg.Name, resp.MessageID, pr.receipt.acct.SystemID, now)

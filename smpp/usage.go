@@ -10,7 +10,8 @@ import (
 	"github.com/simguard/simguard"
 )
 
-// usageMeter reports delivered messages to Feedback.AddUsage from a
+// usageMeter reports delivered messages to Feedback.AddUsage (or, when
+// the Feedback has it, simguard.BatchFeedback.AddUsageBatch) from a
 // goroutine of its own. A report is a store write (or, on a node, an API
 // call) of a millisecond or so; made from the relay path it would cap a
 // link at about a thousand messages a second. Messages that arrive while
@@ -27,11 +28,13 @@ type usageMeter struct {
 	fb   simguard.Feedback
 	log  *slog.Logger
 	errs prometheus.Counter
-	free map[int64]int64 // the last batch, emptied, for reuse (run's goroutine only)
+	free map[int64]int64     // the last batch, emptied, for reuse (run's goroutine only)
+	list []simguard.SIMUsage // the batch as a slice, for BatchFeedback (same)
 
 	mu       sync.Mutex
 	next     map[int64]int64 // SIM ID → messages not yet reported
 	nextDone chan struct{}   // closed when the batch of next is written
+	writing  bool            // a batch is being written
 	wake     chan struct{}
 	stop     chan struct{}
 	stopped  chan struct{}
@@ -48,10 +51,12 @@ func newUsageMeter(fb simguard.Feedback, log *slog.Logger, errs prometheus.Count
 	}
 }
 
-// add counts one message of simID and returns a channel closed once it is
-// reported.
-func (m *usageMeter) add(simID int64) <-chan struct{} {
+// add counts one message of simID. It returns a channel closed once the
+// message is reported, and whether the meter was idle (nothing pending,
+// nothing being written): then the report is the next write.
+func (m *usageMeter) add(simID int64) (<-chan struct{}, bool) {
 	m.mu.Lock()
+	idle := !m.writing && len(m.next) == 0
 	m.next[simID]++
 	done := m.nextDone
 	m.mu.Unlock()
@@ -59,14 +64,18 @@ func (m *usageMeter) add(simID int64) <-chan struct{} {
 	case m.wake <- struct{}{}:
 	default:
 	}
-	return done
+	return done, idle
 }
 
-// waitIdle waits up to max for done, but only when the link it serves is
-// idle (idle: nothing more is buffered to read). Under load the relay
-// never waits here: it has other answers to pass on.
-func waitIdle(done <-chan struct{}, idle bool, max time.Duration) {
-	if !idle {
+// record meters a delivered message from a relay path; linkIdle says that
+// nothing more is buffered to read on the link. When both the link and the
+// meter are idle (a sender that waits for each answer) the answer waits,
+// up to max, for the report, so that such a sender meets its quota
+// exactly. Under load one of the two is busy and nothing waits: answers
+// are not held for the store.
+func (m *usageMeter) record(simID int64, linkIdle bool, max time.Duration) {
+	done, meterIdle := m.add(simID)
+	if !linkIdle || !meterIdle {
 		return
 	}
 	select {
@@ -82,10 +91,19 @@ func waitIdle(done <-chan struct{}, idle bool, max time.Duration) {
 	}
 }
 
+// usageCoalesce is the pause between batches under load: a batch writes
+// one row per SIM, so the longer the pause the more messages share a row.
+// A quarter of a second of lag is nothing next to the messages in flight.
+const usageCoalesce = 250 * time.Millisecond
+
 // run writes batches until close; ctx is used for the writes and should
-// outlive the proxy's shutdown, so that no message goes unmetered.
+// outlive the proxy's shutdown, so that no message goes unmetered. When
+// more has come in by the end of a batch (load), it pauses before the
+// next.
 func (m *usageMeter) run(ctx context.Context) {
 	defer close(m.stopped)
+	pause := time.NewTimer(0)
+	defer pause.Stop()
 	for {
 		select {
 		case <-m.wake:
@@ -94,6 +112,19 @@ func (m *usageMeter) run(ctx context.Context) {
 			return
 		}
 		m.flush(ctx)
+		m.mu.Lock()
+		busy := len(m.next) > 0
+		m.mu.Unlock()
+		if !busy {
+			continue
+		}
+		pause.Reset(usageCoalesce)
+		select {
+		case <-pause.C:
+		case <-m.stop:
+			m.flush(ctx)
+			return
+		}
 	}
 }
 
@@ -105,18 +136,36 @@ func (m *usageMeter) flush(ctx context.Context) {
 		return
 	}
 	m.next, m.nextDone = m.spare(), make(chan struct{})
+	m.writing = true
 	m.mu.Unlock()
-	for sim, n := range batch {
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := m.fb.AddUsage(wctx, sim, 0, n)
-		cancel()
-		if err != nil {
+	// One deadline for the batch: a store that hangs must not hold the
+	// meter (and shutdown) forever.
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if bf, ok := m.fb.(simguard.BatchFeedback); ok {
+		m.list = m.list[:0]
+		for sim, n := range batch {
+			m.list = append(m.list, simguard.SIMUsage{SIMID: sim, SMSCount: n})
+		}
+		if err := bf.AddUsageBatch(wctx, m.list); err != nil {
 			m.errs.Inc()
-			m.log.Warn("sms usage not recorded", "sim_id", sim, "messages", n, "err", err)
+			m.log.Warn("sms usage not (all) recorded", "sims", len(m.list), "err", err)
+		}
+	} else {
+		for sim, n := range batch {
+			if err := m.fb.AddUsage(wctx, sim, 0, n); err != nil {
+				m.errs.Inc()
+				m.log.Warn("sms usage not recorded", "sim_id", sim, "messages", n, "err", err)
+			}
 		}
 	}
 	clear(batch)
 	m.free = batch
+	// Idle again before the waiters hear of it: a sender that waits for
+	// each answer must find the meter idle with its next message.
+	m.mu.Lock()
+	m.writing = false
+	m.mu.Unlock()
 	close(done)
 }
 

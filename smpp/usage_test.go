@@ -1,6 +1,7 @@
 package smpp
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -32,21 +33,46 @@ func TestUsageBeforeAnswer(t *testing.T) {
 	}
 }
 
+// batchUsage is a Feedback that meters many SIMs at once, as
+// control.Service does; calls counts batches.
+type batchUsage struct{ *usageLog }
+
+func (b batchUsage) AddUsageBatch(ctx context.Context, usage []simguard.SIMUsage) error {
+	time.Sleep(b.delay)
+	b.mu.Lock()
+	b.calls++
+	b.mu.Unlock()
+	for _, u := range usage {
+		b.usageLog.record(u.SIMID, u.SMSCount)
+	}
+	return nil
+}
+
 // TestUsageUnderLoad: under load, reports are summed per SIM and written
 // off the relay path, so slow metering does not slow the relay down to
-// one message per write, and every message is counted.
+// one message per write, and every message is counted; a Feedback that
+// meters in batches gets whole batches.
 func TestUsageUnderLoad(t *testing.T) {
+	for _, batch := range []bool{false, true} {
+		t.Run(map[bool]string{false: "per SIM", true: "batches"}[batch], func(t *testing.T) { testUsageUnderLoad(t, batch) })
+	}
+}
+
+func testUsageUnderLoad(t *testing.T, batch bool) {
 	smsc := newSMSC(t, smpptest.SMSCOptions{})
 	h := startProxy(t, []string{smsc.Addr()}, func(c *Config, d *Deps) {
 		d.Feedback.(*usageLog).delay = 5 * time.Millisecond
+		if batch {
+			d.Feedback = batchUsage{d.Feedback.(*usageLog)}
+		}
 	})
 	h.waitUp(1)
 	c := h.dial("meterapp", "pw1", smpptest.ClientOptions{Window: 100})
 	const n = 300
 	var wg sync.WaitGroup
 	wg.Add(n)
-	for range n {
-		if err := c.Send(submit("4930123456", simMeter2, "x"), func(r *pdu.PDU, err error) {
+	for i := range n {
+		if err := c.Send(submit("4930123456", []string{simMeter, simMeter2}[i%2], "x"), func(r *pdu.PDU, err error) {
 			if err != nil || r.Status != pdu.ESME_ROK {
 				t.Errorf("answer %v %v", r, err)
 			}
@@ -56,7 +82,7 @@ func TestUsageUnderLoad(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	eventually(t, 10*time.Second, func() bool { return h.usage.count(2) == n }, "every message metered")
+	eventually(t, 10*time.Second, func() bool { return h.usage.count(1)+h.usage.count(2) == n }, "every message metered")
 	h.usage.mu.Lock()
 	calls := h.usage.calls
 	h.usage.mu.Unlock()

@@ -234,3 +234,50 @@ func (db *DB) DeleteSMPPAccount(ctx context.Context, tenantID, id, ifVersion int
 		return appendAudit(ctx, tx, now, tenantID, ch, smppObject(a), a, nil)
 	})
 }
+
+var _ simguard.UsageBatchStore = (*DB)(nil)
+
+// AddUsages meters many SIMs in one transaction: the SMS firewall's usage
+// meter sends the messages of many SIMs at once, and one fsync for all of
+// them is what makes metering every message affordable. Each element is
+// added as AddUsage adds it (same statement); unknown SIMs are skipped.
+func (db *DB) AddUsages(ctx context.Context, adds []simguard.UsageAdd) ([]simguard.Usage, error) {
+	for i, a := range adds {
+		if a.DataBytes < 0 || a.SMSCount < 0 {
+			return nil, simguard.FieldError(fmt.Sprintf("usage[%d]", i), "data bytes and SMS count must not be negative")
+		}
+		if a.PeriodStart.IsZero() {
+			return nil, simguard.FieldError(fmt.Sprintf("usage[%d].period_start", i), "must be set")
+		}
+	}
+	out := make([]simguard.Usage, len(adds))
+	err := db.write(ctx, func(tx *sql.Tx, _ time.Time) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE sims SET
+			usage_data = CASE WHEN usage_period = ?1 THEN usage_data + ?2 WHEN usage_period > ?1 THEN usage_data ELSE ?2 END,
+			usage_sms  = CASE WHEN usage_period = ?1 THEN usage_sms + ?3  WHEN usage_period > ?1 THEN usage_sms  ELSE ?3 END,
+			usage_period = max(coalesce(usage_period, ?1), ?1)
+			WHERE id = ?4
+			RETURNING usage_period, usage_data, usage_sms`)
+		if err != nil {
+			return fmt.Errorf("add usages: %w", err)
+		}
+		defer stmt.Close()
+		for i, a := range adds {
+			var period sql.NullInt64
+			u := &out[i]
+			err := stmt.QueryRowContext(ctx, ts(a.PeriodStart), a.DataBytes, a.SMSCount, a.SIMID).Scan(&period, &u.DataBytes, &u.SMSCount)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("add usage to SIM %d: %w", a.SIMID, err)
+			}
+			u.PeriodStart = timeOrZero(period)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

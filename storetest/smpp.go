@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/simguard/simguard"
 )
@@ -20,6 +21,58 @@ func testSMPP(t *testing.T, open func(t *testing.T) simguard.Store) {
 	t.Run("Create", func(t *testing.T) { testSMPPAccounts(t, open) })
 	t.Run("Update", func(t *testing.T) { testSMPPAccountUpdate(t, open) })
 	t.Run("Delete", func(t *testing.T) { testSMPPAccountDelete(t, open) })
+	t.Run("UsageBatch", func(t *testing.T) { testUsageBatch(t, open) })
+}
+
+// testUsageBatch: a store that meters in batches (the SMS firewall's
+// usage meter) adds each element as AddUsage would, in one go.
+func testUsageBatch(t *testing.T, open func(t *testing.T) simguard.Store) {
+	f := newFixture(t, open)
+	bs, ok := f.s.(simguard.UsageBatchStore)
+	if !ok {
+		t.Skip("the store meters one SIM at a time only")
+	}
+	sims := f.importSIMs(t, f.alpha.ID, SIMs(1, 3, "meters"))
+	head := f.head(t)
+	nov := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	dec := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	_, err := f.s.AddUsage(f.ctx, sims[2].ID, dec, 7, 7) // already in December
+	must(t, "AddUsage", err)
+	add := func(sim simguard.SIM, period time.Time, data, sms int64) simguard.UsageAdd {
+		return simguard.UsageAdd{SIMUsage: simguard.SIMUsage{SIMID: sim.ID, DataBytes: data, SMSCount: sms}, PeriodStart: period}
+	}
+	got, err := bs.AddUsages(f.ctx, []simguard.UsageAdd{
+		add(sims[0], nov, 100, 1),
+		add(sims[0], nov, 0, 2),  // the same SIM again adds up
+		add(sims[1], dec, 10, 5), // a first report
+		add(sims[2], nov, 1, 1),  // late for a November already over: dropped
+		{SIMUsage: simguard.SIMUsage{SIMID: sims[2].ID + 1000, SMSCount: 1}, PeriodStart: dec}, // no such SIM: skipped
+	})
+	must(t, "AddUsages", err)
+	want := []simguard.Usage{{PeriodStart: nov, DataBytes: 100, SMSCount: 1}, {PeriodStart: nov, DataBytes: 100, SMSCount: 3},
+		{PeriodStart: dec, DataBytes: 10, SMSCount: 5}, {PeriodStart: dec, DataBytes: 7, SMSCount: 7}, {}}
+	if len(got) != len(want) {
+		t.Fatalf("AddUsages returned %d usages for %d adds", len(got), len(want))
+	}
+	for i := range want {
+		if !got[i].PeriodStart.Equal(want[i].PeriodStart) || got[i].DataBytes != want[i].DataBytes || got[i].SMSCount != want[i].SMSCount {
+			t.Errorf("add %d: usage %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if s, _ := f.s.GetSIM(f.ctx, f.alpha.ID, sims[0].ID); s.Usage.SMSCount != 3 || s.Version != sims[0].Version {
+		t.Errorf("SIM after the batch: usage %+v version %d (was %d)", s.Usage, s.Version, sims[0].Version)
+	}
+	if h := f.head(t); h != head {
+		t.Errorf("metering wrote %d audit records; it is not audited", h-head)
+	}
+	_, err = bs.AddUsages(f.ctx, []simguard.UsageAdd{add(sims[0], nov, 1, 0), add(sims[1], nov, 0, -1)})
+	wantCode(t, "negative usage", err, simguard.EINVALID)
+	if s, _ := f.s.GetSIM(f.ctx, f.alpha.ID, sims[0].ID); s.Usage.DataBytes != 100 {
+		t.Errorf("a refused batch changed usage: %+v", s.Usage)
+	}
+	if got, err := bs.AddUsages(f.ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("empty batch: %v, %v", got, err)
+	}
 }
 
 func testSMPPAccounts(t *testing.T, open func(t *testing.T) simguard.Store) {

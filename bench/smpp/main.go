@@ -1,6 +1,6 @@
 // Command smpp measures submit_sm throughput and latency of the SMS
 // firewall: the same Go ESME client, with the same window, sends to a sink
-// SMSC directly and then through the proxy, and the two runs are compared.
+// SMSC directly and then through the proxy, and the two are compared.
 //
 //	go run ./bench/smpp
 //
@@ -9,33 +9,30 @@
 // sink that answers after -smsc-delay, as an SMSC that stores messages
 // does) and "paced" (-rate messages per second offered).
 //
-// Client, sink and proxy are built on package pdu (smpp/smpptest) and run
-// in this one process: Perl Net::SMPP, which the acceptance tests use, is
-// far too slow to load a proxy. The proxy runs with a policy of one
-// thousand SIMs that allows every message, so each one is evaluated, rate
-// limited, metered and recorded as an event.
+// The client and the sink run in this process, built on package pdu
+// (smpp/smpptest): Perl Net::SMPP, which the acceptance tests use, is far
+// too slow to load a proxy. Where the proxy runs is -proxy:
+//
+//   - process (default): the proxy alone (package smpp) in a child process,
+//     deciding with the real policy engine on a fleet of 1,000 SIMs,
+//     counting its events and usage in memory. Its CPU time and read/write
+//     system calls are taken from /proc, so they are the proxy's own.
+//   - serve: the whole product, "simguard serve" (-simguard BINARY) with
+//     the SMS firewall on: every decision goes to the SQLite event log and
+//     every delivered message to the SIM's usage in SQLite.
+//   - inproc: the proxy in this process, as in the first measurements.
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/simguard/simguard"
-	"github.com/simguard/simguard/smpp"
-	"github.com/simguard/simguard/smpp/pdu"
 	"github.com/simguard/simguard/smpp/smpptest"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // scenario is one load shape, run against the sink directly and through
@@ -57,12 +54,26 @@ func main() {
 	delay := flag.Duration("smsc-delay", 5*time.Millisecond, "answer latency of the sink in the realistic scenario")
 	rate := flag.Float64("rate", 20_000, "offered load of the paced scenario, submit_sm/s")
 	only := flag.String("scenario", "", "run only this scenario (saturated, smsc-latency, paced)")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the proxy rounds to this file")
+	mode := flag.String("proxy", "process", "where the proxy runs: process, serve or inproc (see the package doc)")
+	binary := flag.String("simguard", "", "the simguard binary, for -proxy serve (go build -o /tmp/simguard ./cmd/simguard)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the proxy to this file (-proxy process: of the child's whole life; inproc: of the proxy rounds)")
+	child := flag.String("child", "", "internal: run the proxy in front of this sink address")
 	flag.Parse()
 	log.SetFlags(0)
+	if *child != "" {
+		if *cpuprofile != "" {
+			defer profile(*cpuprofile)()
+		}
+		runChild(*child, *binds, *upWindow)
+		return
+	}
+	if *mode == "serve" && *binary == "" {
+		log.Fatal("-proxy serve needs -simguard BINARY (go build -o /tmp/simguard ./cmd/simguard)")
+	}
 
-	fmt.Printf("go %s, GOMAXPROCS %d, %d CPUs; window %d, proxy binds %d, upstream window %d, best of %d rounds\n",
-		runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU(), *window, *binds, *upWindow, *rounds)
+	fmt.Printf("go %s, GOMAXPROCS %d, %d CPUs; proxy %s; window %d, proxy binds %d, upstream window %d, best of %d rounds\n",
+		runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU(), *mode, *window, *binds, *upWindow, *rounds)
+	fmt.Println(loadAverage())
 	scenarios := []scenario{
 		{"saturated", 0, 0, *n},
 		{"smsc-latency", *delay, 0, *n},
@@ -76,31 +87,45 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		proxyAddr, stop := startProxy(sink.Addr(), *binds, *upWindow)
+		var p *proxy
+		switch *mode {
+		case "process":
+			p = startChild(sink.Addr(), *binds, *upWindow, *cpuprofile)
+		case "serve":
+			p = startServe(*binary, sink.Addr(), *binds, *upWindow)
+		case "inproc":
+			p = startInProc(sink.Addr(), *binds, *upWindow)
+		default:
+			log.Fatalf("-proxy %q: want process, serve or inproc", *mode)
+		}
 		fmt.Printf("\n%s: sink latency %s, offered %s, %d messages per run\n", sc.name, sc.delay, offered(sc.rate), sc.n)
 		var best [2]result
 		for range *rounds {
-			for i, target := range []string{sink.Addr(), proxyAddr} {
-				if i == 1 && *cpuprofile != "" {
-					f, err := os.Create(*cpuprofile)
-					if err != nil {
-						log.Fatal(err)
-					}
-					pprof.StartCPUProfile(f)
+			for i, target := range []string{sink.Addr(), p.addr} {
+				var stop func()
+				if i == 1 && *cpuprofile != "" && *mode == "inproc" {
+					stop = profile(*cpuprofile)
 				}
+				before := p.usage()
 				res := run(target, *warm, sc.n, *window, sc.rate)
-				if i == 1 && *cpuprofile != "" {
-					pprof.StopCPUProfile()
+				if i == 1 {
+					res.proxy = p.usage().since(before)
+				}
+				if stop != nil {
+					stop()
 				}
 				if res.rate > best[i].rate {
 					best[i] = res
 				}
 			}
 		}
-		stop()
+		p.stop()
 		sink.Close()
-		fmt.Printf("  direct %s\n  proxy  %s\n  throughput loss through the proxy: %.1f%%\n",
-			best[0], best[1], 100*(1-best[1].rate/best[0].rate))
+		fmt.Printf("  direct %s\n  proxy  %s\n", best[0], best[1])
+		if *mode != "inproc" {
+			fmt.Printf("         %s\n", best[1].proxyCost())
+		}
+		fmt.Printf("  throughput loss through the proxy: %.1f%%\n", 100*(1-best[1].rate/best[0].rate))
 	}
 }
 
@@ -111,162 +136,21 @@ func offered(rate float64) string {
 	return fmt.Sprintf("%.0f/s", rate)
 }
 
-type result struct {
-	rate          float64
-	p50, p99, max time.Duration
-	errors        int64
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("%8.0f submit_sm/s   latency p50 %6.2fms p99 %6.2fms max %6.2fms   errors %d",
-		r.rate, ms(r.p50), ms(r.p99), ms(r.max), r.errors)
-}
-
-func ms(d time.Duration) float64 { return float64(d) / 1e6 }
-
-// run binds a fresh client, sends warm messages, then n measured ones,
-// window at a time (and paced, when rate > 0).
-func run(addr string, warm, n, window int, rate float64) result {
-	c, err := smpptest.Dial(addr, smpptest.ClientOptions{SystemID: "bench", Password: "bench", Window: window})
-	if err != nil {
-		log.Fatalf("bind to %s: %v", addr, err)
-	}
-	defer c.Close()
-	send(c, warm, nil, nil, rate)
-	lat := make([]time.Duration, n)
-	var errs atomic.Int64
-	start := time.Now()
-	send(c, n, lat, &errs, rate)
-	elapsed := time.Since(start)
-	slices.Sort(lat)
-	return result{
-		rate:   float64(n) / elapsed.Seconds(),
-		p50:    lat[n/2],
-		p99:    lat[n*99/100],
-		max:    lat[n-1],
-		errors: errs.Load(),
-	}
-}
-
-// send sends n submit_sm to the thousand bench SIMs, paced at rate per
-// second when rate > 0, and waits for every answer; lat, when set, gets
-// each message's round trip.
-func send(c *smpptest.Client, n int, lat []time.Duration, errs *atomic.Int64, rate float64) {
-	var wg sync.WaitGroup
-	wg.Add(n)
-	text := []byte("meter 42: 17.5 kWh, 230 V, status ok")
-	start := time.Now()
-	for i := range n {
-		if rate > 0 {
-			if ahead := time.Duration(float64(i)/rate*1e9) - time.Since(start); ahead > time.Millisecond {
-				time.Sleep(ahead)
-			}
-		}
-		p := &pdu.PDU{ID: pdu.SubmitSM,
-			Source:       pdu.Address{TON: 1, NPI: 1, Addr: "4930123456"},
-			Dest:         pdu.Address{TON: 1, NPI: 1, Addr: benchMSISDN(i % benchSIMs)},
-			ShortMessage: text}
-		t0 := time.Now()
-		err := c.Send(p, func(r *pdu.PDU, err error) {
-			if lat != nil {
-				lat[i] = time.Since(t0)
-			}
-			if errs != nil && (err != nil || r.Status != pdu.ESME_ROK) {
-				errs.Add(1)
-			}
-			wg.Done()
-		})
-		if err != nil {
-			log.Fatalf("send: %v", err)
-		}
-	}
-	wg.Wait()
-}
-
-const benchSIMs = 1000
-
-func benchMSISDN(i int) string { return "4917" + fmt.Sprintf("%08d", i) }
-
-// allowAll is the bench policy: a thousand active SIMs that may receive
-// anything, found by MSISDN in a map as the real snapshot does.
-type allowAll map[string]int64
-
-func (a allowAll) Evaluate(r *simguard.Request) simguard.Decision {
-	id, ok := a[r.MSISDN]
-	if !ok {
-		return simguard.Decision{Reason: simguard.ReasonSIMUnknown}
-	}
-	return simguard.Decision{Allow: true, Reason: simguard.ReasonAllowed, SIMID: id, TenantID: 2, Group: "bench",
-		SMSPerMinute: 1 << 30, SMSSourcePerMinute: 1 << 30}
-}
-
-type countEvents struct{ n atomic.Int64 }
-
-func (c *countEvents) Emit(simguard.Event) { c.n.Add(1) }
-
-type countUsage struct{ n atomic.Int64 }
-
-func (*countUsage) LearnIMEI(context.Context, int64, string, string) error          { return nil }
-func (*countUsage) ReportIMEIMismatch(context.Context, int64, string, string) error { return nil }
-func (c *countUsage) AddUsage(_ context.Context, _ int64, _, sms int64) error {
-	c.n.Add(sms)
-	return nil
-}
-
-// oneAccount checks binds as the control plane does (bcrypt).
-type oneAccount struct {
-	a    simguard.SMPPAccount
-	hash []byte
-}
-
-func (o oneAccount) AuthenticateSMPP(_ context.Context, id, password string) (simguard.SMPPAccount, error) {
-	if id != o.a.SystemID {
-		return simguard.SMPPAccount{}, &simguard.Error{Code: simguard.EUNAUTHORIZED, Field: "system_id", Message: "unknown"}
-	}
-	if bcrypt.CompareHashAndPassword(o.hash, []byte(password)) != nil {
-		return simguard.SMPPAccount{}, &simguard.Error{Code: simguard.EUNAUTHORIZED, Field: "password", Message: "wrong"}
-	}
-	return o.a, nil
-}
-
-func startProxy(sinkAddr string, binds, window int) (string, func()) {
-	pol := allowAll{}
-	for i := range benchSIMs {
-		pol[benchMSISDN(i)] = int64(i + 1)
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte("bench"), bcrypt.MinCost)
+func profile(file string) func() {
+	f, err := os.Create(file)
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv, err := smpp.New(smpp.Config{
-		Upstreams: []simguard.SMPPUpstream{{Name: "sink", Addrs: []string{sinkAddr}, Binds: binds, Window: window}},
-	}, smpp.Deps{
-		Evaluator:  pol,
-		Events:     &countEvents{},
-		Feedback:   &countUsage{},
-		Auth:       oneAccount{a: simguard.SMPPAccount{ID: 1, TenantID: 2, SystemID: "bench"}, hash: hash},
-		Registerer: prometheus.NewRegistry(),
-	})
-	if err != nil {
+	if err := pprof.StartCPUProfile(f); err != nil {
 		log.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
-		log.Fatal(err)
+		return "load average: unknown"
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		if err := srv.Serve(ctx, ln); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-		}
-		close(done)
-	}()
-	for deadline := time.Now().Add(5 * time.Second); srv.UpstreamBinds("sink") < binds; {
-		if time.Now().After(deadline) {
-			log.Fatal("proxy did not bind to the sink")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return ln.Addr().String(), func() { cancel(); <-done }
+	return "load average (1, 5, 15 min): " + string(b[:len(b)-1])
 }
