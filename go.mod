@@ -10,6 +10,8 @@ require (
 	go.uber.org/goleak v1.3.0
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/crypto v0.59.0
+	golang.org/x/net v0.62.0
+	layeh.com/radius v0.0.0-20231213012653-1006025d24f8
 )
 
 require (

@@ -21,6 +21,9 @@ type Config struct {
 	// Events receives the events the control plane itself raises
 	// (imei.learned, imei.mismatch, sim state changes).
 	Events simguard.EventSink
+	// Secrets seals secrets the store keeps for components (RADIUS NAS
+	// shared secrets); nil refuses to store any.
+	Secrets Sealer
 	// FeedSize is how many changes the feed for remote nodes remembers;
 	// a node further behind re-reads the whole state. Default 100,000.
 	FeedSize int
@@ -28,13 +31,14 @@ type Config struct {
 
 // Service is the control plane. It is safe for concurrent use.
 type Service struct {
-	store  simguard.Store
-	policy *enforce.Policy
-	events simguard.EventSink
-	log    *slog.Logger
-	now    func() time.Time
-	feed   *Feed
-	topics topics
+	store   simguard.Store
+	policy  *enforce.Policy
+	events  simguard.EventSink
+	log     *slog.Logger
+	now     func() time.Time
+	feed    *Feed
+	topics  topics
+	secrets Sealer
 }
 
 // New loads the whole state from the store, compiles the first snapshot
@@ -66,6 +70,7 @@ func New(ctx context.Context, store simguard.Store, cfg Config) (*Service, error
 		now:    cfg.Now,
 		feed:   newFeed(cfg.FeedSize),
 	}
+	s.secrets = cfg.Secrets
 	return s, nil
 }
 

@@ -37,6 +37,12 @@ type api struct {
 
 func newAPI(t *testing.T) *api {
 	t.Helper()
+	return newAPIConfig(t, control.Config{})
+}
+
+// newAPIConfig is newAPI with a control service configured by cfg.
+func newAPIConfig(t *testing.T, cfg control.Config) *api {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "s.db"), sqlite.Options{})
@@ -48,7 +54,7 @@ func newAPI(t *testing.T) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := control.New(ctx, db, control.Config{})
+	svc, err := control.New(ctx, db, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,8 @@ type serveConfig struct {
 		// an incident, to investigate with the server up).
 		AcceptBroken bool `yaml:"accept_broken"`
 	} `yaml:"audit"`
-	SMPP smppConfig `yaml:"smpp"`
+	RADIUS radiusConfig `yaml:"radius"`
+	SMPP   smppConfig   `yaml:"smpp"`
 }
 
 type logConfig struct {

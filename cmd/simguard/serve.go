@@ -19,6 +19,7 @@ import (
 	"github.com/simguard/simguard/control"
 	"github.com/simguard/simguard/enforce"
 	sghttp "github.com/simguard/simguard/http"
+	"github.com/simguard/simguard/radius"
 	"github.com/simguard/simguard/sealed"
 	"github.com/simguard/simguard/sqlite"
 )
@@ -52,14 +53,14 @@ func serve(ctx context.Context, env *cliEnv, args []string) error {
 // controlPlane is a running "simguard serve": every component and the
 // order to start and stop them in.
 type controlPlane struct {
-	cfg      serveConfig
-	log      *slog.Logger
-	env      *cliEnv
-	db       *sqlite.DB
-	signer   *audit.Signer
+	cfg    serveConfig
+	log    *slog.Logger
+	env    *cliEnv
+	db     *sqlite.DB
+	signer *audit.Signer
 	// secrets seals the secrets the store keeps for us (RADIUS shared
 	// secrets, SMSC passwords, webhook keys).
-	secrets *sealed.Box
+	secrets  *sealed.Box
 	reg      *prometheus.Registry
 	events   *enforce.EventWriter
 	svc      *control.Service
@@ -69,6 +70,8 @@ type controlPlane struct {
 	// detection …); closers run at close, last added first.
 	components []component
 	closers    []func()
+	// radius is the RADIUS server when radius.enabled (radius.go).
+	radius *radius.Server
 	// URL is where the API answers, once listening.
 	URL string
 }
@@ -97,7 +100,7 @@ func openControlPlane(ctx context.Context, cfg serveConfig, log *slog.Logger, en
 		return nil, err
 	}
 	cp.events = enforce.NewEventWriter(cp.db, enforce.EventWriterConfig{}, log, time.Now, cp.reg)
-	if cp.svc, err = control.New(ctx, cp.db, control.Config{Log: log, Registerer: cp.reg, Events: cp.events}); err != nil {
+	if cp.svc, err = control.New(ctx, cp.db, control.Config{Log: log, Registerer: cp.reg, Events: cp.events, Secrets: cp.secrets}); err != nil {
 		return nil, err
 	}
 	secret, err := cp.svc.Bootstrap(ctx, cfg.Tenant)
