@@ -20,63 +20,72 @@ import (
 //
 // The quota is enforced by the policy from the usage the control plane
 // holds, so a message is counted against it only once its batch is
-// written. Under load that lags by a batch (the same as messages already
-// in flight when the quota runs out). For a sender that waits for each
-// answer the relay waits for the batch on an idle link (see waitIdle), so
-// that such a sender meets its quota exactly.
+// written. Under load that lags by a batch, a quarter of a second or so
+// (like the messages already in flight when a quota runs out). For a
+// sender that waits for each answer the relay waits for the batch (see
+// record), so that such a sender meets its quota exactly.
 type usageMeter struct {
-	fb   simguard.Feedback
-	log  *slog.Logger
-	errs prometheus.Counter
-	free map[int64]int64     // the last batch, emptied, for reuse (run's goroutine only)
-	list []simguard.SIMUsage // the batch as a slice, for BatchFeedback (same)
+	fb       simguard.Feedback
+	log      *slog.Logger
+	errs     prometheus.Counter
+	coalesce time.Duration       // the pause between batches under load (usageCoalesce)
+	free     map[int64]int64     // the last batch, emptied, for reuse (run's goroutine only)
+	list     []simguard.SIMUsage // the batch as a slice, for BatchFeedback (same)
 
 	mu       sync.Mutex
 	next     map[int64]int64 // SIM ID → messages not yet reported
 	nextDone chan struct{}   // closed when the batch of next is written
-	writing  bool            // a batch is being written
 	wake     chan struct{}
+	urgent   chan struct{} // a sender waits: write the next batch without a pause
 	stop     chan struct{}
 	stopped  chan struct{}
 }
 
 func newUsageMeter(fb simguard.Feedback, log *slog.Logger, errs prometheus.Counter) *usageMeter {
 	return &usageMeter{
-		fb: fb, log: log, errs: errs,
+		fb: fb, log: log, errs: errs, coalesce: usageCoalesce,
 		next:     map[int64]int64{},
 		nextDone: make(chan struct{}),
 		wake:     make(chan struct{}, 1),
+		urgent:   make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
 }
 
+// usageSmallBatch is the most SIMs a batch may have for an answer to wait
+// for it: a handful is a sender waiting for each answer, more is load.
+const usageSmallBatch = 8
+
 // add counts one message of simID. It returns a channel closed once the
-// message is reported, and whether the meter was idle (nothing pending,
-// nothing being written): then the report is the next write.
+// message is reported, and whether the batch it joins is small.
 func (m *usageMeter) add(simID int64) (<-chan struct{}, bool) {
 	m.mu.Lock()
-	idle := !m.writing && len(m.next) == 0
 	m.next[simID]++
+	small := len(m.next) <= usageSmallBatch
 	done := m.nextDone
 	m.mu.Unlock()
 	select {
 	case m.wake <- struct{}{}:
 	default:
 	}
-	return done, idle
+	return done, small
 }
 
 // record meters a delivered message from a relay path; linkIdle says that
-// nothing more is buffered to read on the link. When both the link and the
-// meter are idle (a sender that waits for each answer) the answer waits,
-// up to max, for the report, so that such a sender meets its quota
-// exactly. Under load one of the two is busy and nothing waits: answers
-// are not held for the store.
+// nothing more is buffered to read on the link. When the link is idle and
+// the batch small (a sender that waits for each answer) the answer waits,
+// up to max, for the batch to be written, which happens at once, so that
+// such a sender meets its quota exactly. Under load the link is busy or
+// the batch large, and answers are not held for the store.
 func (m *usageMeter) record(simID int64, linkIdle bool, max time.Duration) {
-	done, meterIdle := m.add(simID)
-	if !linkIdle || !meterIdle {
+	done, small := m.add(simID)
+	if !linkIdle || !small {
 		return
+	}
+	select {
+	case m.urgent <- struct{}{}:
+	default:
 	}
 	select {
 	case <-done:
@@ -99,7 +108,7 @@ const usageCoalesce = 250 * time.Millisecond
 // run writes batches until close; ctx is used for the writes and should
 // outlive the proxy's shutdown, so that no message goes unmetered. When
 // more has come in by the end of a batch (load), it pauses before the
-// next.
+// next, unless a sender waits for it.
 func (m *usageMeter) run(ctx context.Context) {
 	defer close(m.stopped)
 	pause := time.NewTimer(0)
@@ -118,9 +127,10 @@ func (m *usageMeter) run(ctx context.Context) {
 		if !busy {
 			continue
 		}
-		pause.Reset(usageCoalesce)
+		pause.Reset(m.coalesce)
 		select {
 		case <-pause.C:
+		case <-m.urgent:
 		case <-m.stop:
 			m.flush(ctx)
 			return
@@ -136,7 +146,6 @@ func (m *usageMeter) flush(ctx context.Context) {
 		return
 	}
 	m.next, m.nextDone = m.spare(), make(chan struct{})
-	m.writing = true
 	m.mu.Unlock()
 	// One deadline for the batch: a store that hangs must not hold the
 	// meter (and shutdown) forever.
@@ -161,11 +170,6 @@ func (m *usageMeter) flush(ctx context.Context) {
 	}
 	clear(batch)
 	m.free = batch
-	// Idle again before the waiters hear of it: a sender that waits for
-	// each answer must find the meter idle with its next message.
-	m.mu.Lock()
-	m.writing = false
-	m.mu.Unlock()
 	close(done)
 }
 

@@ -2,10 +2,12 @@ package smpp
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/smpp/pdu"
 	"github.com/simguard/simguard/smpp/smpptest"
@@ -93,7 +95,8 @@ func testUsageUnderLoad(t *testing.T, batch bool) {
 
 // TestSMSQuota: a group with an SMS quota of 3 (block) refuses the 4th
 // message with ESME_RMSGQFUL once the metered usage reaches the snapshot,
-// as the control plane does on AddUsage.
+// as the control plane does on AddUsage; also right after a burst, when
+// the meter pauses between batches.
 func TestSMSQuota(t *testing.T) {
 	smsc := newSMSC(t, smpptest.SMSCOptions{})
 	now := time.Now().UTC()
@@ -108,9 +111,18 @@ func TestSMSQuota(t *testing.T) {
 			s.Usage = simguard.Usage{PeriodStart: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC), SMSCount: total}
 			setSIM(t, pol, s)
 		}
+		d.Feedback.(*usageLog).delay = 5 * time.Millisecond
 	})
 	h.waitUp(1)
-	c := h.dial("meterapp", "pw1", smpptest.ClientOptions{})
+	c := h.dial("meterapp", "pw1", smpptest.ClientOptions{Window: 50})
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Add(1)
+		if err := c.Send(submit("4930123456", simOTA, "burst"), func(*pdu.PDU, error) { wg.Done() }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
 	var got []pdu.Status
 	for range 5 {
 		r, err := c.Do(submit("4930123456", simMeter, "x"), 10*time.Second)
@@ -126,7 +138,53 @@ func TestSMSQuota(t *testing.T) {
 	if last := ev[len(ev)-1]; last.Reason != simguard.ReasonQuotaExceeded || last.Attrs["rule"] != "group:meters/quotas" {
 		t.Errorf("event %+v", last)
 	}
-	if smsc.Submits() != 3 {
+	if smsc.Submits() != 200+3 {
 		t.Errorf("SMSC got %d", smsc.Submits())
+	}
+}
+
+// gatedUsage holds each report: it says when one begins (entered) and
+// waits for the test to let it finish (release).
+type gatedUsage struct {
+	usageLog
+	entered, release chan struct{}
+}
+
+func (g *gatedUsage) AddUsage(ctx context.Context, sim int64, data, sms int64) error {
+	g.entered <- struct{}{}
+	<-g.release
+	return g.usageLog.AddUsage(ctx, sim, data, sms)
+}
+
+// TestUsageWaitCutsThePause: a sender waiting for its answer does not wait
+// out the pause the meter takes between batches under load.
+func TestUsageWaitCutsThePause(t *testing.T) {
+	fb := &gatedUsage{entered: make(chan struct{}), release: make(chan struct{})}
+	m := newUsageMeter(fb, slog.New(slog.DiscardHandler), prometheus.NewCounter(prometheus.CounterOpts{Name: "x"}))
+	m.coalesce = time.Hour
+	go m.run(context.Background())
+	m.add(1)
+	<-fb.entered // the worker writes {1}
+	m.add(2)     // pending when that batch ends: the worker pauses
+	fb.release <- struct{}{}
+	done := make(chan struct{})
+	go func() { // let every later report through
+		for {
+			select {
+			case <-fb.entered:
+				fb.release <- struct{}{}
+			case <-done:
+				return
+			}
+		}
+	}()
+	m.record(3, true, 10*time.Second)
+	if n := fb.count(3); n != 1 {
+		t.Errorf("the answer came with %d messages of SIM 3 reported, want 1", n)
+	}
+	m.close()
+	close(done)
+	if fb.count(1)+fb.count(2)+fb.count(3) != 3 {
+		t.Errorf("reported %d %d %d", fb.count(1), fb.count(2), fb.count(3))
 	}
 }
