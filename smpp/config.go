@@ -65,7 +65,9 @@ type Config struct {
 	UsageWait time.Duration
 }
 
-func (c *Config) validate() error {
+// Validate checks c and fills in the defaults. Errors name the config key
+// (smpp.window_wait, smpp.upstreams[0].addrs …).
+func (c *Config) Validate() error {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v

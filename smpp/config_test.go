@@ -35,7 +35,7 @@ func TestConfigValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := ok()
 			tc.edit(&c)
-			err := c.validate()
+			err := c.Validate()
 			if tc.field == "" {
 				if err != nil {
 					t.Fatal(err)

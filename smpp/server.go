@@ -52,7 +52,7 @@ type Server struct {
 
 // New checks cfg and deps and builds a Server.
 func New(cfg Config, deps Deps) (*Server, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if err := deps.validate(); err != nil {
