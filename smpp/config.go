@@ -194,6 +194,11 @@ type Deps struct {
 	// Accounts, when set, lets AccountsChanged re-check live binds;
 	// without it a changed account applies from its next bind.
 	Accounts AccountStore
+	// QuotaBlocks reports whether a group refuses messages once its SMS
+	// quota is used up (quotas.sms_count set, on_exhaustion block). Only
+	// for such SIMs does an answer wait for its message to be metered
+	// (see usageMeter.record). nil: assume every group does.
+	QuotaBlocks func(tenantID int64, group string) bool
 }
 
 func (d *Deps) validate() error {
@@ -208,6 +213,9 @@ func (d *Deps) validate() error {
 	}
 	if d.Registerer == nil {
 		d.Registerer = prometheus.NewRegistry()
+	}
+	if d.QuotaBlocks == nil {
+		d.QuotaBlocks = func(int64, string) bool { return true }
 	}
 	return nil
 }

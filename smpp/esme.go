@@ -152,7 +152,7 @@ func (e *esmeSession) handleResp(id pdu.CommandID, frame []byte, idle bool) bool
 		return pr.cmd != pdu.Unbind
 	}
 	if pdu.StatusOf(frame) == pdu.ESME_ROK && pr.simID != 0 {
-		s.usage.record(pr.simID, idle, s.cfg.UsageWait)
+		s.usage.record(pr.simID, idle && s.quotaBlocks(pr.tenant, pr.group), s.cfg.UsageWait)
 	}
 	pdu.SetSeq(frame, pr.fromSeq)
 	if pr.from.write(frame) {

@@ -26,7 +26,9 @@ type pendingReq struct {
 	from    *link
 	fromSeq uint32
 	cmd     pdu.CommandID
-	simID   int64
+	simID   int64 // the SIM to meter the message against once answered OK
+	tenant  int64 // and its tenant and group, for Deps.QuotaBlocks
+	group   string
 	start   int64 // unix nanoseconds
 	// esme is the ESME end of a relayed exchange: the sender of an MT
 	// message, the receiver of an MO message or receipt.

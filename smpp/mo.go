@@ -29,7 +29,7 @@ func (u *upstream) handleDeliver(l *link, frame []byte, p *pdu.PDU) {
 		if id, ok := p.ReceiptedMessageID(); ok {
 			account, _ = s.receipts.get(u.r.cfg.Name, id, ns)
 		}
-		u.deliver(l, frame, p, s.receiptTargets(u.r, account, address(p.Dest.Addr)), 0, ns)
+		u.deliver(l, frame, p, s.receiptTargets(u.r, account, address(p.Dest.Addr)), simguard.Decision{}, ns)
 		return
 	}
 	cls := Classify(p)
@@ -56,16 +56,18 @@ func (u *upstream) handleDeliver(l *link, frame []byte, p *pdu.PDU) {
 		u.answer(l, p.ID, p.Seq, status)
 		return
 	}
-	u.deliver(l, frame, p, s.moTargets(u.r, req.Peer, dec.TenantID), dec.SIMID, ns)
+	u.deliver(l, frame, p, s.moTargets(u.r, req.Peer, dec.TenantID), dec, ns)
 }
 
 // deliver relays a deliver_sm or data_sm to the first target bind with
 // room in its window; with none, the SMSC gets ESME_RX_T_APPN and retries
 // later.
-func (u *upstream) deliver(l *link, frame []byte, p *pdu.PDU, targets []*esmeSession, simID, ns int64) {
+// dec is the decision on a device message, whose SIM is metered once the
+// ESME takes it (zero for receipts, which are not metered).
+func (u *upstream) deliver(l *link, frame []byte, p *pdu.PDU, targets []*esmeSession, dec simguard.Decision, ns int64) {
 	s := u.r.s
 	for _, e := range targets {
-		pr := pendingReq{from: l, fromSeq: p.Seq, cmd: p.ID, simID: simID, start: ns, esme: e}
+		pr := pendingReq{from: l, fromSeq: p.Seq, cmd: p.ID, simID: dec.SIMID, tenant: dec.TenantID, group: dec.Group, start: ns, esme: e}
 		if e.l.send(frame, pr, 0) == nil {
 			s.m.countPDU(sideESME, dirOut, p.ID)
 			return

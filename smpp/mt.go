@@ -72,7 +72,7 @@ func (e *esmeSession) handleMT(frame []byte, p *pdu.PDU) {
 		e.local(p, pdu.ESME_RTHROTTLED, "upstream_down")
 		return
 	}
-	pr := pendingReq{from: e.l, fromSeq: p.Seq, cmd: p.ID, simID: dec.SIMID, start: ns, esme: e}
+	pr := pendingReq{from: e.l, fromSeq: p.Seq, cmd: p.ID, simID: dec.SIMID, tenant: dec.TenantID, group: dec.Group, start: ns, esme: e}
 	if p.RegisteredDelivery != 0 {
 		pr.receipt = ba
 	}

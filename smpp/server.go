@@ -27,7 +27,9 @@ type Server struct {
 	feedback simguard.Feedback
 	auth     Authenticator
 	accounts AccountStore
-	m        *metrics
+	// quotaBlocks is Deps.QuotaBlocks.
+	quotaBlocks func(tenantID int64, group string) bool
+	m           *metrics
 
 	routes      []*route
 	routeByName map[string]*route
@@ -70,6 +72,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		events:      deps.Events,
 		feedback:    deps.Feedback,
 		auth:        deps.Auth,
+		quotaBlocks: deps.QuotaBlocks,
 		accounts:    deps.Accounts,
 		m:           m,
 		routeByName: map[string]*route{},

@@ -254,7 +254,7 @@ func (u *upstream) handleResp(l *link, id pdu.CommandID, frame []byte, idle bool
 	now := s.clock().UnixNano()
 	if pdu.StatusOf(frame) == pdu.ESME_ROK {
 		if pr.simID != 0 {
-			s.usage.record(pr.simID, idle, s.cfg.UsageWait)
+			s.usage.record(pr.simID, idle && s.quotaBlocks(pr.tenant, pr.group), s.cfg.UsageWait)
 		}
 		if pr.receipt != nil && resp.Decode(frame) == nil && resp.MessageID != "" {
 			s.receipts.put(u.r.cfg.Name, resp.MessageID, pr.receipt.acct.SystemID, now)

@@ -72,15 +72,16 @@ func (m *usageMeter) add(simID int64) (<-chan struct{}, bool) {
 	return done, small
 }
 
-// record meters a delivered message from a relay path; linkIdle says that
-// nothing more is buffered to read on the link. When the link is idle and
-// the batch small (a sender that waits for each answer) the answer waits,
-// up to max, for the batch to be written, which happens at once, so that
-// such a sender meets its quota exactly. Under load the link is busy or
-// the batch large, and answers are not held for the store.
-func (m *usageMeter) record(simID int64, linkIdle bool, max time.Duration) {
+// record meters a delivered message from a relay path. exact says that
+// nothing more is buffered to read on the link and that the SIM's group
+// blocks when its SMS quota runs out. Then, if the batch is small too (a
+// sender that waits for each answer), the answer waits, up to max, for the
+// batch to be written, which happens at once, so that such a sender meets
+// its quota exactly. Under load the link is busy or the batch large, and
+// answers are not held for the store.
+func (m *usageMeter) record(simID int64, exact bool, max time.Duration) {
 	done, small := m.add(simID)
-	if !linkIdle || !small {
+	if !exact || !small {
 		return
 	}
 	select {

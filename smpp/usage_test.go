@@ -2,6 +2,7 @@ package smpp
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -18,9 +19,17 @@ import (
 // slow (a store write per report).
 func TestUsageBeforeAnswer(t *testing.T) {
 	smsc := newSMSC(t, smpptest.SMSCOptions{})
+	var asked []string
+	var mu sync.Mutex
 	h := startProxy(t, []string{smsc.Addr()}, func(c *Config, d *Deps) {
 		c.UsageWait = 10 * time.Second
 		d.Feedback.(*usageLog).delay = 30 * time.Millisecond
+		d.QuotaBlocks = func(tenant int64, group string) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			asked = append(asked, fmt.Sprintf("%d %s", tenant, group))
+			return true
+		}
 	})
 	h.waitUp(1)
 	c := h.dial("meterapp", "pw1", smpptest.ClientOptions{})
@@ -32,6 +41,11 @@ func TestUsageBeforeAnswer(t *testing.T) {
 		if n := h.usage.count(1); n != int64(i+1) {
 			t.Fatalf("answer %d came with %d messages metered", i+1, n)
 		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) == 0 || asked[0] != "2 meters" {
+		t.Errorf("QuotaBlocks asked about %v, want the SIM's tenant and group (2 meters)", asked)
 	}
 }
 

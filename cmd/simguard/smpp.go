@@ -11,6 +11,7 @@ import (
 
 	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/control"
+	"github.com/simguard/simguard/enforce"
 	"github.com/simguard/simguard/smpp"
 )
 
@@ -154,7 +155,7 @@ func attachSMPP(cp *controlPlane) error {
 	srv, err := smpp.New(cfg, smpp.Deps{
 		Logger: cp.log, Registerer: cp.reg, Clock: time.Now,
 		Evaluator: cp.svc.Policy(), Events: cp.events, Feedback: cp.svc,
-		Auth: localSMPPAuth{cp.svc}, Accounts: cp.db,
+		Auth: localSMPPAuth{cp.svc}, Accounts: cp.db, QuotaBlocks: smsQuotaBlocks(cp.svc.Policy()),
 	})
 	if err != nil {
 		return err
@@ -173,6 +174,15 @@ func attachSMPP(cp *controlPlane) error {
 	cp.components = append(cp.components, component{name: "smpp", run: func(ctx context.Context) error { return srv.Serve(ctx, ln) }})
 	fmt.Fprintf(cp.env.stdout, "SMS firewall (SMPP) listening on %s, relaying to %s\n", ln.Addr(), routeNames(cfg.Upstreams))
 	return nil
+}
+
+// smsQuotaBlocks says, from the live policy, whether a group refuses
+// messages once its SMS quota runs out.
+func smsQuotaBlocks(p *enforce.Policy) func(tenantID int64, group string) bool {
+	return func(tenantID int64, group string) bool {
+		g, ok := p.Snapshot().GroupPolicy(tenantID, group)
+		return ok && g.Policy.Quotas.SMSCount > 0 && g.Policy.Quotas.OnExhaustion != "alert"
+	}
 }
 
 func routeNames(us []simguard.SMPPUpstream) string {

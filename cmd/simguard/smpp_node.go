@@ -82,7 +82,7 @@ func smppNode(ctx context.Context, env *cliEnv, args []string) error {
 	srv, err := smpp.New(pcfg, smpp.Deps{
 		Logger: log, Registerer: reg, Clock: time.Now,
 		Evaluator: follower.Policy(), Events: events, Feedback: node.NewFeedback(c),
-		Auth: c, Accounts: c,
+		Auth: c, Accounts: c, QuotaBlocks: smsQuotaBlocks(follower.Policy()),
 	})
 	if err != nil {
 		return err
