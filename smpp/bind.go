@@ -53,6 +53,7 @@ func (e *esmeSession) handleBind(frame []byte, p *pdu.PDU) bool {
 		e.l.close(err)
 		return false
 	}
+	e.fs.flush() // the check takes a while: what is queued goes first
 	acct, result := s.authenticate(p.SystemID, p.Password)
 	var ba *boundAccount
 	if result == bindOK {
@@ -92,9 +93,10 @@ func (e *esmeSession) handleBind(frame []byte, p *pdu.PDU) bool {
 	if p.InterfaceVersion >= 0x34 {
 		r.TLVs = []pdu.TLV{pdu.Uint8TLV(pdu.TagSCInterfaceVersion, 0x34)}
 	}
-	if e.l.writePDU(&r) {
+	if e.l.writePDU(&r, &e.fs) {
 		s.m.countPDU(sideESME, dirOut, r.ID)
 	}
+	e.l.bound.Store(true) // after the answer is queued: keepalives come after it
 	s.log.Info("esme bound", "system_id", acct.SystemID, "remote", e.remote, "bind", bindTypeName(p.ID))
 	return true
 }

@@ -25,6 +25,7 @@ type esmeSession struct {
 	revoked  atomic.Bool   // its account changed: being unbound
 	opened   int64
 	req      simguard.Request // the reader's, reused for every message
+	fs       flushSet         // what the reader queued (flush.go)
 }
 
 const outputLimit = 8 << 20 // bytes queued for a peer that does not read
@@ -67,7 +68,7 @@ func (e *esmeSession) readLoop() {
 			if errors.Is(err, pdu.ErrFrameLength) {
 				// The stream cannot be resynchronised: say why and hang up.
 				nack := pdu.PDU{ID: pdu.GenericNack, Status: pdu.ESME_RINVCMDLEN}
-				e.l.writePDU(&nack)
+				e.l.writePDU(&nack, nil)
 			}
 			if !errors.Is(err, io.EOF) && !e.l.isClosed() {
 				s.log.Debug("esme read", "remote", e.remote, "err", err)
@@ -79,10 +80,15 @@ func (e *esmeSession) readLoop() {
 		e.l.seen.Store(true)
 		id := pdu.IDOf(frame)
 		s.m.countPDU(sideESME, dirIn, id)
-		if !e.handle(id, frame, r.Buffered() == 0, &p) {
+		more := frameBuffered(r)
+		if !e.handle(id, frame, !more, &p) {
 			break
 		}
+		if !more {
+			e.fs.flush()
+		}
 	}
+	e.fs.flush()
 	e.l.close(errClosed)
 	s.unregister(e)
 	if e.bound.Load() != nil {
@@ -134,7 +140,7 @@ func (e *esmeSession) handle(id pdu.CommandID, frame []byte, idle bool, p *pdu.P
 func (e *esmeSession) answer(id pdu.CommandID, seq uint32, status pdu.Status) {
 	req := pdu.PDU{ID: id, Seq: seq}
 	r := req.Resp(status)
-	if e.l.writePDU(&r) {
+	if e.l.writePDU(&r, &e.fs) {
 		e.s.m.countPDU(sideESME, dirOut, r.ID)
 	}
 }
@@ -152,10 +158,14 @@ func (e *esmeSession) handleResp(id pdu.CommandID, frame []byte, idle bool) bool
 		return pr.cmd != pdu.Unbind
 	}
 	if pdu.StatusOf(frame) == pdu.ESME_ROK && pr.simID != 0 {
-		s.usage.record(pr.simID, idle && s.quotaBlocks(pr.tenant, pr.group), s.cfg.UsageWait)
+		exact := idle && s.quotaBlocks(pr.tenant, pr.group)
+		if exact {
+			e.fs.flush() // nothing queued waits with us
+		}
+		s.usage.record(pr.simID, exact, s.cfg.UsageWait)
 	}
 	pdu.SetSeq(frame, pr.fromSeq)
-	if pr.from.write(frame) {
+	if pr.from.write(frame, &e.fs) {
 		s.m.countPDU(sideSMSC, dirOut, id)
 	}
 	s.m.moLatency.Observe(float64(s.clock().UnixNano()-pr.start) / 1e9)
@@ -165,6 +175,7 @@ func (e *esmeSession) handleResp(id pdu.CommandID, frame []byte, idle bool) bool
 // handleUnbind answers an unbind once the ESME's messages in flight are
 // answered (or ResponseTimeout passed), then closes.
 func (e *esmeSession) handleUnbind(seq uint32) {
+	e.fs.flush()
 	deadline := time.Now().Add(e.s.cfg.ResponseTimeout)
 	for e.inflight.Load() > 0 && time.Now().Before(deadline) && !e.l.isClosed() {
 		time.Sleep(5 * time.Millisecond)
@@ -190,7 +201,7 @@ func (e *esmeSession) failPending(prs []pendingReq, cause string) {
 		}
 		req := pdu.PDU{ID: pr.cmd, Seq: pr.fromSeq}
 		r := req.Resp(pdu.ESME_RX_T_APPN)
-		if pr.from.writePDU(&r) {
+		if pr.from.writePDU(&r, nil) {
 			e.s.m.countPDU(sideSMSC, dirOut, r.ID)
 		}
 		e.s.m.localAnswers.WithLabelValues(cause).Inc()

@@ -42,7 +42,7 @@ func (s *Server) housekeep(l *link, side string, fail func([]pendingReq, string)
 			l.close(errDead)
 			return
 		}
-		if idle > interval && l.pinging.CompareAndSwap(false, true) {
+		if idle > interval && l.bound.Load() && l.pinging.CompareAndSwap(false, true) {
 			l.sendLocal(&pdu.PDU{ID: pdu.EnquireLink}, now)
 			s.m.countPDU(sideIndex(side), dirOut, pdu.EnquireLink)
 		}

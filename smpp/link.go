@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/simguard/simguard/smpp/pdu"
@@ -39,20 +40,29 @@ type pendingReq struct {
 }
 
 // link is one SMPP connection, to an ESME or to an SMSC. Its owner runs the
-// read loop; the link runs a writer goroutine that batches whatever was
-// queued since the last write into one syscall, numbers outgoing requests,
-// and keeps the table of requests outstanding on it.
+// read loop; writes are queued and written in batches (see flush.go); the
+// link numbers outgoing requests and keeps the table of requests
+// outstanding on it.
 type link struct {
 	nc     net.Conn
 	maxBuf int
 	wait   time.Duration // write deadline
 
 	wmu    sync.Mutex
-	wbuf   []byte
+	wbuf   []byte // queued, not yet taken for writing
 	closed bool
 	cause  error
 	wake   chan struct{}
 	done   chan struct{}
+
+	// io is held while out is written, by flush or the writer goroutine;
+	// off is how much of out is written. rc writes without blocking (nil
+	// when the connection does not offer it: everything goes through the
+	// writer goroutine).
+	io  sync.Mutex
+	out []byte
+	off int
+	rc  syscall.RawConn
 
 	seq atomic.Uint32
 	// seen is set by the reader on every frame; housekeep turns it into
@@ -60,6 +70,9 @@ type link struct {
 	seen     atomic.Bool
 	lastRead atomic.Int64
 	pinging  atomic.Bool
+	// bound: the link may be sent enquire_link (an ESME only once it has
+	// bound: before, it might not expect requests).
+	bound atomic.Bool
 
 	pmu     sync.Mutex
 	pending map[uint32]pendingReq
@@ -86,47 +99,19 @@ func newLink(nc net.Conn, window int, maxBuf int, writeWait time.Duration, now i
 		window:  int32(max(window, 0)),
 		freed:   make(chan struct{}, 1),
 	}
+	if sc, ok := nc.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			l.rc = rc
+		}
+	}
 	l.lastRead.Store(now)
 	return l
 }
 
-// writeLoop sends what is queued until the link closes, then flushes the
-// rest (a final unbind_resp, say) and closes the connection. Everything
-// queued while it wrote goes out in the next single write. The write
-// deadline is moved only when less than half of it is left, since every
-// move resets a runtime timer.
-func (l *link) writeLoop() {
-	var out []byte
-	var deadline time.Time
-	for {
-		var stop bool
-		select {
-		case <-l.wake:
-		case <-l.done:
-			stop = true
-		}
-		l.wmu.Lock()
-		out, l.wbuf = l.wbuf, out[:0]
-		l.wmu.Unlock()
-		if len(out) > 0 {
-			if now := time.Now(); deadline.Sub(now) < l.wait/2 {
-				deadline = now.Add(l.wait)
-				l.nc.SetWriteDeadline(deadline)
-			}
-			if _, err := l.nc.Write(out); err != nil {
-				l.close(err)
-				stop = true
-			}
-		}
-		if stop {
-			l.nc.Close()
-			return
-		}
-	}
-}
-
-// write queues a whole frame; false if the link is closed.
-func (l *link) write(frame []byte) bool {
+// write queues a whole frame; false if the link is closed. With a flush
+// set the reader that owns it flushes; without, the writer goroutine is
+// woken.
+func (l *link) write(frame []byte, f *flushSet) bool {
 	l.wmu.Lock()
 	if l.closed {
 		l.wmu.Unlock()
@@ -139,12 +124,20 @@ func (l *link) write(frame []byte) bool {
 	}
 	l.wbuf = append(l.wbuf, frame...)
 	l.wmu.Unlock()
-	l.kick()
+	l.queuedFor(f)
 	return true
 }
 
-// writePDU encodes p straight into the output buffer.
-func (l *link) writePDU(p *pdu.PDU) bool {
+func (l *link) queuedFor(f *flushSet) {
+	if f != nil {
+		f.add(l)
+	} else {
+		l.kick()
+	}
+}
+
+// writePDU encodes p straight into the output buffer; f as for write.
+func (l *link) writePDU(p *pdu.PDU, f *flushSet) bool {
 	l.wmu.Lock()
 	if l.closed {
 		l.wmu.Unlock()
@@ -159,7 +152,7 @@ func (l *link) writePDU(p *pdu.PDU) bool {
 		l.close(fmt.Errorf("encode %s: %w", p.ID, err))
 		return false
 	}
-	l.kick()
+	l.queuedFor(f)
 	return true
 }
 
@@ -213,13 +206,14 @@ func (l *link) nextSeq() uint32 {
 
 // send relays a request: it takes a window slot (waiting up to wait),
 // records e, rewrites the frame's sequence number to one of this link and
-// queues it. After a nil return the request will be answered through the
-// pending table (by take, expire or failAll), exactly once.
-func (l *link) send(frame []byte, e pendingReq, wait time.Duration) error {
+// queues it (f as for write; f is flushed before waiting for a slot).
+// After a nil return the request will be answered through the pending
+// table (by take, expire or failAll), exactly once.
+func (l *link) send(frame []byte, e pendingReq, wait time.Duration, f *flushSet) error {
 	if l.isClosed() {
 		return errClosed
 	}
-	if err := l.acquire(wait); err != nil {
+	if err := l.acquire(wait, f); err != nil {
 		return err
 	}
 	seq := l.nextSeq()
@@ -232,12 +226,13 @@ func (l *link) send(frame []byte, e pendingReq, wait time.Duration) error {
 	l.pending[seq] = e
 	l.pmu.Unlock()
 	pdu.SetSeq(frame, seq)
-	l.write(frame) // if it fails, the link is closing and failAll answers e
+	l.write(frame, f) // if it fails, the link is closing and failAll answers e
 	return nil
 }
 
-// acquire takes a window slot, waiting up to wait for one.
-func (l *link) acquire(wait time.Duration) error {
+// acquire takes a window slot, waiting up to wait for one (after
+// flushing f: what the caller queued must not wait with it).
+func (l *link) acquire(wait time.Duration, f *flushSet) error {
 	if l.window == 0 {
 		l.used.Add(1)
 		return nil
@@ -248,6 +243,9 @@ func (l *link) acquire(wait time.Duration) error {
 	l.used.Add(-1)
 	if wait <= 0 {
 		return errWindowFull
+	}
+	if f != nil {
+		f.flush()
 	}
 	l.waiting.Add(1)
 	defer l.waiting.Add(-1)
@@ -289,7 +287,7 @@ func (l *link) sendLocal(p *pdu.PDU, now int64) {
 	}
 	l.pending[p.Seq] = pendingReq{cmd: p.ID, start: now}
 	l.pmu.Unlock()
-	l.writePDU(p)
+	l.writePDU(p, nil)
 }
 
 func (l *link) release(n int) {

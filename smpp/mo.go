@@ -68,7 +68,7 @@ func (u *upstream) deliver(l *link, frame []byte, p *pdu.PDU, targets []*esmeSes
 	s := u.r.s
 	for _, e := range targets {
 		pr := pendingReq{from: l, fromSeq: p.Seq, cmd: p.ID, simID: dec.SIMID, tenant: dec.TenantID, group: dec.Group, start: ns, esme: e}
-		if e.l.send(frame, pr, 0) == nil {
+		if e.l.send(frame, pr, 0, &u.fs) == nil {
 			s.m.countPDU(sideESME, dirOut, p.ID)
 			return
 		}

@@ -77,7 +77,7 @@ func (e *esmeSession) handleMT(frame []byte, p *pdu.PDU) {
 		pr.receipt = ba
 	}
 	e.inflight.Add(1)
-	if err := up.send(frame, pr, s.cfg.WindowWait); err != nil {
+	if err := up.send(frame, pr, s.cfg.WindowWait, &e.fs); err != nil {
 		e.inflight.Add(-1)
 		cause := "upstream_down"
 		if errors.Is(err, errWindowFull) {

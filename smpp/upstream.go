@@ -32,6 +32,7 @@ type upstream struct {
 	idx int
 	cur atomic.Pointer[link]
 	req simguard.Request // the reader's, reused for every message
+	fs  flushSet         // what the reader queued (flush.go)
 }
 
 func newRoute(s *Server, cfg simguard.SMPPUpstream) *route {
@@ -115,6 +116,7 @@ func (u *upstream) connect(ctx context.Context) (*link, *bufio.Reader, string, e
 		s.m.connects.WithLabelValues(cfg.Name, "bound").Inc()
 		l := newLink(nc, cfg.Window, outputLimit, s.cfg.ResponseTimeout, s.clock().UnixNano())
 		l.seq.Store(1) // the bind used 1
+		l.bound.Store(true)
 		return l, r, addr, nil
 	}
 	return nil, nil, "", errors.Join(errs...)
@@ -182,7 +184,7 @@ func (u *upstream) serve(ctx context.Context, l *link, r *bufio.Reader, addr str
 		if err != nil {
 			if errors.Is(err, pdu.ErrFrameLength) {
 				nack := pdu.PDU{ID: pdu.GenericNack, Status: pdu.ESME_RINVCMDLEN}
-				l.writePDU(&nack)
+				l.writePDU(&nack, nil)
 			}
 			l.close(err)
 			break
@@ -191,11 +193,17 @@ func (u *upstream) serve(ctx context.Context, l *link, r *bufio.Reader, addr str
 		l.seen.Store(true)
 		id := pdu.IDOf(frame)
 		s.m.countPDU(sideSMSC, dirIn, id)
-		if !u.handle(l, id, frame, r.Buffered() == 0, &p, &resp) {
+		more := frameBuffered(r)
+		if !u.handle(l, id, frame, !more, &p, &resp) {
+			u.fs.flush()
 			l.close(errors.New("unbound by the SMSC"))
 			break
 		}
+		if !more {
+			u.fs.flush()
+		}
 	}
+	u.fs.flush()
 	u.cur.CompareAndSwap(l, nil)
 	u.r.up.Dec()
 	cause := l.closeCause()
@@ -232,7 +240,7 @@ func (u *upstream) handle(l *link, id pdu.CommandID, frame []byte, idle bool, p,
 func (u *upstream) answer(l *link, id pdu.CommandID, seq uint32, status pdu.Status) {
 	req := pdu.PDU{ID: id, Seq: seq}
 	r := req.Resp(status)
-	if l.writePDU(&r) {
+	if l.writePDU(&r, &u.fs) {
 		u.r.s.m.countPDU(sideSMSC, dirOut, r.ID)
 	}
 }
@@ -254,14 +262,18 @@ func (u *upstream) handleResp(l *link, id pdu.CommandID, frame []byte, idle bool
 	now := s.clock().UnixNano()
 	if pdu.StatusOf(frame) == pdu.ESME_ROK {
 		if pr.simID != 0 {
-			s.usage.record(pr.simID, idle && s.quotaBlocks(pr.tenant, pr.group), s.cfg.UsageWait)
+			exact := idle && s.quotaBlocks(pr.tenant, pr.group)
+			if exact {
+				u.fs.flush() // nothing queued waits with us
+			}
+			s.usage.record(pr.simID, exact, s.cfg.UsageWait)
 		}
 		if pr.receipt != nil && resp.Decode(frame) == nil && resp.MessageID != "" {
 			s.receipts.put(u.r.cfg.Name, resp.MessageID, pr.receipt.acct.SystemID, now)
 		}
 	}
 	pdu.SetSeq(frame, pr.fromSeq)
-	if pr.from.write(frame) {
+	if pr.from.write(frame, &u.fs) {
 		s.m.countPDU(sideESME, dirOut, id)
 	}
 	pr.esme.inflight.Add(-1)
@@ -278,7 +290,7 @@ func (u *upstream) failPending(prs []pendingReq, cause string) {
 		}
 		req := pdu.PDU{ID: pr.cmd, Seq: pr.fromSeq}
 		r := req.Resp(pdu.ESME_RSYSERR)
-		if pr.from.writePDU(&r) {
+		if pr.from.writePDU(&r, nil) {
 			s.m.countPDU(sideESME, dirOut, r.ID)
 		}
 		pr.esme.inflight.Add(-1)

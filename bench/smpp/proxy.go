@@ -85,10 +85,16 @@ func serveProxy(sinkAddr string, binds, window int) (string, func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
+	fleet := benchFleet()
 	srv, err := smpp.New(smpp.Config{
 		Upstreams: []simguard.SMPPUpstream{{Name: "sink", Addrs: []string{sinkAddr}, Binds: binds, Window: window}},
 	}, smpp.Deps{
-		Evaluator:  benchFleet(),
+		Evaluator: fleet,
+		// As serve wires it: the bench group has no SMS quota.
+		QuotaBlocks: func(tenantID int64, group string) bool {
+			g, ok := fleet.Snapshot().GroupPolicy(tenantID, group)
+			return ok && g.Policy.Quotas.SMSCount > 0 && g.Policy.Quotas.OnExhaustion != "alert"
+		},
 		Events:     &countEvents{},
 		Feedback:   &countUsage{},
 		Auth:       oneAccount{a: simguard.SMPPAccount{ID: 1, TenantID: 2, SystemID: "bench"}, hash: hash},
