@@ -33,6 +33,22 @@
 // receipts go to the account that submitted the message (remembered by
 // message ID), unchanged.
 //
+// # I/O
+//
+// Each link (an ESME's connection, an upstream bind) has one reader
+// goroutine. What a reader's input makes the proxy send (relayed
+// messages, relayed answers, its own answers) is queued on the links
+// concerned and written, in the reader's own goroutine and with one
+// write per link, once its input drains (flush.go): no goroutine is
+// woken per message, and a burst of input becomes a burst of output. A
+// write the socket does not take at once is finished by the link's writer
+// goroutine, which may block up to the write deadline without holding up
+// any reader; a peer that stops reading is dropped once 8 MiB wait for it.
+// Windows are atomic counters (window.go), usage is metered in batches
+// off the relay path (usage.go), and gauges are sampled once a second,
+// so the relay path takes no channel operation and about four
+// allocations per message (its two address strings and its event).
+//
 // # Nothing is lost
 //
 // Every request accepted from either side is answered exactly once: with
