@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,7 @@ type result struct {
 	errors        int64
 	elapsed       time.Duration
 	proxy         procUsage // of the proxy's process during the run
+	self          procUsage // of this process: client and sink (and an inproc proxy)
 }
 
 func (r result) String() string {
@@ -36,11 +38,18 @@ func (r result) proxyCost() string {
 		float64(r.proxy.cpu.Microseconds())/per, 100*r.proxy.cpu.Seconds()/r.elapsed.Seconds(), float64(r.proxy.syscalls)/per)
 }
 
+// selfCost is what the client and the sink spent per message.
+func (r result) selfCost() string {
+	return fmt.Sprintf("client and sink: %.1f µs CPU per message", float64(r.self.cpu.Microseconds())/float64(r.n))
+}
+
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
 // run binds a fresh client, sends warm messages, then n measured ones,
-// window at a time (and paced, when rate > 0).
-func run(addr string, warm, n, window int, rate float64) result {
+// window at a time (and paced, when rate > 0). proxy reads the usage of
+// the proxy's process, which is taken around the measured messages, as is
+// this process's own.
+func run(addr string, warm, n, window int, rate float64, proxy func() procUsage) result {
 	c, err := smpptest.Dial(addr, smpptest.ClientOptions{SystemID: "bench", Password: "bench", Window: window})
 	if err != nil {
 		log.Fatalf("bind to %s: %v", addr, err)
@@ -49,11 +58,15 @@ func run(addr string, warm, n, window int, rate float64) result {
 	send(c, warm, nil, nil, rate)
 	lat := make([]time.Duration, n)
 	var errs atomic.Int64
+	p0, s0 := proxy(), readProc(os.Getpid())
 	start := time.Now()
 	send(c, n, lat, &errs, rate)
 	elapsed := time.Since(start)
+	pu, su := proxy().since(p0), readProc(os.Getpid()).since(s0)
 	slices.Sort(lat)
 	return result{
+		proxy:   pu,
+		self:    su,
 		n:       n,
 		rate:    float64(n) / elapsed.Seconds(),
 		p50:     lat[n/2],

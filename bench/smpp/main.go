@@ -106,10 +106,9 @@ func main() {
 				if i == 1 && *cpuprofile != "" && *mode == "inproc" {
 					stop = profile(*cpuprofile)
 				}
-				before := p.usage()
-				res := run(target, *warm, sc.n, *window, sc.rate)
-				if i == 1 {
-					res.proxy = p.usage().since(before)
+				res := run(target, *warm, sc.n, *window, sc.rate, p.usage)
+				if i == 0 {
+					res.proxy = procUsage{}
 				}
 				if stop != nil {
 					stop()
@@ -121,7 +120,7 @@ func main() {
 		}
 		p.stop()
 		sink.Close()
-		fmt.Printf("  direct %s\n  proxy  %s\n", best[0], best[1])
+		fmt.Printf("  direct %s\n         %s\n  proxy  %s\n", best[0], best[0].selfCost(), best[1])
 		if *mode != "inproc" {
 			fmt.Printf("         %s\n", best[1].proxyCost())
 		}
