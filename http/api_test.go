@@ -35,13 +35,15 @@ type api struct {
 	router routers.Router
 }
 
-func newAPI(t *testing.T) *api {
+// newAPI starts the server; hooks add routes before it serves (the alert
+// routes, for one).
+func newAPI(t *testing.T, hooks ...func(*sghttp.Server, *sqlite.DB)) *api {
 	t.Helper()
-	return newAPIConfig(t, control.Config{})
+	return newAPIConfig(t, control.Config{}, hooks...)
 }
 
 // newAPIConfig is newAPI with a control service configured by cfg.
-func newAPIConfig(t *testing.T, cfg control.Config) *api {
+func newAPIConfig(t *testing.T, cfg control.Config, hooks ...func(*sghttp.Server, *sqlite.DB)) *api {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -65,6 +67,9 @@ func newAPIConfig(t *testing.T, cfg control.Config) *api {
 	s, err := sghttp.New(sghttp.Config{Service: svc, AuditKey: signer.PublicKey()})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, h := range hooks {
+		h(s, db)
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

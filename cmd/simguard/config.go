@@ -26,14 +26,16 @@ type serveConfig struct {
 	Events struct {
 		Retention time.Duration `yaml:"retention"`
 	} `yaml:"events"`
-	Audit struct {
+	Detect detectConfig `yaml:"detect"`
+	Audit  struct {
 		CheckpointEvery time.Duration `yaml:"checkpoint_every"`
 		// AcceptBroken starts even when the chain does not verify (after
 		// an incident, to investigate with the server up).
 		AcceptBroken bool `yaml:"accept_broken"`
 	} `yaml:"audit"`
-	RADIUS radiusConfig `yaml:"radius"`
-	SMPP   smppConfig   `yaml:"smpp"`
+	RADIUS  radiusConfig  `yaml:"radius"`
+	Console consoleConfig `yaml:"console"`
+	SMPP    smppConfig    `yaml:"smpp"`
 }
 
 type logConfig struct {
@@ -49,6 +51,8 @@ func defaultServeConfig() serveConfig {
 	c.Log = logConfig{Level: "info", Format: "text"}
 	c.Events.Retention = 30 * 24 * time.Hour
 	c.Audit.CheckpointEvery = time.Minute
+	c.Detect.Enabled = true
+	c.Console.defaults()
 	return c
 }
 

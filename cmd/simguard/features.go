@@ -20,5 +20,7 @@ type feature struct {
 
 // features is the list serve wires, in start order.
 var features = []feature{
+	detectFeature,
+	consoleFeature,
 	{name: "smpp", flags: smppServeFlags, attach: attachSMPP},
 }

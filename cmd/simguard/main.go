@@ -53,6 +53,8 @@ func commands() *command {
 		eventsCommand(),
 		backupCommand(),
 		radiusCommand(),
+		detectCommand(),
+		alertsCommand(),
 		smppCommand(),
 		{name: "version", summary: "print the version", run: func(_ context.Context, env *cliEnv, _ []string) error {
 			fmt.Fprintln(env.stdout, "simguard", version)

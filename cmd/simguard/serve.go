@@ -72,6 +72,10 @@ type controlPlane struct {
 	closers    []func()
 	// radius is the RADIUS server when radius.enabled (radius.go).
 	radius *radius.Server
+	// apiHooks add a feature's routes once the API server exists.
+	apiHooks []func(*sghttp.Server)
+	// alerts are detection's alerts when detect.enabled (for the console).
+	alerts sghttp.AlertService
 	// URL is where the API answers, once listening.
 	URL string
 }
@@ -126,6 +130,9 @@ func openControlPlane(ctx context.Context, cfg serveConfig, log *slog.Logger, en
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, hook := range cp.apiHooks {
+		hook(cp.api)
 	}
 	if cp.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another simguard running? use --listen)", cfg.Listen, err)
@@ -187,6 +194,9 @@ func (cp *controlPlane) run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(cp.listener) }()
 	fmt.Fprintf(cp.env.stdout, "simguard %s serving on %s  (API %s/api/v1, metrics %s/metrics, data %s)\n", version, cp.URL, cp.URL, cp.URL, cp.cfg.Data)
+	if cp.cfg.Console.Enabled {
+		fmt.Fprintf(cp.env.stdout, "Web console: %s/console/ (log in with an API token)\n", cp.URL)
+	}
 	cp.log.Info("serving", "url", cp.URL, "data", cp.cfg.Data)
 
 	var serveErr error
