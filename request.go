@@ -66,8 +66,9 @@ type Request struct {
 
 // SMSInfo is what an adapter decoded about a short message.
 type SMSInfo struct {
-	// Binary: UDH present, 8-bit data coding, SIM data download (TP-PID
-	// 0x7F), class 2 (SIM-specific), or a concatenated OTA command.
+	// Binary: UDH present (other than only concatenation headers on
+	// text), 8-bit data coding, SIM data download (TP-PID 0x7F), class 2
+	// (SIM-specific), or a concatenated OTA command.
 	Binary bool
 	// Silent: TP-PID 0x40 (type 0), a message the handset discards.
 	Silent bool
@@ -108,6 +109,7 @@ const (
 	ReasonDestinationDenied Reason = "destination_denied"  // egress to a destination not allowed
 	ReasonInboundDenied     Reason = "inbound_denied"      // inbound connection not allowed
 	ReasonBadRequest        Reason = "bad_request"         // the request lacks what the kind needs
+	ReasonAuthFailed        Reason = "auth_failed"         // a peer's credentials were wrong (ESME bind, NAS secret)
 )
 
 // Decision is the answer of the policy to a Request. It is returned by

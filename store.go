@@ -19,6 +19,7 @@ type Store interface {
 	AuditStore
 	RADIUSStore
 	ReportStore
+	SMPPStore
 	Close() error
 }
 

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) simguard.Store) {
 	t.Run("UnattributedChange", func(t *testing.T) { testUnattributed(t, open) })
 	t.Run("RADIUS", func(t *testing.T) { testRADIUS(t, open) })
 	t.Run("Reports", func(t *testing.T) { testReports(t, open) })
+	t.Run("SMPPAccounts", func(t *testing.T) { testSMPP(t, open) })
 }
 
 // fixture is a store with two tenants, alpha and beta, each with a group

@@ -35,6 +35,7 @@ type serveConfig struct {
 	} `yaml:"audit"`
 	RADIUS  radiusConfig  `yaml:"radius"`
 	Console consoleConfig `yaml:"console"`
+	SMPP    smppConfig    `yaml:"smpp"`
 }
 
 type logConfig struct {

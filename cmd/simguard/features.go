@@ -20,6 +20,8 @@ type feature struct {
 
 // features is the list serve wires, in start order.
 var features = []feature{
-	detectFeature, consoleFeature,
+	detectFeature,
+	consoleFeature,
 	{name: "radius", flags: radiusFlags, attach: attachRADIUS},
+	{name: "smpp", flags: smppServeFlags, attach: attachSMPP},
 }

@@ -55,6 +55,7 @@ func commands() *command {
 		radiusCommand(),
 		detectCommand(),
 		alertsCommand(),
+		smppCommand(),
 		{name: "version", summary: "print the version", run: func(_ context.Context, env *cliEnv, _ []string) error {
 			fmt.Fprintln(env.stdout, "simguard", version)
 			return nil

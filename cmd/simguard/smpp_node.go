@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/simguard/simguard/client"
+	"github.com/simguard/simguard/enforce"
+	"github.com/simguard/simguard/node"
+	"github.com/simguard/simguard/smpp"
+)
+
+// smppNode runs the SMS firewall as a node of a remote control plane: it
+// follows the policy over the sync API (and keeps enforcing the last one
+// it had when the control plane is away), checks binds and reports usage
+// and events through the API, with a node token.
+func smppNode(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "smpp", "[--server URL] [--config FILE] [flags]  |  simguard smpp account …",
+		"Run the SMS firewall as a separate node of the control plane at --server, with a node token in\n"+
+			"SIMGUARD_TOKEN (simguard token create --role node). The smpp: section of the config file (the\n"+
+			"same format as serve's) or the --smpp-* flags configure it. 'simguard smpp account' manages\n"+
+			"the ESME accounts.")
+	def := env.getenv("SIMGUARD_SERVER")
+	if def == "" {
+		def = "http://127.0.0.1:8080"
+	}
+	server := fs.String("server", def, "control plane URL (env SIMGUARD_SERVER)")
+	file := configFileArg(args, env)
+	fs.String("config", file, "YAML config file (env SIMGUARD_CONFIG): its smpp: and log: sections")
+	metrics := fs.String("metrics-listen", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9275 (empty: none)")
+	recheck := fs.Duration("account-check", 30*time.Second, "how often the accounts of live binds are re-checked with the control plane")
+	cfg, err := nodeConfig(file)
+	if err != nil {
+		return err
+	}
+	fs.StringVar(&cfg.Log.Level, "log-level", cfg.Log.Level, "debug, info, warn or error")
+	fs.StringVar(&cfg.Log.Format, "log-format", cfg.Log.Format, "text or json")
+	smppFlags(fs, &cfg.SMPP)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if cfg.SMPP.Listen == "" {
+		return usageError{"set smpp.listen in the config file or --smpp-listen"}
+	}
+	if _, err := parseLevel(cfg.Log.Level); err != nil {
+		return err
+	}
+	pcfg, err := cfg.SMPP.proxyConfig(env.getenv)
+	if err != nil {
+		return err
+	}
+	token := env.getenv("SIMGUARD_TOKEN")
+	if token == "" {
+		return fmt.Errorf("no token: export SIMGUARD_TOKEN=<a node token> (simguard token create --name smpp-1 --role node)")
+	}
+	c, err := client.New(*server, token, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, env)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	follower, err := node.Start(ctx, c, log, reg)
+	if err != nil {
+		return err
+	}
+	events := enforce.NewEventWriter(node.NewEvents(c, log), enforce.EventWriterConfig{}, log, time.Now, reg)
+	srv, err := smpp.New(pcfg, smpp.Deps{
+		Logger: log, Registerer: reg, Clock: time.Now,
+		Evaluator: follower.Policy(), Events: events, Feedback: node.NewFeedback(c),
+		Auth: c, Accounts: c, QuotaBlocks: smsQuotaBlocks(follower.Policy()),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.SMPP.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set smpp.listen or --smpp-listen)", cfg.SMPP.Listen, err)
+	}
+	fmt.Fprintf(env.stdout, "SMS firewall node (SMPP) listening on %s, relaying to %s, following %s\n", ln.Addr(), routeNames(pcfg.Upstreams), *server)
+
+	var wg sync.WaitGroup
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	evCtx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Add(3)
+	go func() { defer wg.Done(); _ = follower.Run(bg) }()
+	go func() { defer wg.Done(); _ = events.Run(evCtx) }()
+	go func() { defer wg.Done(); recheckAccounts(bg, srv, *recheck) }()
+	var msrv *http.Server
+	if *metrics != "" {
+		mln, err := net.Listen("tcp", *metrics)
+		if err != nil {
+			ln.Close()
+			stopBG()
+			stopEvents()
+			wg.Wait()
+			return fmt.Errorf("metrics listen on %s: %w", *metrics, err)
+		}
+		msrv = &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = msrv.Serve(mln) }()
+	}
+	serveErr := srv.Serve(ctx, ln)
+	// The proxy has answered what it had in flight; its events go out
+	// before the node exits.
+	stopEvents()
+	stopBG()
+	if msrv != nil {
+		msrv.Close()
+	}
+	wg.Wait()
+	return serveErr
+}
+
+// recheckAccounts re-checks the accounts of live binds every interval: a
+// node hears of account changes only by asking.
+func recheckAccounts(ctx context.Context, srv *smpp.Server, every time.Duration) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, every)
+		srv.AccountsChanged(cctx)
+		cancel()
+	}
+}
+
+// nodeConfig reads the config file of a node: serve's format, strictly,
+// of which the node uses the smpp: and log: sections.
+func nodeConfig(file string) (serveConfig, error) {
+	cfg := defaultServeConfig()
+	if file == "" {
+		return cfg, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return cfg, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("config %s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return cfg, nil
+}
