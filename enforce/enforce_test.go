@@ -117,3 +117,65 @@ func TestPolicySubscribersHearChangedSIMs(t *testing.T) {
 		t.Fatalf("after removal: %+v", d)
 	}
 }
+
+// pickyStore refuses batches holding an event without a type.
+type pickyStore struct{ flakyStore }
+
+func (p *pickyStore) AppendEvents(ctx context.Context, evs []simguard.Event) error {
+	for _, e := range evs {
+		if e.Type == "" {
+			return simguard.Errorf(simguard.EINVALID, "event without a type")
+		}
+	}
+	return p.flakyStore.AppendEvents(ctx, evs)
+}
+
+func TestEventWriterSetsAsideInvalidEvents(t *testing.T) {
+	st := &pickyStore{}
+	w := enforce.NewEventWriter(st, enforce.EventWriterConfig{BatchSize: 10, FlushInterval: time.Millisecond},
+		slog.New(slog.DiscardHandler), time.Now, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	for i := 0; i < 30; i++ {
+		typ := "test"
+		if i == 13 {
+			typ = "" // a bug in some source
+		}
+		w.Emit(simguard.Event{Type: typ, SIMID: int64(i)})
+	}
+	cancel()
+	<-done
+	if len(st.got) != 29 {
+		t.Fatalf("stored %d events, want the 29 valid ones", len(st.got))
+	}
+}
+
+// slowStore takes a while per batch and honours its context.
+type slowStore struct{ flakyStore }
+
+func (s *slowStore) AppendEvents(ctx context.Context, evs []simguard.Event) error {
+	select {
+	case <-time.After(50 * time.Millisecond):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.flakyStore.AppendEvents(ctx, evs)
+}
+
+func TestEventWriterFinishesWritesAtShutdown(t *testing.T) {
+	st := &slowStore{}
+	w := enforce.NewEventWriter(st, enforce.EventWriterConfig{BatchSize: 5, FlushInterval: time.Millisecond},
+		slog.New(slog.DiscardHandler), time.Now, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	for i := 0; i < 50; i++ {
+		w.Emit(simguard.Event{Type: "test"})
+	}
+	cancel() // mid-write: the write in progress must not fail
+	<-done
+	if len(st.got) != 50 {
+		t.Fatalf("stored %d events of 50 after shutdown", len(st.got))
+	}
+}

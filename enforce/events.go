@@ -14,8 +14,8 @@ import (
 // EventWriterConfig tunes the event writer. Zero values take the defaults.
 type EventWriterConfig struct {
 	Buffer        int           // events waiting to be written; default 65,536
-	BatchSize     int           // events per transaction; default 2,000
-	FlushInterval time.Duration // longest wait before a partial batch is written; default 50ms
+	BatchSize     int           // events per transaction; default 8,192
+	FlushInterval time.Duration // longest wait before a partial batch is written; default 100ms
 }
 
 // EventWriter is the simguard.EventSink of every enforcement point. It
@@ -36,7 +36,7 @@ type EventWriter struct {
 	mu   sync.RWMutex
 	subs []func([]simguard.Event)
 
-	written, blocked, failures prometheus.Counter
+	written, blocked, failures, rejected prometheus.Counter
 	batchSec                   prometheus.Histogram
 }
 
@@ -48,10 +48,13 @@ func NewEventWriter(store simguard.EventStore, cfg EventWriterConfig, log *slog.
 		cfg.Buffer = 65536
 	}
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 2000
+		// Big batches: the event log's cost is per transaction and per
+		// index page touched, so fewer, larger commits cost less per event.
+		cfg.BatchSize = 8192
 	}
 	if cfg.FlushInterval <= 0 {
-		cfg.FlushInterval = 50 * time.Millisecond
+		// Bounds what batching adds to detection's time to detect.
+		cfg.FlushInterval = 100 * time.Millisecond
 	}
 	w := &EventWriter{
 		store: store, log: log, now: now, cfg: cfg,
@@ -66,6 +69,9 @@ func NewEventWriter(store simguard.EventStore, cfg EventWriterConfig, log *slog.
 		failures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "simguard_events_write_failures_total", Help: "Failed event log writes (retried).",
 		}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "simguard_events_rejected_total", Help: "Events the event log refused as invalid (set aside and logged).",
+		}),
 		batchSec: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "simguard_events_batch_seconds", Help: "Time to append one batch of events.",
 			Buckets: prometheus.ExponentialBuckets(1e-4, 4, 10),
@@ -75,7 +81,7 @@ func NewEventWriter(store simguard.EventStore, cfg EventWriterConfig, log *slog.
 		Name: "simguard_events_buffered", Help: "Events waiting to be written.",
 	}, func() float64 { return float64(len(w.ch)) })
 	if reg != nil {
-		reg.MustRegister(w.written, w.blocked, w.failures, w.batchSec, buffered)
+		reg.MustRegister(w.written, w.blocked, w.failures, w.rejected, w.batchSec, buffered)
 	}
 	return w
 }
@@ -107,10 +113,19 @@ func (w *EventWriter) Subscribe(fn func([]simguard.Event)) {
 }
 
 // Run writes batches until ctx ends, then writes what is still buffered.
+// A write in progress when ctx ends is not cut short: writes use their own
+// context, bounded only at shutdown.
 func (w *EventWriter) Run(ctx context.Context) error {
 	batch := make([]simguard.Event, 0, w.cfg.BatchSize)
 	tick := time.NewTicker(w.cfg.FlushInterval)
 	defer tick.Stop()
+	life, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	go func() {
+		// Writes retry while the writer lives; at shutdown they get 10 s more.
+		<-ctx.Done()
+		time.AfterFunc(10*time.Second, stop)
+	}()
 	for {
 		select {
 		case e := <-w.ch:
@@ -121,17 +136,14 @@ func (w *EventWriter) Run(ctx context.Context) error {
 		case <-tick.C:
 		case <-ctx.Done():
 			close(w.done)
-			w.drain(&batch)
+			w.drain(life, &batch)
 			return nil
 		}
-		batch = w.flush(ctx, batch)
+		batch = w.flush(life, batch)
 	}
 }
 
-func (w *EventWriter) drain(batch *[]simguard.Event) {
-	// Shutdown: the caller's context is gone, so write with a fresh bounded one.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+func (w *EventWriter) drain(ctx context.Context, batch *[]simguard.Event) {
 	for {
 		select {
 		case e := <-w.ch:
@@ -147,7 +159,9 @@ func (w *EventWriter) drain(batch *[]simguard.Event) {
 }
 
 // flush writes batch, retrying with backoff while ctx lives, and returns
-// the emptied slice for reuse.
+// the emptied slice for reuse. A batch the store refuses as invalid is
+// written event by event, so one bad event (a bug in its source) is set
+// aside, logged and counted, instead of holding up every event behind it.
 func (w *EventWriter) flush(ctx context.Context, batch []simguard.Event) []simguard.Event {
 	if len(batch) == 0 {
 		return batch
@@ -159,11 +173,12 @@ func (w *EventWriter) flush(ctx context.Context, batch []simguard.Event) []simgu
 		if err == nil {
 			w.batchSec.Observe(time.Since(start).Seconds())
 			w.written.Add(float64(len(batch)))
-			w.mu.RLock()
-			for _, s := range w.subs {
-				s(batch)
-			}
-			w.mu.RUnlock()
+			w.publish(batch)
+			clear(batch)
+			return batch[:0]
+		}
+		if simguard.ErrorCode(err) == simguard.EINVALID {
+			w.writeOneByOne(ctx, batch)
 			clear(batch)
 			return batch[:0]
 		}
@@ -177,5 +192,37 @@ func (w *EventWriter) flush(ctx context.Context, batch []simguard.Event) []simgu
 			return batch[:0]
 		}
 		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func (w *EventWriter) writeOneByOne(ctx context.Context, batch []simguard.Event) {
+	var stored []simguard.Event
+	for i := range batch {
+		one := batch[i : i+1]
+		err := w.store.AppendEvents(ctx, one)
+		for err != nil && simguard.ErrorCode(err) != simguard.EINVALID && ctx.Err() == nil {
+			w.failures.Inc()
+			time.Sleep(100 * time.Millisecond)
+			err = w.store.AppendEvents(ctx, one)
+		}
+		if err != nil {
+			w.rejected.Inc()
+			w.log.Error("event refused by the event log; set aside", "type", one[0].Type, "source", one[0].Source, "sim_id", one[0].SIMID, "err", err)
+			continue
+		}
+		w.written.Inc()
+		stored = append(stored, one[0])
+	}
+	w.publish(stored)
+}
+
+func (w *EventWriter) publish(batch []simguard.Event) {
+	if len(batch) == 0 {
+		return
+	}
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	for _, s := range w.subs {
+		s(batch)
 	}
 }

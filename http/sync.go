@@ -78,8 +78,8 @@ func (s *Server) syncFeedback(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := simguard.ValidateName(in.Source); err != nil && in.Kind != "usage" {
-		s.writeError(w, r, simguard.FieldError("source", "name the enforcement point, e.g. radius"))
+	if !validSource(in.Source) && in.Kind != "usage" {
+		s.writeError(w, r, simguard.FieldError("source", "name the enforcement point (1-64 of a-z, A-Z, 0-9, '.', '_', ':', '-'), e.g. radius:pgw-1"))
 		return
 	}
 	switch in.Kind {
@@ -116,4 +116,20 @@ func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// validSource accepts the names enforcement points give themselves in
+// feedback ("radius", "radius:pgw-1", "diameter.mme-a"); they end up in
+// audit actors, so nothing else is allowed.
+func validSource(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
