@@ -12,6 +12,9 @@ type feature struct {
 	name string
 	// flags registers the feature's flags, bound to its config section.
 	flags func(fs *flag.FlagSet, cfg *serveConfig)
+	// check validates the feature's config before anything is opened or
+	// created, so a typo fails the start cleanly (optional).
+	check func(cfg *serveConfig, env *cliEnv) error
 	// attach builds the feature on the control plane (cp.svc, cp.reg …)
 	// and adds what must run to cp.components. It runs only when the
 	// feature is enabled in cfg.
@@ -22,6 +25,6 @@ type feature struct {
 var features = []feature{
 	detectFeature,
 	consoleFeature,
-	{name: "radius", flags: radiusFlags, attach: attachRADIUS},
-	{name: "smpp", flags: smppServeFlags, attach: attachSMPP},
+	{name: "radius", flags: radiusFlags, check: checkRADIUS, attach: attachRADIUS},
+	{name: "smpp", flags: smppServeFlags, check: checkSMPP, attach: attachSMPP},
 }

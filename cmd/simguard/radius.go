@@ -154,3 +154,13 @@ func radiusPolicyHook(ctx context.Context, srv *radius.Server, log *slog.Logger)
 		}()
 	}
 }
+
+// checkRADIUS validates the radius section (on a copy: Validate fills in
+// defaults) before serve opens anything.
+func checkRADIUS(cfg *serveConfig, _ *cliEnv) error {
+	if !cfg.RADIUS.Enabled {
+		return nil
+	}
+	c := cfg.RADIUS.Config
+	return c.Validate()
+}

@@ -41,6 +41,14 @@ func serve(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, f := range features {
+		if f.check == nil {
+			continue
+		}
+		if err := f.check(&cfg, env); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+	}
 	log := newLogger(cfg.Log, env)
 	cp, err := openControlPlane(ctx, cfg, log, env)
 	if err != nil {

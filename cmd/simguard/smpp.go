@@ -195,3 +195,15 @@ func routeNames(us []simguard.SMPPUpstream) string {
 	}
 	return b.String()
 }
+
+// checkSMPP validates the smpp section before serve opens anything.
+func checkSMPP(cfg *serveConfig, env *cliEnv) error {
+	if cfg.SMPP.Listen == "" {
+		return nil
+	}
+	pc, err := cfg.SMPP.proxyConfig(env.getenv)
+	if err != nil {
+		return err
+	}
+	return pc.Validate()
+}
