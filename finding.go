@@ -1,0 +1,313 @@
+package simguard
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Fleet exposure audit: what a scan of the fleet's devices found, and how
+// it is kept. A Finding is one open service on one device address.
+
+// Severity ranks a finding or an issue.
+type Severity string
+
+const (
+	SeverityInfo     Severity = "info"
+	SeverityLow      Severity = "low"
+	SeverityMedium   Severity = "medium"
+	SeverityHigh     Severity = "high"
+	SeverityCritical Severity = "critical"
+)
+
+// Rank orders severities: info 1 … critical 5, unknown 0.
+func (s Severity) Rank() int {
+	switch s {
+	case SeverityInfo:
+		return 1
+	case SeverityLow:
+		return 2
+	case SeverityMedium:
+		return 3
+	case SeverityHigh:
+		return 4
+	case SeverityCritical:
+		return 5
+	}
+	return 0
+}
+
+// Valid reports whether s is a known severity.
+func (s Severity) Valid() bool { return s.Rank() > 0 }
+
+// IssueKind is what is wrong with an open service. New kinds may be added;
+// existing ones never change meaning.
+type IssueKind string
+
+const (
+	// IssueDefaultCredential: a vendor default login (or SNMP community)
+	// works. Critical: this is how Mirai-style botnets recruit devices.
+	IssueDefaultCredential IssueKind = "default_credential"
+	// IssuePlaintextLogin: logins cross the network in clear text (Telnet,
+	// FTP, HTTP basic auth without TLS, MQTT with a password without TLS).
+	IssuePlaintextLogin IssueKind = "plaintext_login"
+	// IssuePlaintextProtocol: device data crosses the network unencrypted
+	// (HTTP, MQTT, CoAP, Modbus, RTSP, SNMP v1/v2c, MQTT-SN).
+	IssuePlaintextProtocol IssueKind = "plaintext_protocol"
+	// IssueAnonymousAccess: the service accepts commands without any
+	// authentication (MQTT CONNACK accepted, Modbus).
+	IssueAnonymousAccess IssueKind = "anonymous_access"
+	// IssuePortNotAllowed: the group's Policy.Inbound allows no traffic to
+	// this protocol and port, yet the device listens on it.
+	IssuePortNotAllowed IssueKind = "port_not_allowed"
+	// IssueWeakTLS: the service negotiated a TLS version below 1.2.
+	IssueWeakTLS IssueKind = "weak_tls"
+	// IssueInfoLeak: the service tells more than it should (NTP mode 6
+	// variables, DNS version.bind), often also an amplification vector.
+	IssueInfoLeak IssueKind = "info_leak"
+	// IssueLockout: the credential audit stopped because the device showed
+	// signs of locking accounts; the result is incomplete.
+	IssueLockout IssueKind = "lockout"
+)
+
+// Issue is one problem of a finding.
+type Issue struct {
+	Kind     IssueKind `json:"kind"`
+	Severity Severity  `json:"severity"`
+	Detail   string    `json:"detail"`
+}
+
+// Credential is a default login that worked. It never holds the password:
+// ListEntry points at the line of the credential list that matched
+// ("builtin:4", "user:12"), which the operator can look up.
+type Credential struct {
+	Service   string `json:"service"` // ssh, telnet, http, snmp
+	Method    string `json:"method"`  // password, keyboard-interactive, login, basic, community
+	Username  string `json:"username"`
+	ListEntry string `json:"list_entry"`
+}
+
+// Remediation is what closing the finding's port means in policy terms.
+// The control plane turns it into a group update guarded by GroupVersion.
+type Remediation struct {
+	// Action is "close_port": inbound traffic to Proto/Port of the group's
+	// SIMs must be denied.
+	Action string `json:"action"`
+	Group  string `json:"group"`
+	Proto  string `json:"proto"`
+	Port   uint16 `json:"port"`
+	// AllowedBy are indices into the group's Policy.Inbound of the rules
+	// that allow the port now; closing it means narrowing each of them.
+	// Empty: the policy already denies the port, so the device itself must
+	// be fixed (or the gateway is not enforcing the policy on this path).
+	AllowedBy []int `json:"allowed_by"`
+	// GroupVersion is the group version the indices refer to; a remediation
+	// must fail with EPRECONDITION when the group changed since.
+	GroupVersion int64 `json:"group_version"`
+}
+
+// FindingKey identifies a finding across scans.
+type FindingKey struct {
+	Target netip.Addr
+	Proto  string
+	Port   uint16
+}
+
+// Finding is one open service on one device address, as one scan saw it.
+type Finding struct {
+	ID       int64 `json:"id,omitempty"`
+	TenantID int64 `json:"tenant_id"`
+	ScanID   int64 `json:"scan_id,omitempty"`
+	// SIMID and Group are zero when the address belongs to no known SIM.
+	SIMID  int64      `json:"sim_id,omitempty"`
+	Group  string     `json:"group,omitempty"`
+	Target netip.Addr `json:"target"`
+	Proto  string     `json:"proto"` // tcp or udp
+	Port   uint16     `json:"port"`
+	// Service is what answered: ssh, telnet, http, https, tr069, mqtt,
+	// mqtts, modbus, rtsp, ftp, smtp, coap, snmp, dns, ntp, mqtt-sn, tls,
+	// or unknown.
+	Service string `json:"service"`
+	// Product is the software the banner names ("OpenSSH_9.2p1 Debian-2",
+	// "lighttpd/1.4", "mosquitto").
+	Product string `json:"product,omitempty"`
+	// Banner is the first printable bytes the service sent, at most 256.
+	Banner     string `json:"banner,omitempty"`
+	TLS        bool   `json:"tls"`
+	TLSVersion string `json:"tls_version,omitempty"`
+	// Plaintext: logins or device data cross the network unencrypted.
+	Plaintext   bool         `json:"plaintext"`
+	Credentials []Credential `json:"credentials,omitempty"`
+	Issues      []Issue      `json:"issues,omitempty"`
+	// Severity is the highest of the issues' (info when there is none).
+	Severity Severity `json:"severity"`
+	// Compliant: no issue breaks the group's inbound policy or the
+	// no-plaintext rule.
+	Compliant   bool         `json:"compliant"`
+	Remediation *Remediation `json:"remediation,omitempty"`
+	FirstSeen   time.Time    `json:"first_seen"`
+	LastSeen    time.Time    `json:"last_seen"`
+}
+
+// Key returns the finding's identity across scans.
+func (f *Finding) Key() FindingKey { return FindingKey{f.Target, f.Proto, f.Port} }
+
+// HasIssue reports whether the finding has an issue of kind k.
+func (f *Finding) HasIssue(k IssueKind) bool {
+	return slices.ContainsFunc(f.Issues, func(i Issue) bool { return i.Kind == k })
+}
+
+// AddIssue appends an issue and raises Severity to it.
+func (f *Finding) AddIssue(k IssueKind, s Severity, detail string) {
+	f.Issues = append(f.Issues, Issue{Kind: k, Severity: s, Detail: detail})
+	if s.Rank() > f.Severity.Rank() {
+		f.Severity = s
+	}
+}
+
+// ScanStatus is the state of a scan run.
+type ScanStatus string
+
+const (
+	ScanRunning  ScanStatus = "running"
+	ScanDone     ScanStatus = "done"
+	ScanFailed   ScanStatus = "failed"
+	ScanCanceled ScanStatus = "canceled"
+)
+
+// ScanRun is one scan: what it covered and how it went. Coverage (Targets,
+// TCPPorts, UDPPorts) is what makes a diff between two runs honest: a port
+// is "newly opened" only if the earlier run looked at it.
+type ScanRun struct {
+	ID       int64 `json:"id,omitempty"`
+	TenantID int64 `json:"tenant_id"`
+	// Scope groups runs that are compared with each other: "group:meters"
+	// for scheduled scans of a group, "adhoc" or a name the operator gives.
+	Scope       string         `json:"scope"`
+	Actor       string         `json:"actor"`
+	Targets     []netip.Prefix `json:"targets"`
+	TCPPorts    []PortRange    `json:"tcp_ports"`
+	UDPPorts    []PortRange    `json:"udp_ports,omitempty"`
+	Credentials bool           `json:"credentials"`
+	Status      ScanStatus     `json:"status"`
+	Error       string         `json:"error,omitempty"`
+	StartedAt   time.Time      `json:"started_at"`
+	FinishedAt  time.Time      `json:"finished_at,omitzero"`
+	Stats       ScanStats      `json:"stats"`
+}
+
+// ScanStats counts what a run did.
+type ScanStats struct {
+	Hosts     int   `json:"hosts"`
+	Probes    int64 `json:"probes"`     // TCP connects and UDP probes sent, retries included
+	OpenPorts int   `json:"open_ports"` // TCP and UDP
+	// Unknown counts ports whose state could not be learned (local
+	// resource errors that persisted); non-zero means the run is partial.
+	Unknown  int64 `json:"unknown"`
+	Filtered int64 `json:"filtered"` // no answer even after the retry
+	Attempts int   `json:"credential_attempts"`
+}
+
+// Covers reports whether the run looked at proto/port on target.
+func (r *ScanRun) Covers(target netip.Addr, proto string, port uint16) bool {
+	ranges := r.TCPPorts
+	if strings.EqualFold(proto, "udp") {
+		ranges = r.UDPPorts
+	}
+	inPorts := slices.ContainsFunc(ranges, func(pr PortRange) bool { return pr.Contains(port) })
+	if !inPorts {
+		return false
+	}
+	return slices.ContainsFunc(r.Targets, func(p netip.Prefix) bool { return p.Contains(target) })
+}
+
+// ScanDiff is what changed between two runs of the same scope.
+type ScanDiff struct {
+	// PrevScanID is 0 when there was no earlier run to compare with.
+	PrevScanID int64 `json:"prev_scan_id,omitempty"`
+	// Opened: open now; the earlier run looked at the port and found it
+	// closed. Each is a "scan.port_opened" event.
+	Opened []Finding `json:"opened,omitempty"`
+	// Closed: open before; this run looked and found it closed.
+	Closed []Finding `json:"closed,omitempty"`
+	// NewCredentials: a default credential works now that did not before.
+	NewCredentials []Finding `json:"new_credentials,omitempty"`
+}
+
+// DiffScans compares the findings of cur with those of prev (prev may be
+// nil: no baseline) and carries FirstSeen over from prev for services that
+// stayed open. Ports that prev did not cover are neither opened nor closed.
+func DiffScans(prev *ScanRun, prevFindings []Finding, cur *ScanRun, curFindings []Finding) ScanDiff {
+	var d ScanDiff
+	if prev == nil {
+		return d
+	}
+	d.PrevScanID = prev.ID
+	before := make(map[FindingKey]*Finding, len(prevFindings))
+	for i := range prevFindings {
+		before[prevFindings[i].Key()] = &prevFindings[i]
+	}
+	now := make(map[FindingKey]bool, len(curFindings))
+	for i := range curFindings {
+		f := &curFindings[i]
+		k := f.Key()
+		now[k] = true
+		p, ok := before[k]
+		switch {
+		case ok:
+			if !p.FirstSeen.IsZero() && p.FirstSeen.Before(f.FirstSeen) {
+				f.FirstSeen = p.FirstSeen
+			}
+			if len(f.Credentials) > 0 && len(p.Credentials) == 0 {
+				d.NewCredentials = append(d.NewCredentials, *f)
+			}
+		case prev.Covers(k.Target, k.Proto, k.Port):
+			d.Opened = append(d.Opened, *f)
+			if len(f.Credentials) > 0 {
+				d.NewCredentials = append(d.NewCredentials, *f)
+			}
+		}
+	}
+	for i := range prevFindings {
+		p := &prevFindings[i]
+		if !now[p.Key()] && cur.Covers(p.Target, p.Proto, p.Port) {
+			d.Closed = append(d.Closed, *p)
+		}
+	}
+	return d
+}
+
+// FindingFilter selects findings. Zero fields do not filter.
+type FindingFilter struct {
+	TenantID    int64
+	ScanID      int64
+	SIMID       int64
+	Group       string
+	Target      netip.Addr
+	MinSeverity Severity
+	AfterID     int64
+	Limit       int // default 100, at most 10,000
+}
+
+// FindingStore keeps scan runs and their findings.
+type FindingStore interface {
+	// CreateScanRun stores run (Status running) and sets its ID. It appends
+	// the audit record ch ("scan.start", Object "scan:<id>") in the same
+	// transaction: a credential audit touches devices and must not be
+	// deniable. Durable before it returns.
+	CreateScanRun(ctx context.Context, run ScanRun, ch Change) (ScanRun, error)
+	// FinishScanRun writes the run's final state and all its findings (ScanID
+	// set to run.ID, IDs assigned) in one transaction; a run is never visible
+	// as done with only part of its findings. ENOTFOUND for an unknown run.
+	FinishScanRun(ctx context.Context, run ScanRun, findings []Finding) error
+	// LastScanRun returns the most recent run of the tenant in scope with
+	// status done, and its findings; ENOTFOUND when there is none.
+	LastScanRun(ctx context.Context, tenantID int64, scope string) (ScanRun, []Finding, error)
+	// ListScanRuns returns a tenant's runs, newest first (limit as in
+	// FindingFilter).
+	ListScanRuns(ctx context.Context, tenantID int64, limit int) ([]ScanRun, error)
+	// FindFindings returns findings matching f in ID order.
+	FindFindings(ctx context.Context, f FindingFilter) ([]Finding, error)
+}
