@@ -10,7 +10,7 @@ import (
 )
 
 // connectTCP is one TCP connect through the standard dialer.
-func connectTCP(ctx context.Context, ap netip.AddrPort, timeout time.Duration) (PortState, error) {
+func connectTCP(ctx context.Context, ap netip.AddrPort, timeout time.Duration, _ *socket) (PortState, error) {
 	d := net.Dialer{Timeout: timeout}
 	c, err := d.DialContext(ctx, "tcp", ap.String())
 	if err == nil {
@@ -19,3 +19,8 @@ func connectTCP(ctx context.Context, ap netip.AddrPort, timeout time.Duration) (
 	}
 	return classifyConnect(err)
 }
+
+// socket would be a reusable socket; the standard dialer has none.
+type socket struct{}
+
+func (*socket) release() {}

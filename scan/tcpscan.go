@@ -36,47 +36,42 @@ type tcpStats struct {
 const localTries = 8
 
 // sweepTCP connects to every port of every address and calls open for
-// each port that completed the handshake. Jobs are issued port-major
-// (all hosts on one port, then the next port) so no single device sees a
-// burst. It returns early only when ctx ends.
+// each port that completed the handshake. Jobs are taken port-major (all
+// hosts on one port, then the next port) so no single device sees a burst.
+// Workers claim jobs from a shared counter rather than a channel: most
+// probes finish inside the connect call, and a hand-off per probe would
+// cost more scheduling than the probe itself. It returns early only when
+// ctx ends.
 func (s *Scanner) sweepTCP(ctx context.Context, addrs []netip.Addr, ports PortList, st *tcpStats, open func(netip.AddrPort)) error {
-	jobs := make(chan netip.AddrPort, s.cfg.Concurrency)
+	total := int64(len(addrs)) * int64(len(ports))
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(s.cfg.Concurrency, len(addrs)*len(ports)) {
+	for range min(int64(s.cfg.Concurrency), total) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for ap := range jobs {
-				if s.probeTCP(ctx, ap, st) == PortOpen {
+			var spare socket
+			defer spare.release()
+			for {
+				i := next.Add(1) - 1
+				if i >= total || s.limit.Take(ctx) != nil {
+					return
+				}
+				ap := netip.AddrPortFrom(addrs[i%int64(len(addrs))], ports[i/int64(len(addrs))])
+				if s.probeTCP(ctx, ap, st, &spare) == PortOpen {
 					open(ap)
 				}
 			}
 		}()
 	}
-	var err error
-feed:
-	for _, p := range ports {
-		for _, a := range addrs {
-			if err = s.limit.Take(ctx); err != nil {
-				break feed
-			}
-			select {
-			case jobs <- netip.AddrPortFrom(a, p):
-			case <-ctx.Done():
-				err = ctx.Err()
-				break feed
-			}
-		}
-	}
-	close(jobs)
 	wg.Wait()
-	return err
+	return ctx.Err()
 }
 
 // probeTCP learns the state of one port: a refusal is closed at once, a
 // timeout is retried (cfg.Retries more connects, each paced by the
 // bucket) before the port is called filtered.
-func (s *Scanner) probeTCP(ctx context.Context, ap netip.AddrPort, st *tcpStats) PortState {
+func (s *Scanner) probeTCP(ctx context.Context, ap netip.AddrPort, st *tcpStats, spare *socket) PortState {
 	state := PortUnknown
 	for try := 0; try <= s.cfg.Retries; try++ {
 		if try > 0 {
@@ -84,7 +79,7 @@ func (s *Scanner) probeTCP(ctx context.Context, ap netip.AddrPort, st *tcpStats)
 				break
 			}
 		}
-		state = s.connect(ctx, ap, st)
+		state = s.connect(ctx, ap, st, spare)
 		if state != PortFiltered {
 			break
 		}
@@ -99,11 +94,11 @@ func (s *Scanner) probeTCP(ctx context.Context, ap netip.AddrPort, st *tcpStats)
 	return state
 }
 
-func (s *Scanner) connect(ctx context.Context, ap netip.AddrPort, st *tcpStats) PortState {
+func (s *Scanner) connect(ctx context.Context, ap netip.AddrPort, st *tcpStats, spare *socket) PortState {
 	backoff := 10 * time.Millisecond
 	for range localTries {
 		st.probes.Add(1)
-		state, err := connectTCP(ctx, ap, s.cfg.ConnectTimeout)
+		state, err := connectTCP(ctx, ap, s.cfg.ConnectTimeout, spare)
 		if state != PortUnknown || ctx.Err() != nil {
 			return state
 		}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package scanlab
 
 import (
@@ -10,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -172,6 +175,12 @@ func childScan(args []string) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
+	if path := os.Getenv("SGSCAN_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	start := time.Now()
 	rep, err := s.Scan(ctx, in.Request)
 	out := ScanOutput{Report: rep, Seconds: time.Since(start).Seconds()}
@@ -179,6 +188,7 @@ func childScan(args []string) {
 		out.Error = err.Error()
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
+	pprof.StopCPUProfile()
 }
 
 // Scan runs the scanner in the scanner namespace and returns its output.
