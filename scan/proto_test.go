@@ -254,4 +254,3 @@ func TestProbeRequestsDecodeInTshark(t *testing.T) {
 		})
 	}
 }
-

@@ -119,4 +119,3 @@ func compare(truth, got map[netip.AddrPort]bool) (missed, extra []string) {
 	sort.Strings(extra)
 	return missed, extra
 }
-
