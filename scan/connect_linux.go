@@ -33,17 +33,21 @@ func connectTCP(ctx context.Context, ap netip.AddrPort, timeout time.Duration, s
 	}
 	if err == unix.EINPROGRESS {
 		// On a LAN or a veth the answer is often in before connect
-		// returns: one getsockopt saves the poller round trip.
-		if v, gerr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); gerr == nil && v != 0 {
-			err = unix.Errno(v)
+		// returns. A second connect reports it — 0 when the handshake
+		// is done, the error when refused, EALREADY while the SYN is
+		// still out — and after a refusal it also resets the socket for
+		// reuse, so a closed port costs two system calls in all.
+		err = unix.Connect(fd, sa)
+		if err == unix.EALREADY {
+			err = unix.EINPROGRESS
 		}
 	}
 	if err != unix.EINPROGRESS {
-		if err == nil {
+		switch err {
+		case nil, unix.EISCONN:
 			resetClose(fd)
 			return PortOpen, nil
-		}
-		if err == unix.ECONNREFUSED {
+		case unix.ECONNREFUSED:
 			spare.put(family, fd)
 			return PortClosed, nil
 		}
@@ -108,12 +112,11 @@ func resetClose(fd int) {
 }
 
 // socket is a worker's spare socket: one whose connect was refused.
-// Linux lets such a socket connect again — the first connect after the
-// refusal fails with ECONNABORTED and resets it, the next one is a fresh
-// attempt with a new ephemeral port — which saves a socket and a close
-// per closed port, a third of a sweep's system time. Reuse must never
-// change a verdict: any other answer from a reused socket sends the probe
-// to a fresh one.
+// Linux lets such a socket connect again (the refusal, once reported,
+// leaves it unconnected with its ephemeral port released), which saves a
+// socket and a close per closed port. Reuse must never change a verdict:
+// a reused socket that answers anything unexpected is dropped and the
+// probe starts over on a fresh one.
 type socket struct {
 	fd     int
 	family int
@@ -125,9 +128,6 @@ func (s *socket) connect(family int, sa unix.Sockaddr) (int, error) {
 	if fd := s.fd; fd > 0 && s.family == family {
 		s.fd = 0
 		err := unix.Connect(fd, sa)
-		if err == unix.ECONNABORTED {
-			err = unix.Connect(fd, sa)
-		}
 		if err == nil || err == unix.EINPROGRESS || err == unix.ECONNREFUSED {
 			return fd, err
 		}

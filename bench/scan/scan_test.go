@@ -64,7 +64,7 @@ func BenchmarkFullSweep4Hosts(b *testing.B) {
 		},
 		Request: scan.Request{Targets: targets, Ports: "all", PortsOnly: true},
 	}
-	var sgWall, sgScan, nmapWall time.Duration
+	var sgWall, sgScan, sgCPU, nmapWall, nmapCPU time.Duration
 	var sgMissed, sgExtra, nmapMissed, nmapExtra int
 	for range b.N {
 		start := time.Now()
@@ -74,6 +74,7 @@ func BenchmarkFullSweep4Hosts(b *testing.B) {
 			b.Fatalf("simguard: %s", out.Error)
 		}
 		sgScan += time.Duration(out.Seconds * float64(time.Second))
+		sgCPU += out.CPU
 		got := map[netip.AddrPort]bool{}
 		for _, f := range out.Report.Findings {
 			got[netip.AddrPortFrom(f.Target, f.Port)] = true
@@ -86,6 +87,7 @@ func BenchmarkFullSweep4Hosts(b *testing.B) {
 
 		ref := lab.Nmap([]string{"-p-", "-T4", "-n", "-Pn"}, addrs...)
 		nmapWall += ref.Elapsed
+		nmapCPU += ref.CPU
 		m, e = compare(truth, ref.Open)
 		nmapMissed, nmapExtra = nmapMissed+len(m), nmapExtra+len(e)
 		if len(m)+len(e) > 0 {
@@ -96,12 +98,14 @@ func BenchmarkFullSweep4Hosts(b *testing.B) {
 	b.ReportMetric(sgWall.Seconds()/n, "simguard-s/op")
 	b.ReportMetric(sgScan.Seconds()/n, "simguard-scan-s/op")
 	b.ReportMetric(nmapWall.Seconds()/n, "nmap-s/op")
+	b.ReportMetric(sgCPU.Seconds()/n, "simguard-cpu-s/op")
+	b.ReportMetric(nmapCPU.Seconds()/n, "nmap-cpu-s/op")
 	b.ReportMetric(float64(sgMissed)/n, "simguard-missed/op")
 	b.ReportMetric(float64(nmapMissed)/n, "nmap-missed/op")
 	b.ReportMetric(float64(sgExtra+nmapExtra)/n, "extra/op")
 	b.ReportMetric(float64(len(truth)), "open-ports")
-	b.Logf("%d runs: simguard %.2fs (scan %.2fs), nmap %.2fs per run; open ports %d; missed simguard %d, nmap %d",
-		b.N, sgWall.Seconds()/n, sgScan.Seconds()/n, nmapWall.Seconds()/n, len(truth), sgMissed, nmapMissed)
+	b.Logf("%d runs: simguard %.2fs (scan %.2fs, cpu %.2fs), nmap %.2fs (cpu %.2fs) per run; open ports %d; missed simguard %d, nmap %d",
+		b.N, sgWall.Seconds()/n, sgScan.Seconds()/n, sgCPU.Seconds()/n, nmapWall.Seconds()/n, nmapCPU.Seconds()/n, len(truth), sgMissed, nmapMissed)
 }
 
 func compare(truth, got map[netip.AddrPort]bool) (missed, extra []string) {

@@ -159,7 +159,9 @@ func FuzzJudge(f *testing.F) {
 		if settled && ev == evTimeout {
 			t.Fatal("a timeout cannot be settled")
 		}
-		lastLine(text)
+		if l := lastLine(text); len(l) > 120 {
+			t.Fatalf("lastLine of %d bytes", len(l))
+		}
 	})
 }
 

@@ -162,6 +162,8 @@ type ScanOutput struct {
 	Report  *scan.Report `json:"report"`
 	Seconds float64      `json:"seconds"` // the Scan call alone, without process start
 	Error   string       `json:"error,omitempty"`
+	// CPU is the child's user+system time, filled in by Lab.Scan.
+	CPU time.Duration `json:"-"`
 }
 
 func childScan(args []string) {
@@ -209,6 +211,7 @@ func (l *Lab) Scan(in ScanInput) ScanOutput {
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		l.t.Fatalf("scanlab: scan child output: %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
+	out.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return out
 }
 

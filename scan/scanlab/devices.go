@@ -130,6 +130,7 @@ func (l *Lab) WriteFile(name string, data []byte) string {
 type NmapResult struct {
 	Open    map[netip.AddrPort]bool
 	Elapsed time.Duration
+	CPU     time.Duration // user+system ("ip netns exec" execs nmap in place)
 	Args    []string
 }
 
@@ -143,7 +144,8 @@ func (l *Lab) Nmap(args []string, targets ...netip.Addr) NmapResult {
 		full = append(full, a.String())
 	}
 	start := time.Now()
-	out, err := l.Command(l.Scanner, "nmap", full...).Output()
+	cmd := l.Command(l.Scanner, "nmap", full...)
+	out, err := cmd.Output()
 	elapsed := time.Since(start)
 	if err != nil {
 		l.t.Fatalf("scanlab: nmap %s: %v", strings.Join(full, " "), err)
@@ -152,7 +154,8 @@ func (l *Lab) Nmap(args []string, targets ...netip.Addr) NmapResult {
 	if err != nil {
 		l.t.Fatalf("scanlab: %v", err)
 	}
-	return NmapResult{Open: open, Elapsed: elapsed, Args: full}
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return NmapResult{Open: open, Elapsed: elapsed, CPU: cpu, Args: full}
 }
 
 // ParseNmapXML returns the open TCP and UDP ports of nmap's XML output
