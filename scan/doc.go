@@ -6,7 +6,26 @@
 // verdict against the group's inbound policy, the difference from the
 // previous scan and reports in JSON and CSV.
 //
-// Every target must fall inside the configured audit ranges; anything else
-// is refused before a single packet is sent. Probes are paced by a
-// packets-per-second token bucket and bounded by a concurrency limit.
+// Safety: every target must lie inside Config.AuditRanges; anything else
+// (and everything, while no range is configured) is refused with an
+// EINVALID error naming the target before a single packet is sent.
+// Probes are paced by a packets-per-second token bucket shared by all
+// scans of a Scanner and bounded by a concurrency limit; the credential
+// audit is opt-in per scan and bounded per host.
+//
+// Not missing an open port: a connect refused by the target (RST) is a
+// closed port; silence or an ICMP unreachable is "filtered" and tried
+// again (Config.Retries); a failure of our own host (no ephemeral port, no
+// descriptor) says nothing about the port and is retried after a pause,
+// and counted as "unknown" if it persists, so a partial run is visible.
+//
+// Lifecycle: New(cfg, deps) → Scan(ctx, req) per scan (it returns when
+// the scan is done or ctx ends, with nothing left running). A Scheduler
+// runs per-group scans periodically until its context ends.
+//
+// What the scanner needs from the rest of simguard, all optional in Deps:
+// a simguard.FindingStore (history, diff, audit record of each run), an
+// Inventory (address → SIM and group, group → policy), a
+// simguard.EventSink ("scan.port_opened", "scan.default_credential"), and
+// for the Scheduler a Fleet (a group's device addresses).
 package scan

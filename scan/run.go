@@ -59,18 +59,20 @@ func (s *Scanner) Scan(ctx context.Context, req Request) (*Report, error) {
 		run.Status, run.Error = simguard.ScanFailed, simguard.ErrorMessage(scanErr)
 	}
 	rep := &Report{Run: run, Findings: findings}
-	if store != nil && run.Status == simguard.ScanDone {
-		prev, prevFindings, err := store.LastScanRun(ctx, run.TenantID, run.Scope)
-		switch {
-		case err == nil:
-			rep.Diff = simguard.DiffScans(&prev, prevFindings, &run, findings)
-		case simguard.ErrorCode(err) != simguard.ENOTFOUND:
-			return rep, fmt.Errorf("load previous scan of %s: %w", run.Scope, err)
-		}
-	}
 	if store != nil {
-		// The run's record must land even when ctx was canceled.
+		// The run's record must land even when ctx was canceled, and even
+		// when the baseline cannot be read (the diff is then missing, the
+		// findings are not).
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		if run.Status == simguard.ScanDone {
+			prev, prevFindings, err := store.LastScanRun(wctx, run.TenantID, run.Scope)
+			switch {
+			case err == nil:
+				rep.Diff = simguard.DiffScans(&prev, prevFindings, &run, findings)
+			case simguard.ErrorCode(err) != simguard.ENOTFOUND:
+				scanErr = fmt.Errorf("load previous scan of %s: %w", run.Scope, err)
+			}
+		}
 		err := store.FinishScanRun(wctx, run, findings)
 		cancel()
 		if err != nil {
@@ -216,7 +218,7 @@ func (s *Scanner) newFinding(run *simguard.ScanRun, ap netip.AddrPort, proto str
 		Port:       ap.Port(),
 		Service:    svc.name,
 		Product:    svc.product,
-		Banner:     svc.banner,
+		Banner:     printable(joinNonEmpty(" | ", svc.banner, svc.detail)),
 		TLS:        svc.tls,
 		TLSVersion: tlsVersionName(svc.tlsVersion),
 		Severity:   simguard.SeverityInfo,
