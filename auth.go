@@ -25,10 +25,16 @@ const (
 	RoleAdmin    Role = "admin"    // everything in its tenant, including tokens
 	RoleOperator Role = "operator" // change SIMs and groups; no tokens
 	RoleAuditor  Role = "auditor"  // read only
+	// RoleNode is for remote enforcement nodes: read the policy state of
+	// every tenant and report what enforcement learned; nothing else.
+	// Only provider admins create node tokens, in the provider tenant.
+	RoleNode Role = "node"
 )
 
 // Valid reports whether r is a known role.
-func (r Role) Valid() bool { return r == RoleAdmin || r == RoleOperator || r == RoleAuditor }
+func (r Role) Valid() bool {
+	return r == RoleAdmin || r == RoleOperator || r == RoleAuditor || r == RoleNode
+}
 
 // CanWrite reports whether r may change the fleet.
 func (r Role) CanWrite() bool { return r == RoleAdmin || r == RoleOperator }

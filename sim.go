@@ -75,7 +75,7 @@ func (l IMEILock) State() IMEILockState {
 		return IMEILockNone
 	case l.IMEI == "":
 		return IMEILockUnbound
-	case l.MismatchAt != nil && (l.BoundAt == nil || l.MismatchAt.After(*l.BoundAt)):
+	case l.MismatchAt != nil && (l.BoundAt == nil || !l.MismatchAt.Before(*l.BoundAt)):
 		return IMEILockMismatch
 	}
 	return IMEILockLocked

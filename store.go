@@ -80,7 +80,8 @@ type SIMStore interface {
 	// CreateSIMs inserts every SIM or none. Duplicates of an existing ICCID,
 	// IMSI or MSISDN (or within sims) fail with ECONFLICT and Rows naming
 	// each offending element by its 1-based index in sims. One audit record
-	// covers the whole import.
+	// covers the whole import. On success the elements of sims have their
+	// ID, TenantID, Version (1) and timestamps set.
 	CreateSIMs(ctx context.Context, tenantID int64, sims []SIM, ch Change) error
 	GetSIM(ctx context.Context, tenantID, id int64) (SIM, error)
 	// FindSIM looks a SIM up by ICCID, IMSI or MSISDN (digits).

@@ -1,0 +1,154 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func appliedMigrations(t *testing.T, db *DB) []string {
+	t.Helper()
+	rows, err := db.r.QueryContext(t.Context(), `SELECT name FROM schema_migrations ORDER BY applied_at, rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	return names
+}
+
+func tableExists(t *testing.T, db *DB, name string) bool {
+	t.Helper()
+	ok, err := exists(t.Context(), db.r, `SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+// withCore returns the embedded migrations plus extra files.
+func withCore(t *testing.T, extra map[string]string) []migration {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	core, err := migrationFS.ReadFile("migrations/0001_core.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys["migrations/0001_core.sql"] = &fstest.MapFile{Data: core}
+	for name, sql := range extra {
+		fsys["migrations/"+name] = &fstest.MapFile{Data: []byte(sql)}
+	}
+	all, err := loadMigrations(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+func TestEmbeddedMigrations(t *testing.T) {
+	all, err := loadMigrations(migrationFS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) == 0 || all[0].name != "0001_core.sql" {
+		t.Fatalf("embedded migrations %v: want 0001_core.sql first", all)
+	}
+	db := openTest(t, Options{})
+	if got := appliedMigrations(t, db); len(got) != len(all) {
+		t.Errorf("applied %v, want all %d", got, len(all))
+	}
+	// Reopening applies nothing again.
+	path := db.path
+	db.Close()
+	db2, err := Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	if got := appliedMigrations(t, db2); len(got) != len(all) {
+		t.Errorf("after reopen applied %v", got)
+	}
+}
+
+// TestMigrationsByName: features add migrations in their own ranges in
+// parallel, so a lower-numbered file that arrives later is still applied.
+func TestMigrationsByName(t *testing.T) {
+	db := openTest(t, Options{})
+	ctx := context.Background()
+	smpp := map[string]string{"0200_smpp.sql": `CREATE TABLE smpp_binds (id INTEGER PRIMARY KEY);`}
+	if err := db.migrate(ctx, withCore(t, smpp)); err != nil {
+		t.Fatal(err)
+	}
+	both := map[string]string{
+		"0200_smpp.sql":   smpp["0200_smpp.sql"],
+		"0100_radius.sql": `CREATE TABLE radius_clients (id INTEGER PRIMARY KEY);`,
+		"0101_radius.sql": `ALTER TABLE radius_clients ADD COLUMN secret TEXT;`,
+	}
+	if err := db.migrate(ctx, withCore(t, both)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"0001_core.sql", "0200_smpp.sql", "0100_radius.sql", "0101_radius.sql"}
+	if got := appliedMigrations(t, db); !slices.Equal(got, want) {
+		t.Errorf("applied in order %v, want %v", got, want)
+	}
+	for _, tbl := range []string{"smpp_binds", "radius_clients"} {
+		if !tableExists(t, db, tbl) {
+			t.Errorf("table %s missing", tbl)
+		}
+	}
+
+	// A binary without 0200 must not run on this database.
+	err := db.migrate(ctx, withCore(t, map[string]string{"0100_radius.sql": both["0100_radius.sql"], "0101_radius.sql": both["0101_radius.sql"]}))
+	if err == nil || !strings.Contains(err.Error(), `"0200_smpp.sql"`) || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("older binary: err = %v, want a refusal naming 0200_smpp.sql", err)
+	}
+}
+
+func TestMigrationFailureAppliesNothing(t *testing.T) {
+	db := openTest(t, Options{})
+	extra := map[string]string{
+		"0300_diameter.sql": `CREATE TABLE diameter_peers (id INTEGER PRIMARY KEY);`,
+		"0301_diameter.sql": `CREATE TABLE broken (;`,
+	}
+	if err := db.migrate(context.Background(), withCore(t, extra)); err == nil || !strings.Contains(err.Error(), "0301_diameter.sql") {
+		t.Fatalf("err = %v, want the failing migration named", err)
+	}
+	if tableExists(t, db, "diameter_peers") || len(appliedMigrations(t, db)) != 1 {
+		t.Error("a failed migration run left part of its changes")
+	}
+}
+
+func TestMigrationNames(t *testing.T) {
+	for _, name := range []string{"1_core.sql", "0001-core.sql", "0001_Core.sql", "0001_core.SQL.sql"} {
+		fsys := fstest.MapFS{"migrations/" + name: &fstest.MapFile{Data: []byte("SELECT 1;")}}
+		if _, err := loadMigrations(fsys); err == nil {
+			t.Errorf("migration file %q accepted", name)
+		}
+	}
+}
+
+func TestOpenRefusesNewerDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db, err := Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.Exec(`INSERT INTO schema_migrations (name, sha256, applied_at) VALUES ('0700_future.sql', 'x', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(t.Context(), path, Options{})
+	if err == nil || !strings.Contains(err.Error(), "0700_future.sql") || !strings.Contains(err.Error(), "upgrade simguard") {
+		t.Errorf("Open of a newer database: err = %v", err)
+	}
+}
