@@ -78,10 +78,10 @@ func TestLabAcceptance(t *testing.T) {
 			AuditRanges:    []netip.Prefix{scanlab.Range},
 			Rate:           200000,
 			Concurrency:    512,
-			ConnectTimeout: 500 * time.Millisecond,
+			ConnectTimeout: 2 * time.Second, // generous: CI runs other tests beside this one
 			BannerWait:     time.Second,
-			ProbeTimeout:   3 * time.Second,
-			UDPTimeout:     500 * time.Millisecond,
+			ProbeTimeout:   5 * time.Second,
+			UDPTimeout:     time.Second,
 		},
 		Request: scan.Request{
 			TenantID:    1,
