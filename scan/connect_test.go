@@ -40,3 +40,33 @@ func TestConnectTCPReuse(t *testing.T) {
 		}
 	}
 }
+
+func TestConnectTCPIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	defer ln.Close()
+	open := netip.MustParseAddrPort(ln.Addr().String())
+	closedLn, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := netip.MustParseAddrPort(closedLn.Addr().String())
+	closedLn.Close()
+	var spare socket
+	defer spare.release()
+	// A spare IPv4 socket must not be reused for IPv6, nor the reverse.
+	_, v4 := listenTCP(t)
+	for _, tc := range []struct {
+		ap   netip.AddrPort
+		want PortState
+	}{
+		{closed, PortClosed}, {open, PortOpen}, {closed, PortClosed},
+		{netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), v4), PortOpen}, {closed, PortClosed}, {open, PortOpen},
+	} {
+		if got, err := connectTCP(context.Background(), tc.ap, time.Second, &spare); got != tc.want {
+			t.Fatalf("%s is %s (%v), want %s", tc.ap, got, err, tc.want)
+		}
+	}
+}
