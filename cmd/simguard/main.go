@@ -25,7 +25,6 @@ var version = "dev"
 type command struct {
 	name    string
 	summary string
-	usage   string // shown after "Usage: simguard <path>"
 	run     func(ctx context.Context, env *cliEnv, args []string) error
 	subs    []*command
 }
@@ -52,6 +51,7 @@ func commands() *command {
 		tenantCommand(),
 		auditCommand(),
 		eventsCommand(),
+		backupCommand(),
 		{name: "version", summary: "print the version", run: func(_ context.Context, env *cliEnv, _ []string) error {
 			fmt.Fprintln(env.stdout, "simguard", version)
 			return nil

@@ -169,6 +169,19 @@ func TestRestartKeepsStateAndRefusesATamperedAuditLog(t *testing.T) {
 	}
 	s.stop()
 
+	// An online backup is itself a data directory that serves.
+	bak := filepath.Join(t.TempDir(), "bak")
+	var bout bytes.Buffer
+	benv := &cliEnv{stdout: &bout, stderr: &bout, getenv: func(string) string { return "" }}
+	if code := run(context.Background(), benv, []string{"backup", "--data", dir, "--out", bak}); code != 0 || !strings.Contains(bout.String(), "verified") {
+		t.Fatalf("backup: %d %s", code, bout.String())
+	}
+	sb := startServer(t, bak, false)
+	if code, out := sb.cli(t, s.token, "", "sim", "get", demo.IMSI(3)); code != 0 || !strings.Contains(out, "suspended") {
+		t.Fatalf("serving the backup: %d %s", code, out)
+	}
+	sb.stop()
+
 	s2 := startServer(t, dir, true)
 	if s2.token != "" || strings.Contains(s2.out.String(), "Demo fleet loaded") {
 		t.Fatalf("second start printed a token or reloaded the demo:\n%s", s2.out.String())

@@ -52,14 +52,14 @@ func serve(ctx context.Context, env *cliEnv, args []string) error {
 // controlPlane is a running "simguard serve": every component and the
 // order to start and stop them in.
 type controlPlane struct {
-	cfg      serveConfig
-	log      *slog.Logger
-	env      *cliEnv
-	db       *sqlite.DB
-	signer   *audit.Signer
+	cfg    serveConfig
+	log    *slog.Logger
+	env    *cliEnv
+	db     *sqlite.DB
+	signer *audit.Signer
 	// secrets seals the secrets the store keeps for us (RADIUS shared
 	// secrets, SMSC passwords, webhook keys).
-	secrets *sealed.Box
+	secrets  *sealed.Box
 	reg      *prometheus.Registry
 	events   *enforce.EventWriter
 	svc      *control.Service
