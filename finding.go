@@ -147,9 +147,24 @@ type Finding struct {
 	// no-plaintext rule.
 	Compliant   bool         `json:"compliant"`
 	Remediation *Remediation `json:"remediation,omitempty"`
-	FirstSeen   time.Time    `json:"first_seen"`
-	LastSeen    time.Time    `json:"last_seen"`
+	// FirstSeen is when the service was first found open without a scan
+	// finding it closed since; LastSeen is when this scan saw it.
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	// State is the service's state now, as the latest scan that looked
+	// at it found it (set by the store when it returns findings): open,
+	// or closed since ClosedAt.
+	State    FindingState `json:"state,omitempty"`
+	ClosedAt time.Time    `json:"closed_at,omitzero"`
 }
+
+// FindingState says whether a finding's service is still open.
+type FindingState string
+
+const (
+	FindingOpen   FindingState = "open"
+	FindingClosed FindingState = "closed" // a later complete scan found the port closed
+)
 
 // Key returns the finding's identity across scans.
 func (f *Finding) Key() FindingKey { return FindingKey{f.Target, f.Proto, f.Port} }
@@ -171,6 +186,8 @@ func (f *Finding) AddIssue(k IssueKind, s Severity, detail string) {
 type ScanStatus string
 
 const (
+	// ScanQueued: recorded and waiting for a free scanner slot.
+	ScanQueued   ScanStatus = "queued"
 	ScanRunning  ScanStatus = "running"
 	ScanDone     ScanStatus = "done"
 	ScanFailed   ScanStatus = "failed"
@@ -280,6 +297,10 @@ func DiffScans(prev *ScanRun, prevFindings []Finding, cur *ScanRun, curFindings 
 }
 
 // FindingFilter selects findings. Zero fields do not filter.
+//
+// With ScanID, the findings of that run; without, the tenant's exposure:
+// the latest finding of every service ever found open, one per address,
+// protocol and port, open or closed.
 type FindingFilter struct {
 	TenantID    int64
 	ScanID      int64
@@ -287,27 +308,45 @@ type FindingFilter struct {
 	Group       string
 	Target      netip.Addr
 	MinSeverity Severity
-	AfterID     int64
-	Limit       int // default 100, at most 10,000
+	State       FindingState
+	// Kind keeps findings that have an issue of this kind.
+	Kind    IssueKind
+	AfterID int64
+	Limit   int // default 100, at most 10,000
 }
 
 // FindingStore keeps scan runs and their findings.
 type FindingStore interface {
-	// CreateScanRun stores run (Status running) and sets its ID. It appends
-	// the audit record ch ("scan.start", Object "scan:<id>") in the same
-	// transaction: a credential audit touches devices and must not be
-	// deniable. Durable before it returns.
+	// CreateScanRun stores run (Status queued or running) and sets its ID.
+	// It appends the audit record ch ("scan.start", Object "scan:<id>") in
+	// the same transaction: a credential audit touches devices and must
+	// not be deniable. Durable before it returns.
 	CreateScanRun(ctx context.Context, run ScanRun, ch Change) (ScanRun, error)
-	// FinishScanRun writes the run's final state and all its findings (ScanID
-	// set to run.ID, IDs assigned) in one transaction; a run is never visible
-	// as done with only part of its findings. ENOTFOUND for an unknown run.
+	// StartScanRun moves a queued run to running as of at; ECONFLICT when
+	// it is not queued, ENOTFOUND when there is no such run.
+	StartScanRun(ctx context.Context, tenantID, id int64, at time.Time) error
+	// FinishScanRun writes the run's final state and all its findings in
+	// one transaction; a run is never visible as done with only part of
+	// its findings. It sets ID, ScanID, TenantID, FirstSeen and State of
+	// each element of findings, and keeps every service's exposure: a
+	// finding opens (or refreshes) it, and a done run closes the open
+	// ones it covered and did not find. ENOTFOUND for an unknown run.
 	FinishScanRun(ctx context.Context, run ScanRun, findings []Finding) error
+	// AbandonScanRuns marks every queued or running run failed with
+	// reason: on start, for runs a stopped process left behind. It
+	// returns how many it marked.
+	AbandonScanRuns(ctx context.Context, reason string) (int64, error)
+	// GetScanRun returns one run of the tenant; ENOTFOUND if none.
+	GetScanRun(ctx context.Context, tenantID, id int64) (ScanRun, error)
 	// LastScanRun returns the most recent run of the tenant in scope with
-	// status done, and its findings; ENOTFOUND when there is none.
-	LastScanRun(ctx context.Context, tenantID int64, scope string) (ScanRun, []Finding, error)
+	// status done and an ID below beforeID (0: any), and its findings;
+	// ENOTFOUND when there is none.
+	LastScanRun(ctx context.Context, tenantID int64, scope string, beforeID int64) (ScanRun, []Finding, error)
 	// ListScanRuns returns a tenant's runs, newest first (limit as in
 	// FindingFilter).
 	ListScanRuns(ctx context.Context, tenantID int64, limit int) ([]ScanRun, error)
 	// FindFindings returns findings matching f in ID order.
 	FindFindings(ctx context.Context, f FindingFilter) ([]Finding, error)
+	// GetFinding returns one finding of the tenant; ENOTFOUND if none.
+	GetFinding(ctx context.Context, tenantID, id int64) (Finding, error)
 }

@@ -89,7 +89,7 @@ func (s *Scanner) assess(f *simguard.Finding) {
 	if !haveGroup {
 		return
 	}
-	allowedBy := InboundRulesFor(&g.Policy, f.Proto, f.Port)
+	allowedBy := simguard.InboundAllowing(&g.Policy, f.Proto, f.Port)
 	if len(allowedBy) == 0 {
 		f.Compliant = false
 		f.AddIssue(simguard.IssuePortNotAllowed, simguard.SeverityMedium,
@@ -101,29 +101,6 @@ func (s *Scanner) assess(f *simguard.Finding) {
 			AllowedBy: allowedBy, GroupVersion: g.Version,
 		}
 	}
-}
-
-// InboundRulesFor returns the indices of the policy's inbound rules that
-// allow proto/port from anywhere in their CIDR: the rules a "close port"
-// remediation has to narrow.
-func InboundRulesFor(p *simguard.Policy, proto string, port uint16) []int {
-	out := []int{}
-	for i, r := range p.Inbound {
-		if r.Proto != "any" && r.Proto != "" && r.Proto != proto {
-			continue
-		}
-		if len(r.Ports) == 0 {
-			out = append(out, i)
-			continue
-		}
-		for _, pr := range r.Ports {
-			if pr.Contains(port) {
-				out = append(out, i)
-				break
-			}
-		}
-	}
-	return out
 }
 
 // emit sends the events of a finished run: each newly opened port, and

@@ -17,8 +17,12 @@ type Config struct {
 	AuditRanges []netip.Prefix `json:"audit_ranges" yaml:"audit_ranges"`
 	// MaxHosts caps the addresses of one scan (default 4096).
 	MaxHosts int `json:"max_hosts" yaml:"max_hosts"`
-	// Concurrency is how many probes may be in flight (default 256).
+	// Concurrency is how many probes may be in flight per scan (default
+	// 256).
 	Concurrency int `json:"concurrency" yaml:"concurrency"`
+	// Parallel is how many scans may send packets at once (default 2);
+	// more wait for a slot. The Rate is shared by all of them.
+	Parallel int `json:"parallel" yaml:"parallel"`
 	// Rate caps probes per second, TCP connects and UDP datagrams alike,
 	// retries included (default 1000; cellular links are thin).
 	Rate int `json:"rate" yaml:"rate"`
@@ -64,6 +68,7 @@ func (c *Config) Validate() error {
 	}{
 		{"max_hosts", &c.MaxHosts, 4096, 1 << 20},
 		{"concurrency", &c.Concurrency, 256, 16384},
+		{"parallel", &c.Parallel, 2, 64},
 		{"rate", &c.Rate, 1000, 10_000_000},
 		{"identify_concurrency", &c.IdentifyConcurrency, 16, 1024},
 	}

@@ -16,24 +16,6 @@ import (
 	"github.com/simguard/simguard/sqlite"
 )
 
-// snapshotInventory is how the control plane can implement scan.Inventory
-// over the live policy snapshot: static IPs name the SIM, the snapshot's
-// groups give the inbound policy. (Addresses of live RADIUS sessions would
-// be a second lookup before the static one.)
-type snapshotInventory struct{ s *policy.Snapshot }
-
-func (i snapshotInventory) DeviceByIP(tenantID int64, a netip.Addr) (scan.Device, bool) {
-	v, ok := i.s.SIMByIP(a)
-	if !ok || v.TenantID != tenantID {
-		return scan.Device{}, false
-	}
-	return scan.Device{SIMID: v.ID, Group: v.Group}, true
-}
-
-func (i snapshotInventory) Group(tenantID int64, name string) (simguard.Group, bool) {
-	return i.s.GroupPolicy(tenantID, name)
-}
-
 type events []simguard.Event
 
 func (e *events) Emit(ev simguard.Event) { *e = append(*e, ev) }
@@ -75,7 +57,7 @@ func TestScanWithPolicySnapshotAndSQLite(t *testing.T) {
 	}
 	var evs events
 	s, err := scan.New(scan.Config{AuditRanges: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
-		scan.Deps{Store: db, Inventory: snapshotInventory{snap}, Events: &evs})
+		scan.Deps{Store: db, Inventory: scan.NewPolicyInventory(func() *policy.Snapshot { return snap }, nil), Events: &evs})
 	if err != nil {
 		t.Fatal(err)
 	}

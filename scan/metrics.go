@@ -11,6 +11,8 @@ type metrics struct {
 	runs     *prometheus.CounterVec
 	findings *prometheus.CounterVec
 	attempts prometheus.Counter
+	active   prometheus.Gauge
+	queued   prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -31,6 +33,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "simguard_scan_credential_attempts_total",
 			Help: "Default-credential login attempts made.",
 		}),
+		active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "simguard_scan_active",
+			Help: "Scans sending packets now.",
+		}),
+		queued: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "simguard_scan_queued",
+			Help: "Scans accepted by the API and not finished yet (waiting or running).",
+		}),
 	}
 	for i, proto := range []string{"tcp", "udp"} {
 		for s := range PortState(4) {
@@ -38,7 +48,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{probes, m.runs, m.findings, m.attempts} {
+		for _, c := range []prometheus.Collector{probes, m.runs, m.findings, m.attempts, m.active, m.queued} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}

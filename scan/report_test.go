@@ -16,7 +16,7 @@ func reportFixture() *Report {
 	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
 	dev := netip.MustParseAddr("10.45.0.7")
 	telnet := simguard.Finding{
-		TenantID: 3, ScanID: 12, SIMID: 42, Group: "meters", Target: dev, Proto: "tcp", Port: 23,
+		ID: 120, State: simguard.FindingOpen, TenantID: 3, ScanID: 12, SIMID: 42, Group: "meters", Target: dev, Proto: "tcp", Port: 23,
 		Service: "telnet", Banner: "=cmd|' /C calc'!A0 login:", Plaintext: true, Severity: simguard.SeverityInfo,
 		FirstSeen: t0.Add(-24 * time.Hour), LastSeen: t0,
 		Credentials: []simguard.Credential{{Service: "telnet", Method: "login", Username: "root", ListEntry: "builtin:8"}},
@@ -26,7 +26,7 @@ func reportFixture() *Report {
 	telnet.AddIssue(simguard.IssueDefaultCredential, simguard.SeverityCritical, `vendor default login works: user "root" (builtin:8, after 3 attempts)`)
 	telnet.AddIssue(simguard.IssuePortNotAllowed, simguard.SeverityMedium, "group meters allows no inbound tcp/23 (policy.inbound), yet the device listens on it")
 	mqtts := simguard.Finding{
-		TenantID: 3, ScanID: 12, SIMID: 42, Group: "meters", Target: dev, Proto: "tcp", Port: 8883,
+		ID: 121, State: simguard.FindingOpen, TenantID: 3, ScanID: 12, SIMID: 42, Group: "meters", Target: dev, Proto: "tcp", Port: 8883,
 		Service: "mqtts", TLS: true, TLSVersion: "TLS 1.3", Severity: simguard.SeverityInfo, Compliant: true,
 		FirstSeen: t0, LastSeen: t0,
 	}

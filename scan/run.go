@@ -17,35 +17,64 @@ import (
 )
 
 // Scan validates req (refusing targets outside the audit ranges before any
-// packet leaves), scans, records the run and its findings, compares them
-// with the previous run of the same scope and emits an event for each
-// newly opened port. A canceled scan is recorded as canceled and returns
-// ctx's error with the partial report.
+// packet leaves), waits for a free scanner slot (Config.Parallel), scans,
+// records the run and its findings, compares them with the previous run
+// of the same scope and emits an event for each newly opened port. A
+// canceled scan is recorded as canceled and returns ctx's error with the
+// partial report.
 func (s *Scanner) Scan(ctx context.Context, req Request) (*Report, error) {
-	p, err := s.plan(req)
+	p, err := s.prepare(ctx, req)
 	if err != nil {
 		return nil, err
 	}
+	release, err := s.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	run := s.newRun(p, simguard.ScanRunning)
+	if store := s.deps.Store; store != nil {
+		if run, err = store.CreateScanRun(ctx, run, simguard.Change{Actor: p.req.Actor, Action: "scan.start"}); err != nil {
+			return nil, fmt.Errorf("record scan run: %w", err)
+		}
+	}
+	return s.runRecorded(ctx, p, run)
+}
+
+// newRun describes the run a plan makes, before it has an ID.
+func (s *Scanner) newRun(p *plan, status simguard.ScanStatus) simguard.ScanRun {
 	run := simguard.ScanRun{
-		TenantID:    req.TenantID,
+		TenantID:    p.req.TenantID,
 		Scope:       p.req.Scope,
-		Actor:       req.Actor.Name,
+		Actor:       p.req.Actor.Name,
 		Targets:     p.targets,
 		TCPPorts:    p.ports.Ranges(),
-		Credentials: req.Credentials,
-		Status:      simguard.ScanRunning,
+		Credentials: p.req.Credentials,
+		Status:      status,
 		StartedAt:   s.now(),
 	}
 	for _, u := range p.udp {
 		run.UDPPorts = append(run.UDPPorts, simguard.PortRange{From: u.port, To: u.port})
 	}
 	slices.SortFunc(run.UDPPorts, func(a, b simguard.PortRange) int { return cmp.Compare(a.From, b.From) })
-	store := s.deps.Store
-	if store != nil {
-		if run, err = store.CreateScanRun(ctx, run, simguard.Change{Actor: req.Actor, Action: "scan.start"}); err != nil {
-			return nil, fmt.Errorf("record scan run: %w", err)
-		}
+	return run
+}
+
+// acquire waits for one of the Config.Parallel scanner slots.
+func (s *Scanner) acquire(ctx context.Context) (release func(), err error) {
+	select {
+	case s.slots <- struct{}{}:
+		s.metrics.active.Inc()
+		return func() { <-s.slots; s.metrics.active.Dec() }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
+}
+
+// runRecorded scans for a run that is recorded as running (or that has
+// no store), then records how it ended.
+func (s *Scanner) runRecorded(ctx context.Context, p *plan, run simguard.ScanRun) (*Report, error) {
+	req := p.req
 	s.log.Info("scan: started", "scan", run.ID, "scope", run.Scope, "hosts", len(p.addrs), "tcp_ports", len(p.ports), "udp", req.UDP, "credentials", req.Credentials)
 	findings, scanErr := s.execute(ctx, p, &run)
 	run.FinishedAt = s.now()
@@ -59,13 +88,13 @@ func (s *Scanner) Scan(ctx context.Context, req Request) (*Report, error) {
 		run.Status, run.Error = simguard.ScanFailed, simguard.ErrorMessage(scanErr)
 	}
 	rep := &Report{Run: run, Findings: findings}
-	if store != nil {
+	if store := s.deps.Store; store != nil {
 		// The run's record must land even when ctx was canceled, and even
 		// when the baseline cannot be read (the diff is then missing, the
 		// findings are not).
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		if run.Status == simguard.ScanDone {
-			prev, prevFindings, err := store.LastScanRun(wctx, run.TenantID, run.Scope)
+			prev, prevFindings, err := store.LastScanRun(wctx, run.TenantID, run.Scope, run.ID)
 			switch {
 			case err == nil:
 				rep.Diff = simguard.DiffScans(&prev, prevFindings, &run, findings)
@@ -78,6 +107,9 @@ func (s *Scanner) Scan(ctx context.Context, req Request) (*Report, error) {
 		if err != nil {
 			return rep, fmt.Errorf("record findings of scan %d: %w", run.ID, errors.Join(err, scanErr))
 		}
+		// FinishScanRun set IDs and first-seen times: the diff's copies
+		// must show the same.
+		refreshDiff(&rep.Diff, findings)
 	}
 	s.emit(rep)
 	s.metrics.runs.WithLabelValues(string(run.Status)).Inc()
@@ -88,6 +120,22 @@ func (s *Scanner) Scan(ctx context.Context, req Request) (*Report, error) {
 		"opened", len(rep.Diff.Opened), "closed", len(rep.Diff.Closed), "took", run.FinishedAt.Sub(run.StartedAt))
 	rep.Summary = summarize(findings)
 	return rep, scanErr
+}
+
+// refreshDiff replaces the diff's copies of current findings with the
+// stored ones.
+func refreshDiff(d *simguard.ScanDiff, findings []simguard.Finding) {
+	byKey := make(map[simguard.FindingKey]*simguard.Finding, len(findings))
+	for i := range findings {
+		byKey[findings[i].Key()] = &findings[i]
+	}
+	for _, list := range [][]simguard.Finding{d.Opened, d.NewCredentials} {
+		for i := range list {
+			if f, ok := byKey[list[i].Key()]; ok {
+				list[i] = *f
+			}
+		}
+	}
 }
 
 // execute does the network work and builds the findings.

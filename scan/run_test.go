@@ -183,7 +183,7 @@ func TestScanRefusesTargetsOutsideAuditRanges(t *testing.T) {
 			if !errors.As(err, &e) || e.Code != simguard.EINVALID || e.Field != "targets" && e.Field != "targets[0]" || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want EINVALID on targets containing %q", err, tt.wantErr)
 			}
-			if s.Validate(req) == nil {
+			if s.Validate(context.Background(), req) == nil {
 				t.Error("Validate accepted what Scan refused")
 			}
 			if len(store.runs) != 0 {
@@ -243,7 +243,8 @@ func TestMetricNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"simguard_scan_probes_total": false, "simguard_scan_runs_total": false, "simguard_scan_findings_total": false, "simguard_scan_credential_attempts_total": false}
+	want := map[string]bool{"simguard_scan_probes_total": false, "simguard_scan_runs_total": false, "simguard_scan_findings_total": false, "simguard_scan_credential_attempts_total": false,
+		"simguard_scan_active": false, "simguard_scan_queued": false}
 	for _, mf := range mfs {
 		if _, ok := want[mf.GetName()]; !ok {
 			t.Errorf("unexpected metric %s", mf.GetName())

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -29,14 +30,16 @@ type Inventory interface {
 }
 
 // Deps are the scanner's collaborators. All are optional: without Store
-// there is no history and no diff, without Inventory findings name no
-// SIM, without Events nothing is emitted.
+// there is no history, no diff and no Queue; without Inventory findings
+// name no SIM; without Fleet a request cannot name a group; without
+// Events nothing is emitted.
 type Deps struct {
 	Logger     *slog.Logger
 	Clock      func() time.Time
 	Registerer prometheus.Registerer
 	Store      simguard.FindingStore
 	Inventory  Inventory
+	Fleet      Fleet
 	Events     simguard.EventSink
 }
 
@@ -51,6 +54,8 @@ type Scanner struct {
 	metrics *metrics
 	creds   *creds.Auditor
 	deps    Deps
+	// slots holds a token per scan sending packets (Config.Parallel).
+	slots chan struct{}
 }
 
 // New validates cfg and returns a scanner.
@@ -81,6 +86,7 @@ func New(cfg Config, deps Deps) (*Scanner, error) {
 		metrics: m,
 		creds:   ca,
 		deps:    deps,
+		slots:   make(chan struct{}, cfg.Parallel),
 	}, nil
 }
 
@@ -94,6 +100,9 @@ type Request struct {
 	Actor simguard.Actor
 	// Targets are addresses or CIDRs inside the audit ranges.
 	Targets []string
+	// Group, instead of Targets, scans the addresses of the group's
+	// devices now (Deps.Fleet); the scope defaults to "group:<name>".
+	Group string
 	// Ports is a port specification (see ParsePorts); default "top1000,iot".
 	Ports string
 	// UDP adds the UDP probes (SNMP, CoAP, DNS, NTP, MQTT-SN).
@@ -117,8 +126,43 @@ type plan struct {
 	udp     []udpProbe
 }
 
-// Plan validates req without sending anything: the targets must lie in
-// the audit ranges, the ports must parse. Scan calls it first.
+// prepare resolves a group request into its devices' addresses and plans
+// the scan.
+func (s *Scanner) prepare(ctx context.Context, req Request) (*plan, error) {
+	if req.Group != "" {
+		if len(req.Targets) > 0 {
+			return nil, simguard.FieldError("group", "give targets or a group, not both")
+		}
+		if err := simguard.ValidateName(req.Group); err != nil {
+			return nil, simguard.FieldError("group", "%s", simguard.ErrorMessage(err))
+		}
+		if s.deps.Fleet == nil {
+			return nil, simguard.Errorf(simguard.EUNAVAILABLE, "this scanner has no fleet inventory; give targets instead of a group")
+		}
+		if inv := s.deps.Inventory; inv != nil {
+			if _, ok := inv.Group(req.TenantID, req.Group); !ok {
+				return nil, simguard.FieldError("group", "no group %q in this tenant", req.Group)
+			}
+		}
+		addrs, err := s.deps.Fleet.GroupAddrs(ctx, req.TenantID, req.Group)
+		if err != nil {
+			return nil, fmt.Errorf("addresses of group %s: %w", req.Group, err)
+		}
+		if len(addrs) == 0 {
+			return nil, simguard.FieldError("group", "no active SIM of group %s has an address (a live data session or a static IP): nothing to scan", req.Group)
+		}
+		for _, a := range addrs {
+			req.Targets = append(req.Targets, a.String())
+		}
+		if req.Scope == "" {
+			req.Scope = "group:" + req.Group
+		}
+	}
+	return s.plan(req)
+}
+
+// plan validates req without sending anything: the targets must lie in
+// the audit ranges, the ports must parse.
 func (s *Scanner) plan(req Request) (*plan, error) {
 	if req.Scope == "" {
 		req.Scope = "adhoc"
@@ -150,7 +194,7 @@ func (s *Scanner) plan(req Request) (*plan, error) {
 
 // Validate checks a request as Scan would, without scanning: for an API
 // that must refuse bad targets before it queues a job.
-func (s *Scanner) Validate(req Request) error {
-	_, err := s.plan(req)
+func (s *Scanner) Validate(ctx context.Context, req Request) error {
+	_, err := s.prepare(ctx, req)
 	return err
 }

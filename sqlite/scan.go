@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/simguard/simguard"
@@ -24,12 +23,15 @@ func (db *DB) CreateScanRun(ctx context.Context, run simguard.ScanRun, ch simgua
 	if run.Scope == "" {
 		return simguard.ScanRun{}, simguard.FieldError("scope", "a scan run needs a scope")
 	}
+	if run.Status == "" {
+		run.Status = simguard.ScanRunning
+	}
+	if run.Status != simguard.ScanRunning && run.Status != simguard.ScanQueued {
+		return simguard.ScanRun{}, simguard.FieldError("status", "a new scan run is queued or running, not %s", run.Status)
+	}
 	err := db.write(ctx, func(tx *sql.Tx, now time.Time) error {
 		if run.StartedAt.IsZero() {
 			run.StartedAt = now
-		}
-		if run.Status == "" {
-			run.Status = simguard.ScanRunning
 		}
 		if ok, err := exists(ctx, tx, `SELECT 1 FROM tenants WHERE id = ?`, run.TenantID); err != nil || !ok {
 			if err == nil {
@@ -57,55 +59,96 @@ func (db *DB) CreateScanRun(ctx context.Context, run simguard.ScanRun, ch simgua
 	return run, nil
 }
 
-// FinishScanRun writes the run's final state and its findings in one
-// transaction. A run can be finished once; its findings replace none.
-func (db *DB) FinishScanRun(ctx context.Context, run simguard.ScanRun, findings []simguard.Finding) error {
+// StartScanRun moves a queued run to running.
+func (db *DB) StartScanRun(ctx context.Context, tenantID, id int64, at time.Time) error {
 	return db.write(ctx, func(tx *sql.Tx, now time.Time) error {
-		var status string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM scan_runs WHERE id = ? AND tenant_id = ?`, run.ID, run.TenantID).Scan(&status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return simguard.Errorf(simguard.ENOTFOUND, "scan %d not found", run.ID)
-		}
+		run, err := loadRun(ctx, tx, tenantID, id)
 		if err != nil {
-			return fmt.Errorf("finish scan %d: %w", run.ID, err)
+			return err
 		}
-		if status != string(simguard.ScanRunning) {
-			return simguard.Errorf(simguard.ECONFLICT, "scan %d is already %s", run.ID, status)
+		if run.Status != simguard.ScanQueued {
+			return simguard.Errorf(simguard.ECONFLICT, "scan %d is %s, not queued", id, run.Status)
+		}
+		run.Status, run.StartedAt = simguard.ScanRunning, at
+		return saveRun(ctx, tx, run)
+	})
+}
+
+// FinishScanRun writes the run's final state, its findings and the
+// exposures they change, in one transaction. A run is finished once.
+func (db *DB) FinishScanRun(ctx context.Context, run simguard.ScanRun, findings []simguard.Finding) error {
+	if run.Status != simguard.ScanDone && run.Status != simguard.ScanFailed && run.Status != simguard.ScanCanceled {
+		return simguard.FieldError("status", "a finished scan is done, failed or canceled, not %q", run.Status)
+	}
+	return db.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		cur, err := loadRun(ctx, tx, run.TenantID, run.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status != simguard.ScanRunning && cur.Status != simguard.ScanQueued {
+			return simguard.Errorf(simguard.ECONFLICT, "scan %d is already %s", run.ID, cur.Status)
 		}
 		if run.FinishedAt.IsZero() {
 			run.FinishedAt = now
 		}
-		doc, err := json.Marshal(run)
-		if err != nil {
-			return fmt.Errorf("finish scan %d: %w", run.ID, err)
+		if err := saveRun(ctx, tx, run); err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE scan_runs SET status = ?, finished_at = ?, run = ? WHERE id = ?`,
-			string(run.Status), ts(run.FinishedAt), doc, run.ID); err != nil {
-			return fmt.Errorf("finish scan %d: %w", run.ID, err)
+		if err := insertFindings(ctx, tx, &run, findings); err != nil {
+			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO scan_findings
-			(scan_id, tenant_id, sim_id, grp, target, proto, port, severity, finding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("finish scan %d: %w", run.ID, err)
-		}
-		defer stmt.Close()
-		for i := range findings {
-			f := findings[i]
-			f.ID, f.ScanID, f.TenantID = 0, run.ID, run.TenantID
-			doc, err := json.Marshal(f)
-			if err != nil {
-				return fmt.Errorf("finish scan %d: finding %d: %w", run.ID, i+1, err)
-			}
-			if _, err := stmt.ExecContext(ctx, run.ID, run.TenantID, f.SIMID, f.Group, f.Target.String(), f.Proto, int(f.Port), f.Severity.Rank(), doc); err != nil {
-				return fmt.Errorf("finish scan %d: finding %d: %w", run.ID, i+1, err)
-			}
-		}
-		return nil
+		return updateExposures(ctx, tx, &run, findings)
 	})
 }
 
-// LastScanRun returns the newest done run of the scope and its findings.
-func (db *DB) LastScanRun(ctx context.Context, tenantID int64, scope string) (simguard.ScanRun, []simguard.Finding, error) {
+// AbandonScanRuns fails every run still queued or running.
+func (db *DB) AbandonScanRuns(ctx context.Context, reason string) (int64, error) {
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, run FROM scan_runs WHERE status IN (?, ?)`,
+			string(simguard.ScanQueued), string(simguard.ScanRunning))
+		if err != nil {
+			return fmt.Errorf("abandon scans: %w", err)
+		}
+		var runs []simguard.ScanRun
+		for rows.Next() {
+			var id int64
+			var doc []byte
+			if err := rows.Scan(&id, &doc); err != nil {
+				rows.Close()
+				return fmt.Errorf("abandon scans: %w", err)
+			}
+			run, err := decodeRun(id, doc)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			runs = append(runs, run)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("abandon scans: %w", err)
+		}
+		for _, run := range runs {
+			run.Status, run.Error, run.FinishedAt = simguard.ScanFailed, reason, now
+			if err := saveRun(ctx, tx, run); err != nil {
+				return err
+			}
+		}
+		n = int64(len(runs))
+		return nil
+	})
+	return n, err
+}
+
+// GetScanRun returns one run of the tenant.
+func (db *DB) GetScanRun(ctx context.Context, tenantID, id int64) (simguard.ScanRun, error) {
+	return loadRun(ctx, db.r, tenantID, id)
+}
+
+// LastScanRun returns the newest done run of the scope below beforeID
+// (0: any) and its findings.
+func (db *DB) LastScanRun(ctx context.Context, tenantID int64, scope string, beforeID int64) (simguard.ScanRun, []simguard.Finding, error) {
 	// One read transaction: the run and its findings come from the same
 	// snapshot.
 	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -113,10 +156,13 @@ func (db *DB) LastScanRun(ctx context.Context, tenantID int64, scope string) (si
 		return simguard.ScanRun{}, nil, fmt.Errorf("last scan of %s: %w", scope, err)
 	}
 	defer tx.Rollback()
+	if beforeID <= 0 {
+		beforeID = 1<<63 - 1
+	}
 	var id int64
 	var doc []byte
-	err = tx.QueryRowContext(ctx, `SELECT id, run FROM scan_runs WHERE tenant_id = ? AND scope = ? AND status = ?
-		ORDER BY id DESC LIMIT 1`, tenantID, scope, string(simguard.ScanDone)).Scan(&id, &doc)
+	err = tx.QueryRowContext(ctx, `SELECT id, run FROM scan_runs WHERE tenant_id = ? AND scope = ? AND status = ? AND id < ?
+		ORDER BY id DESC LIMIT 1`, tenantID, scope, string(simguard.ScanDone), beforeID).Scan(&id, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return simguard.ScanRun{}, nil, simguard.Errorf(simguard.ENOTFOUND, "no finished scan in scope %s", scope)
 	}
@@ -127,11 +173,7 @@ func (db *DB) LastScanRun(ctx context.Context, tenantID int64, scope string) (si
 	if err != nil {
 		return simguard.ScanRun{}, nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, finding FROM scan_findings WHERE scan_id = ? ORDER BY id`, id)
-	if err != nil {
-		return simguard.ScanRun{}, nil, fmt.Errorf("last scan of %s: %w", scope, err)
-	}
-	findings, err := scanFindings(rows)
+	findings, err := queryFindings(ctx, tx, simguard.FindingFilter{TenantID: tenantID, ScanID: id, Limit: -1}, 0)
 	return run, findings, err
 }
 
@@ -158,45 +200,38 @@ func (db *DB) ListScanRuns(ctx context.Context, tenantID int64, limit int) ([]si
 	return out, rows.Err()
 }
 
-// FindFindings returns findings matching f in ID order.
-func (db *DB) FindFindings(ctx context.Context, f simguard.FindingFilter) ([]simguard.Finding, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
-	if f.TenantID != 0 {
-		add("tenant_id = ?", f.TenantID)
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func loadRun(ctx context.Context, q queryer, tenantID, id int64) (simguard.ScanRun, error) {
+	var doc []byte
+	err := q.QueryRowContext(ctx, `SELECT run FROM scan_runs WHERE id = ? AND tenant_id = ?`, id, tenantID).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return simguard.ScanRun{}, simguard.Errorf(simguard.ENOTFOUND, "scan %d not found", id)
 	}
-	if f.ScanID != 0 {
-		add("scan_id = ?", f.ScanID)
-	}
-	if f.SIMID != 0 {
-		add("sim_id = ?", f.SIMID)
-	}
-	if f.Group != "" {
-		add("grp = ?", f.Group)
-	}
-	if f.Target.IsValid() {
-		add("target = ?", f.Target.Unmap().String())
-	}
-	if f.MinSeverity != "" {
-		if !f.MinSeverity.Valid() {
-			return nil, simguard.FieldError("min_severity", "must be info, low, medium, high or critical, got %q", f.MinSeverity)
-		}
-		add("severity >= ?", f.MinSeverity.Rank())
-	}
-	if f.AfterID > 0 {
-		add("id > ?", f.AfterID)
-	}
-	q := `SELECT id, finding FROM scan_findings`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += ` ORDER BY id LIMIT ?`
-	rows, err := db.r.QueryContext(ctx, q, append(args, clampLimit(f.Limit))...)
 	if err != nil {
-		return nil, fmt.Errorf("find findings: %w", err)
+		return simguard.ScanRun{}, fmt.Errorf("read scan %d: %w", id, err)
 	}
-	return scanFindings(rows)
+	return decodeRun(id, doc)
+}
+
+// saveRun writes a run's document and the columns queries use.
+func saveRun(ctx context.Context, tx *sql.Tx, run simguard.ScanRun) error {
+	doc, err := json.Marshal(run)
+	if err != nil {
+		return fmt.Errorf("write scan %d: %w", run.ID, err)
+	}
+	var finished sql.NullInt64
+	if !run.FinishedAt.IsZero() {
+		finished = sql.NullInt64{Int64: ts(run.FinishedAt), Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE scan_runs SET status = ?, started_at = ?, finished_at = ?, run = ? WHERE id = ?`,
+		string(run.Status), ts(run.StartedAt), finished, doc, run.ID); err != nil {
+		return fmt.Errorf("write scan %d: %w", run.ID, err)
+	}
+	return nil
 }
 
 func decodeRun(id int64, doc []byte) (simguard.ScanRun, error) {
@@ -206,23 +241,4 @@ func decodeRun(id int64, doc []byte) (simguard.ScanRun, error) {
 	}
 	run.ID = id
 	return run, nil
-}
-
-func scanFindings(rows *sql.Rows) ([]simguard.Finding, error) {
-	defer rows.Close()
-	out := []simguard.Finding{}
-	for rows.Next() {
-		var id int64
-		var doc []byte
-		if err := rows.Scan(&id, &doc); err != nil {
-			return nil, fmt.Errorf("read findings: %w", err)
-		}
-		var f simguard.Finding
-		if err := json.Unmarshal(doc, &f); err != nil {
-			return nil, fmt.Errorf("decode finding %d: %w", id, err)
-		}
-		f.ID = id
-		out = append(out, f)
-	}
-	return out, rows.Err()
 }
