@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,7 @@ type Service struct {
 	now    func() time.Time
 	feed   *Feed
 	topics topics
+	scans  atomic.Value // scanRunnerBox: the fleet auditor, see SetScanRunner
 }
 
 // New loads the whole state from the store, compiles the first snapshot

@@ -48,6 +48,10 @@ type Config struct {
 	AllowPlaintext bool `json:"allow_plaintext" yaml:"allow_plaintext"`
 	// Creds configures the default-credential audit.
 	Creds creds.Config `json:"credentials" yaml:"credentials"`
+	// ExtraCredentials are the operator's own default pairs (a list file
+	// read with creds.ParseList), tried in every credential audit after a
+	// request's own and before the shipped list.
+	ExtraCredentials []creds.Pair `json:"-" yaml:"-"`
 }
 
 // Validate checks c and fills in defaults.

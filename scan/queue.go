@@ -37,11 +37,20 @@ func NewQueue(s *Scanner, size int) (*Queue, error) {
 	return &Queue{s: s, size: size}, nil
 }
 
-// Submit validates req and queues it. The run it returns is recorded
-// (status queued); follow it with the store's GetScanRun. Targets outside
-// the audit ranges and malformed ports fail here with EINVALID, before
-// anything is recorded.
-func (q *Queue) Submit(ctx context.Context, req Request) (simguard.ScanRun, error) {
+// Submit validates an operator's request and queues it in a's tenant: it
+// is what control.ScanRunner asks of the auditor. The run it returns is
+// recorded (status queued, audit record "scan.start" by a); follow it
+// with the store's GetScanRun. Targets outside the audit ranges and
+// malformed ports fail here with EINVALID, before anything is recorded.
+func (q *Queue) Submit(ctx context.Context, a simguard.Actor, in simguard.ScanRequest) (simguard.ScanRun, error) {
+	return q.SubmitRequest(ctx, Request{
+		TenantID: a.TenantID, Actor: a, Scope: in.Scope, Targets: in.Targets, Group: in.Group,
+		Ports: in.Ports, UDP: in.UDP, Credentials: in.Credentials,
+	})
+}
+
+// SubmitRequest is Submit for a full Request.
+func (q *Queue) SubmitRequest(ctx context.Context, req Request) (simguard.ScanRun, error) {
 	p, err := q.s.prepare(ctx, req)
 	if err != nil {
 		return simguard.ScanRun{}, err

@@ -28,7 +28,8 @@ func waitRun(t *testing.T, store *memStore, id int64) simguard.ScanRun {
 func TestQueue(t *testing.T) {
 	_, open := listenTCP(t)
 	store := newMemStore()
-	s, err := New(Config{AuditRanges: loopback, Rate: 100000, Parallel: 1, ConnectTimeout: time.Second}, Deps{Store: store})
+	s, err := New(Config{AuditRanges: loopback, Rate: 100000, Parallel: 1, ConnectTimeout: time.Second,
+		BannerWait: 100 * time.Millisecond, ProbeTimeout: time.Second}, Deps{Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestQueue(t *testing.T) {
 	actor := simguard.Actor{TenantID: 3, Role: simguard.RoleOperator, Name: "token:9 (ops)"}
 	req := Request{TenantID: 3, Actor: actor, Targets: []string{"127.0.0.1"}, Ports: fmt.Sprint(open), PortsOnly: true}
 	ctx := context.Background()
-	if _, err := q.Submit(ctx, req); simguard.ErrorCode(err) != simguard.EUNAVAILABLE {
+	if _, err := q.SubmitRequest(ctx, req); simguard.ErrorCode(err) != simguard.EUNAVAILABLE {
 		t.Fatalf("Submit before Run: %v, want EUNAVAILABLE", err)
 	}
 	runCtx, stop := context.WithCancel(ctx)
@@ -48,7 +49,9 @@ func TestQueue(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	var run simguard.ScanRun
 	for {
-		if run, err = q.Submit(ctx, req); simguard.ErrorCode(err) != simguard.EUNAVAILABLE || time.Now().After(deadline) {
+		// What the API hands over: an operator's request and who asks.
+		in := simguard.ScanRequest{Targets: req.Targets, Ports: req.Ports}
+		if run, err = q.Submit(ctx, actor, in); simguard.ErrorCode(err) != simguard.EUNAVAILABLE || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -56,7 +59,7 @@ func TestQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.ID == 0 || run.Status != simguard.ScanQueued || len(store.changes) != 1 || store.changes[0].Action != "scan.start" || store.changes[0].Actor.Name != actor.Name {
+	if run.ID == 0 || run.Status != simguard.ScanQueued || run.TenantID != 3 || run.Actor != actor.Name || len(store.changes) != 1 || store.changes[0].Action != "scan.start" || store.changes[0].Actor.Name != actor.Name {
 		t.Fatalf("queued run %+v, changes %+v", run, store.changes)
 	}
 	if got := waitRun(t, store, run.ID); got.Status != simguard.ScanDone || got.Stats.OpenPorts != 1 {
@@ -66,7 +69,7 @@ func TestQueue(t *testing.T) {
 	// Refused before anything is recorded.
 	bad := req
 	bad.Targets = []string{"192.0.2.1"}
-	if _, err := q.Submit(ctx, bad); simguard.ErrorCode(err) != simguard.EINVALID {
+	if _, err := q.SubmitRequest(ctx, bad); simguard.ErrorCode(err) != simguard.EINVALID {
 		t.Fatalf("target outside the audit ranges: %v, want EINVALID", err)
 	}
 	if len(store.runs) != 1 {
@@ -78,15 +81,15 @@ func TestQueue(t *testing.T) {
 	slow := req
 	slow.Ports, slow.PortsOnly = "1-65535", true
 	s.limit = newBucket(50, time.Now)
-	r1, err := q.Submit(ctx, slow)
+	r1, err := q.SubmitRequest(ctx, slow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := q.Submit(ctx, slow)
+	r2, err := q.SubmitRequest(ctx, slow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := q.Submit(ctx, slow); simguard.ErrorCode(err) != simguard.EUNAVAILABLE {
+	if _, err := q.SubmitRequest(ctx, slow); simguard.ErrorCode(err) != simguard.EUNAVAILABLE {
 		t.Fatalf("third scan in a queue of 2: %v, want EUNAVAILABLE", err)
 	}
 	for store.run(r1.ID).Status != simguard.ScanRunning && store.run(r2.ID).Status != simguard.ScanRunning {
@@ -106,7 +109,7 @@ func TestQueue(t *testing.T) {
 			t.Errorf("scan %d after shutdown: %+v", id, got)
 		}
 	}
-	if _, err := q.Submit(ctx, req); simguard.ErrorCode(err) != simguard.EUNAVAILABLE {
+	if _, err := q.SubmitRequest(ctx, req); simguard.ErrorCode(err) != simguard.EUNAVAILABLE {
 		t.Fatalf("Submit after shutdown: %v, want EUNAVAILABLE", err)
 	}
 	if _, err := NewQueue(newTestScanner(t, Deps{}), 1); err == nil {

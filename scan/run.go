@@ -235,7 +235,7 @@ func (s *Scanner) auditCredentials(ctx context.Context, open []netip.AddrPort, s
 		}
 		byHost[a] = append(byHost[a], *svc.login)
 	}
-	pairs := creds.Merge(extra, creds.Builtin())
+	pairs := creds.Merge(extra, s.cfg.ExtraCredentials, creds.Builtin())
 	out := make(map[netip.AddrPort]creds.Result)
 	var mu sync.Mutex
 	var wg sync.WaitGroup

@@ -32,6 +32,7 @@ type serveConfig struct {
 		// an incident, to investigate with the server up).
 		AcceptBroken bool `yaml:"accept_broken"`
 	} `yaml:"audit"`
+	Scan scanConfig `yaml:"scan"`
 }
 
 type logConfig struct {

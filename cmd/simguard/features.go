@@ -19,4 +19,6 @@ type feature struct {
 }
 
 // features is the list serve wires, in start order.
-var features = []feature{}
+var features = []feature{
+	scanFeature,
+}

@@ -52,6 +52,7 @@ func commands() *command {
 		auditCommand(),
 		eventsCommand(),
 		backupCommand(),
+		scanCommand(), findingsCommand(),
 		{name: "version", summary: "print the version", run: func(_ context.Context, env *cliEnv, _ []string) error {
 			fmt.Fprintln(env.stdout, "simguard", version)
 			return nil

@@ -27,7 +27,8 @@ const (
 )
 
 // RunChild does a lab child's work and exits when this process is one;
-// otherwise it returns at once. Call it first in TestMain.
+// otherwise it returns at once. Call it first in TestMain (or first in
+// the test that sets Lab.ChildRun).
 func RunChild() {
 	role := os.Getenv(envRole)
 	if role == "" {
@@ -69,7 +70,11 @@ func (l *Lab) childCmd(ns, role string, args ...string) *exec.Cmd {
 		l.t.Fatalf("scanlab: %v", err)
 	}
 	a, _ := json.Marshal(args)
-	cmd := l.Command(ns, exe, "-test.run=^$")
+	run := l.ChildRun
+	if run == "" {
+		run = "^$"
+	}
+	cmd := l.Command(ns, exe, "-test.run="+run)
 	cmd.Env = append(os.Environ(), envRole+"="+role, envArgs+"="+string(a))
 	return cmd
 }

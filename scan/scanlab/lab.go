@@ -37,8 +37,12 @@ type Lab struct {
 	id      string
 	Scanner string // the scanner's namespace
 	Hosts   []Host
-	mu      sync.Mutex
-	procs   []*exec.Cmd
+	// ChildRun is the -test.run pattern of the children the lab starts
+	// (default "^$", for a TestMain that calls RunChild). A test that
+	// calls RunChild itself, first thing, names itself here instead.
+	ChildRun string
+	mu       sync.Mutex
+	procs    []*exec.Cmd
 }
 
 // Require skips the test when the lab cannot be built: it needs root and
