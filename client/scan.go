@@ -79,10 +79,10 @@ func (c *Client) ScanCSV(ctx context.Context, id int64, w io.Writer) error {
 // FindingQuery selects findings (see GET /api/v1/findings). Without Scan
 // it lists the exposure: the latest finding of every service.
 type FindingQuery struct {
-	Scan                                       int64
+	Scan                                      int64
 	SIM, Group, Target, Severity, State, Kind string
-	After                                      int64
-	Limit                                      int
+	After                                     int64
+	Limit                                     int
 }
 
 // Findings lists a page of findings and the ID to continue after (0 at
