@@ -110,7 +110,11 @@ func findingsRemediate(ctx context.Context, env *cliEnv, args []string) error {
 		for i, p := range r.Ports {
 			ports[i] = p.String()
 		}
-		fmt.Fprintf(env.stdout, "  from %s %s %s\n", r.CIDR, r.Proto, orDash(strings.Join(ports, ",")))
+		list := strings.Join(ports, ",")
+		if list == "" && (r.Proto == "tcp" || r.Proto == "udp") {
+			list = "all ports"
+		}
+		fmt.Fprintln(env.stdout, strings.TrimRight(fmt.Sprintf("  from %s %s %s", r.CIDR, r.Proto, list), " "))
 	}
 	return nil
 }
