@@ -20,12 +20,17 @@
 // and counted as "unknown" if it persists, so a partial run is visible.
 //
 // Lifecycle: New(cfg, deps) → Scan(ctx, req) per scan (it returns when
-// the scan is done or ctx ends, with nothing left running). A Scheduler
-// runs per-group scans periodically until its context ends.
+// the scan is done or ctx ends, with nothing left running); at most
+// Config.Parallel scans send packets at once. A Queue runs the API's
+// scans in the background (Submit records the run as queued and returns
+// it), a Scheduler runs per-group scans periodically; both until their
+// context ends.
 //
 // What the scanner needs from the rest of simguard, all optional in Deps:
-// a simguard.FindingStore (history, diff, audit record of each run), an
-// Inventory (address → SIM and group, group → policy), a
-// simguard.EventSink ("scan.port_opened", "scan.default_credential"), and
-// for the Scheduler a Fleet (a group's device addresses).
+// a simguard.FindingStore (history, diff, exposure, audit record of each
+// run), an Inventory (address → SIM and group, group → policy), a Fleet
+// (a group's device addresses), and a simguard.EventSink
+// ("scan.port_opened", "scan.default_credential"). PolicyInventory is
+// both Inventory and Fleet over the live policy snapshot, with the live
+// sessions of the AAA server behind the Sessions interface.
 package scan
