@@ -11,36 +11,7 @@ import (
 // Fleet exposure audit: what a scan of the fleet's devices found, and how
 // it is kept. A Finding is one open service on one device address.
 
-// Severity ranks a finding or an issue.
-type Severity string
-
-const (
-	SeverityInfo     Severity = "info"
-	SeverityLow      Severity = "low"
-	SeverityMedium   Severity = "medium"
-	SeverityHigh     Severity = "high"
-	SeverityCritical Severity = "critical"
-)
-
-// Rank orders severities: info 1 … critical 5, unknown 0.
-func (s Severity) Rank() int {
-	switch s {
-	case SeverityInfo:
-		return 1
-	case SeverityLow:
-		return 2
-	case SeverityMedium:
-		return 3
-	case SeverityHigh:
-		return 4
-	case SeverityCritical:
-		return 5
-	}
-	return 0
-}
-
-// Valid reports whether s is a known severity.
-func (s Severity) Valid() bool { return s.Rank() > 0 }
+// Findings and issues rank by Severity (alert.go): info … critical.
 
 // IssueKind is what is wrong with an open service. New kinds may be added;
 // existing ones never change meaning.

@@ -22,6 +22,9 @@ type Config struct {
 	// Events receives the events the control plane itself raises
 	// (imei.learned, imei.mismatch, sim state changes).
 	Events simguard.EventSink
+	// Secrets seals secrets the store keeps for components (RADIUS NAS
+	// shared secrets); nil refuses to store any.
+	Secrets Sealer
 	// FeedSize is how many changes the feed for remote nodes remembers;
 	// a node further behind re-reads the whole state. Default 100,000.
 	FeedSize int
@@ -29,14 +32,15 @@ type Config struct {
 
 // Service is the control plane. It is safe for concurrent use.
 type Service struct {
-	store  simguard.Store
-	policy *enforce.Policy
-	events simguard.EventSink
-	log    *slog.Logger
-	now    func() time.Time
-	feed   *Feed
-	topics topics
-	scans  atomic.Value // scanRunnerBox: the fleet auditor, see SetScanRunner
+	store   simguard.Store
+	policy  *enforce.Policy
+	events  simguard.EventSink
+	log     *slog.Logger
+	now     func() time.Time
+	feed    *Feed
+	topics  topics
+	secrets Sealer
+	scans   atomic.Value // scanRunnerBox: the fleet auditor, see SetScanRunner
 }
 
 // New loads the whole state from the store, compiles the first snapshot
@@ -68,6 +72,7 @@ func New(ctx context.Context, store simguard.Store, cfg Config) (*Service, error
 		now:    cfg.Now,
 		feed:   newFeed(cfg.FeedSize),
 	}
+	s.secrets = cfg.Secrets
 	return s, nil
 }
 

@@ -35,7 +35,15 @@ type api struct {
 	router routers.Router
 }
 
-func newAPI(t *testing.T) *api {
+// newAPI starts the server; hooks add routes before it serves (the alert
+// routes, for one).
+func newAPI(t *testing.T, hooks ...func(*sghttp.Server, *sqlite.DB)) *api {
+	t.Helper()
+	return newAPIConfig(t, control.Config{}, hooks...)
+}
+
+// newAPIConfig is newAPI with a control service configured by cfg.
+func newAPIConfig(t *testing.T, cfg control.Config, hooks ...func(*sghttp.Server, *sqlite.DB)) *api {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -48,7 +56,7 @@ func newAPI(t *testing.T) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := control.New(ctx, db, control.Config{})
+	svc, err := control.New(ctx, db, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +67,9 @@ func newAPI(t *testing.T) *api {
 	s, err := sghttp.New(sghttp.Config{Service: svc, AuditKey: signer.PublicKey()})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, h := range hooks {
+		h(s, db)
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

@@ -49,17 +49,25 @@ func (s *Server) listScans(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(runs)})
 }
 
-// pathID reads a positive integer path parameter.
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+// scanObjectID reads the {id} of a scan or finding; anything but a
+// positive integer names nothing there is.
+func scanObjectID(r *http.Request, what string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, simguard.Errorf(simguard.ENOTFOUND, "no %s %q: IDs are positive integers", name, r.PathValue(name))
+		return 0, simguard.Errorf(simguard.ENOTFOUND, "no %s %q: IDs are positive integers", what, clipQuery(r.PathValue("id")))
 	}
 	return id, nil
 }
 
+func clipQuery(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
 func (s *Server) getScan(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := scanObjectID(r, "scan")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -75,7 +83,7 @@ func (s *Server) getScan(w http.ResponseWriter, r *http.Request) {
 // scanCSV serves a run's findings as CSV, one row per finding; cells a
 // spreadsheet would run as formulas are neutralized.
 func (s *Server) scanCSV(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := scanObjectID(r, "scan")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -141,7 +149,7 @@ func (s *Server) listFindings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getFinding(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := scanObjectID(r, "finding")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -157,7 +165,7 @@ func (s *Server) getFinding(w http.ResponseWriter, r *http.Request) {
 // remediateFinding closes the finding's port in its group's policy.
 // If-Match overrides the group version the scan saw.
 func (s *Server) remediateFinding(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := scanObjectID(r, "finding")
 	if err != nil {
 		s.writeError(w, r, err)
 		return

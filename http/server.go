@@ -143,6 +143,8 @@ func (s *Server) routes(g prometheus.Gatherer) error {
 	api("GET /api/v1/audit", s.listAudit)
 	api("GET /api/v1/audit/verify", s.verifyAudit)
 
+	s.radiusRoutes(api)
+
 	api("GET /api/v1/sync/state", s.syncState)
 	api("GET /api/v1/sync/changes", s.syncChanges)
 	api("POST /api/v1/sync/feedback", s.syncFeedback)

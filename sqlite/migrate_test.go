@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -37,13 +38,21 @@ func tableExists(t *testing.T, db *DB, name string) bool {
 }
 
 // withCore returns the embedded migrations plus extra files.
+// withCore returns the embedded migrations (the core's and the features')
+// plus extra, because openTest has applied all of them.
 func withCore(t *testing.T, extra map[string]string) []migration {
 	t.Helper()
-	// Every embedded migration (core and the features' own), as openTest
-	// has applied them all.
 	fsys := fstest.MapFS{}
-	for _, m := range embeddedMigrations(t) {
-		fsys["migrations/"+m.name] = &fstest.MapFile{Data: []byte(m.sql)}
+	embedded, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range embedded {
+		b, err := migrationFS.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[name] = &fstest.MapFile{Data: b}
 	}
 	for name, sql := range extra {
 		fsys["migrations/"+name] = &fstest.MapFile{Data: []byte(sql)}
@@ -85,23 +94,22 @@ func TestEmbeddedMigrations(t *testing.T) {
 func TestMigrationsByName(t *testing.T) {
 	db := openTest(t, Options{})
 	ctx := context.Background()
-	smpp := map[string]string{"0200_smpp.sql": `CREATE TABLE smpp_binds (id INTEGER PRIMARY KEY);`}
+	// Names outside every feature's range, so that they never collide with
+	// a real migration: 0998 plays a feature that arrives late.
+	smpp := map[string]string{"0999_test_late.sql": `CREATE TABLE smpp_binds (id INTEGER PRIMARY KEY);`}
 	if err := db.migrate(ctx, withCore(t, smpp)); err != nil {
 		t.Fatal(err)
 	}
+	before := appliedMigrations(t, db)
 	both := map[string]string{
-		"0200_smpp.sql":   smpp["0200_smpp.sql"],
-		"0100_radius.sql": `CREATE TABLE radius_clients (id INTEGER PRIMARY KEY);`,
-		"0101_radius.sql": `ALTER TABLE radius_clients ADD COLUMN secret TEXT;`,
+		"0999_test_late.sql":  smpp["0999_test_late.sql"],
+		"0998_test_early.sql": `CREATE TABLE radius_clients (id INTEGER PRIMARY KEY);`,
+		"0998_test_more.sql":  `ALTER TABLE radius_clients ADD COLUMN secret TEXT;`,
 	}
 	if err := db.migrate(ctx, withCore(t, both)); err != nil {
 		t.Fatal(err)
 	}
-	var want []string
-	for _, m := range embeddedMigrations(t) {
-		want = append(want, m.name)
-	}
-	want = append(want, "0200_smpp.sql", "0100_radius.sql", "0101_radius.sql")
+	want := append(before, "0998_test_early.sql", "0998_test_more.sql")
 	if got := appliedMigrations(t, db); !slices.Equal(got, want) {
 		t.Errorf("applied in order %v, want %v", got, want)
 	}
@@ -111,23 +119,23 @@ func TestMigrationsByName(t *testing.T) {
 		}
 	}
 
-	// A binary without 0200 must not run on this database.
-	err := db.migrate(ctx, withCore(t, map[string]string{"0100_radius.sql": both["0100_radius.sql"], "0101_radius.sql": both["0101_radius.sql"]}))
-	if err == nil || !strings.Contains(err.Error(), `"0200_smpp.sql"`) || !strings.Contains(err.Error(), "newer") {
-		t.Errorf("older binary: err = %v, want a refusal naming 0200_smpp.sql", err)
+	// A binary without 0999 must not run on this database.
+	err := db.migrate(ctx, withCore(t, map[string]string{"0998_test_early.sql": both["0998_test_early.sql"], "0998_test_more.sql": both["0998_test_more.sql"]}))
+	if err == nil || !strings.Contains(err.Error(), `"0999_test_late.sql"`) || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("older binary: err = %v, want a refusal naming 0999_test_late.sql", err)
 	}
 }
 
 func TestMigrationFailureAppliesNothing(t *testing.T) {
 	db := openTest(t, Options{})
 	extra := map[string]string{
-		"0300_diameter.sql": `CREATE TABLE diameter_peers (id INTEGER PRIMARY KEY);`,
-		"0301_diameter.sql": `CREATE TABLE broken (;`,
+		"0997_test_a.sql": `CREATE TABLE diameter_peers (id INTEGER PRIMARY KEY);`,
+		"0997_test_b.sql": `CREATE TABLE broken (;`,
 	}
-	if err := db.migrate(context.Background(), withCore(t, extra)); err == nil || !strings.Contains(err.Error(), "0301_diameter.sql") {
+	if err := db.migrate(context.Background(), withCore(t, extra)); err == nil || !strings.Contains(err.Error(), "0997_test_b.sql") {
 		t.Fatalf("err = %v, want the failing migration named", err)
 	}
-	if tableExists(t, db, "diameter_peers") || len(appliedMigrations(t, db)) != len(embeddedMigrations(t)) {
+	if tableExists(t, db, "diameter_peers") || len(appliedMigrations(t, db)) != len(withCore(t, nil)) {
 		t.Error("a failed migration run left part of its changes")
 	}
 }
@@ -155,13 +163,4 @@ func TestOpenRefusesNewerDatabase(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "0700_future.sql") || !strings.Contains(err.Error(), "upgrade simguard") {
 		t.Errorf("Open of a newer database: err = %v", err)
 	}
-}
-
-func embeddedMigrations(t *testing.T) []migration {
-	t.Helper()
-	all, err := loadMigrations(migrationFS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return all
 }

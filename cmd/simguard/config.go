@@ -26,13 +26,15 @@ type serveConfig struct {
 	Events struct {
 		Retention time.Duration `yaml:"retention"`
 	} `yaml:"events"`
-	Audit struct {
+	Detect detectConfig `yaml:"detect"`
+	Audit  struct {
 		CheckpointEvery time.Duration `yaml:"checkpoint_every"`
 		// AcceptBroken starts even when the chain does not verify (after
 		// an incident, to investigate with the server up).
 		AcceptBroken bool `yaml:"accept_broken"`
 	} `yaml:"audit"`
-	Scan scanConfig `yaml:"scan"`
+	RADIUS radiusConfig `yaml:"radius"`
+	Scan   scanConfig   `yaml:"scan"`
 }
 
 type logConfig struct {
@@ -48,6 +50,7 @@ func defaultServeConfig() serveConfig {
 	c.Log = logConfig{Level: "info", Format: "text"}
 	c.Events.Retention = 30 * 24 * time.Hour
 	c.Audit.CheckpointEvery = time.Minute
+	c.Detect.Enabled = true
 	return c
 }
 

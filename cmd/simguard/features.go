@@ -19,6 +19,4 @@ type feature struct {
 }
 
 // features is the list serve wires, in start order.
-var features = []feature{
-	scanFeature,
-}
+var features = []feature{detectFeature, scanFeature}

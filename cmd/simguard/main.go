@@ -52,6 +52,9 @@ func commands() *command {
 		auditCommand(),
 		eventsCommand(),
 		backupCommand(),
+		radiusCommand(),
+		detectCommand(),
+		alertsCommand(),
 		scanCommand(), findingsCommand(),
 		{name: "version", summary: "print the version", run: func(_ context.Context, env *cliEnv, _ []string) error {
 			fmt.Fprintln(env.stdout, "simguard", version)

@@ -19,6 +19,7 @@ import (
 	"github.com/simguard/simguard/control"
 	"github.com/simguard/simguard/enforce"
 	sghttp "github.com/simguard/simguard/http"
+	"github.com/simguard/simguard/radius"
 	"github.com/simguard/simguard/sealed"
 	"github.com/simguard/simguard/sqlite"
 )
@@ -69,6 +70,10 @@ type controlPlane struct {
 	// detection …); closers run at close, last added first.
 	components []component
 	closers    []func()
+	// radius is the RADIUS server when radius.enabled (radius.go).
+	radius *radius.Server
+	// apiHooks add a feature's routes once the API server exists.
+	apiHooks []func(*sghttp.Server)
 	// URL is where the API answers, once listening.
 	URL string
 }
@@ -97,7 +102,7 @@ func openControlPlane(ctx context.Context, cfg serveConfig, log *slog.Logger, en
 		return nil, err
 	}
 	cp.events = enforce.NewEventWriter(cp.db, enforce.EventWriterConfig{}, log, time.Now, cp.reg)
-	if cp.svc, err = control.New(ctx, cp.db, control.Config{Log: log, Registerer: cp.reg, Events: cp.events}); err != nil {
+	if cp.svc, err = control.New(ctx, cp.db, control.Config{Log: log, Registerer: cp.reg, Events: cp.events, Secrets: cp.secrets}); err != nil {
 		return nil, err
 	}
 	secret, err := cp.svc.Bootstrap(ctx, cfg.Tenant)
@@ -123,6 +128,9 @@ func openControlPlane(ctx context.Context, cfg serveConfig, log *slog.Logger, en
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, hook := range cp.apiHooks {
+		hook(cp.api)
 	}
 	if cp.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another simguard running? use --listen)", cfg.Listen, err)

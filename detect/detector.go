@@ -1,0 +1,305 @@
+package detect
+
+import (
+	"hash/maphash"
+	"time"
+
+	"github.com/simguard/simguard"
+)
+
+// Firing is one rule firing for one key.
+type Firing struct {
+	Rule     *Rule
+	TenantID int64
+	Key      string // the group-by values, "sim=42"
+	SIMID    int64  // the SIM of the event that fired
+	// At is the time of the event that fired the rule and FirstAt the
+	// time of the first offending event.
+	At      time.Time
+	FirstAt time.Time
+	Detail  string // what was counted, in words
+	// Events are the offending events, oldest first, at most
+	// Rule.Evidence of them.
+	Events []simguard.Event
+}
+
+// DetectorOptions tune a Detector.
+type DetectorOptions struct {
+	// MaxKeys bounds the keys of each key space (the rules that group by
+	// the same fields share one); new keys beyond it are not tracked
+	// until idle keys expire. Default 2,000,000.
+	MaxKeys int
+}
+
+// Detector runs rules over events. It is the pure core of detection: time
+// comes only from the events (and from Expire's argument), so that the
+// same events always give the same firings. It is not safe for concurrent
+// use; the Engine runs one in a single goroutine.
+type Detector struct {
+	rules  []*ruleState
+	byType map[string][]*ruleState
+	spaces []*keySpace
+	cache  []spaceCache // per space, for the event being processed
+	act    activation
+	seed   maphash.Seed
+	now    int64 // the latest event time seen
+	nextID uint32
+	cur    *simguard.Event
+	held   *simguard.Event
+	events uint64
+}
+
+// spaceCache holds a space's key and record for the current event, so
+// that rules sharing a key space look it up once.
+type spaceCache struct {
+	gen uint64 // the event it is for (Detector.events)
+	ok  bool
+	k   stateKey
+	rec *keyRecord
+}
+
+type ruleState struct {
+	id      uint32
+	rule    *Rule
+	agg     aggregator // nil: each, no state
+	space   int
+	fires   uint64
+	errors  uint64
+	lastErr error
+	keys    int // keys holding state
+	dropped uint64
+}
+
+// maxTypeCache bounds the per-type rule index: event types are a small,
+// fixed set, but they come from outside.
+const maxTypeCache = 1024
+
+// NewDetector makes a detector for the enabled rules of rs. With prev
+// given, rules whose definition did not change keep prev's state (a
+// reload does not reset counters).
+func NewDetector(rs *RuleSet, opts DetectorOptions, prev *Detector) *Detector {
+	if opts.MaxKeys <= 0 {
+		opts.MaxKeys = 2_000_000
+	}
+	d := &Detector{
+		byType: make(map[string][]*ruleState),
+		seed:   maphash.MakeSeed(),
+		nextID: 1,
+	}
+	old := map[string]*ruleState{}
+	oldSpaces := map[string]*keySpace{}
+	if prev != nil {
+		d.seed, d.now, d.nextID = prev.seed, prev.now, prev.nextID
+		for _, s := range prev.rules {
+			old[s.rule.Name+"\x00"+s.rule.fingerprint] = s
+		}
+		for _, sp := range prev.spaces {
+			oldSpaces[sp.sig] = sp
+		}
+	}
+	spaceIdx := map[string]int{}
+	for _, r := range rs.rules {
+		if !r.Enabled {
+			continue
+		}
+		s := &ruleState{rule: r}
+		if o, ok := old[r.Name+"\x00"+r.fingerprint]; ok {
+			s.id, s.agg, s.fires, s.errors, s.keys, s.dropped = o.id, o.agg, o.fires, o.errors, o.keys, o.dropped
+		} else {
+			s.id, s.agg = d.nextID, newAggregator(r)
+			d.nextID++
+		}
+		sig := spaceSig(r)
+		i, ok := spaceIdx[sig]
+		if !ok {
+			sp := oldSpaces[sig]
+			if sp == nil {
+				sp = newKeySpace(sig, opts.MaxKeys)
+			}
+			sp.max = opts.MaxKeys
+			i = len(d.spaces)
+			spaceIdx[sig] = i
+			d.spaces = append(d.spaces, sp)
+		}
+		s.space = i
+		d.rules = append(d.rules, s)
+	}
+	d.cache = make([]spaceCache, len(d.spaces))
+	return d
+}
+
+// Process runs ev through the rules of its type and appends the firings
+// to out. ev's Attrs may be kept (as evidence) after Process returns: the
+// caller must not change them afterwards.
+func (d *Detector) Process(ev *simguard.Event, out []Firing) []Firing {
+	d.events++
+	t := d.now
+	if !ev.Time.IsZero() {
+		t = ev.Time.UnixNano()
+	}
+	d.now = max(d.now, t)
+	list := d.rulesFor(ev.Type)
+	if len(list) == 0 {
+		return out
+	}
+	d.cur, d.held = ev, nil
+	d.act.set(ev)
+	for _, s := range list {
+		if f, ok := d.apply(s, ev, t); ok {
+			out = append(out, f)
+		}
+	}
+	d.cur, d.held = nil, nil
+	d.act.ev, d.act.attrs.m = nil, nil
+	return out
+}
+
+func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, bool) {
+	r := s.rule
+	if r.cond != nil {
+		ok, err := evalBool(r.cond, &d.act)
+		if err != nil {
+			s.errors++
+			s.lastErr = err
+			return Firing{}, false
+		}
+		if !ok {
+			return Firing{}, false
+		}
+	}
+	sc := &d.cache[s.space]
+	if sc.gen != d.events {
+		sc.gen, sc.rec = d.events, nil
+		sc.k, sc.ok = r.key(ev)
+	}
+	if !sc.ok {
+		return Firing{}, false
+	}
+	in := input{t: t, ev: ev}
+	switch r.Trigger.Kind {
+	case TriggerDistinct, TriggerFirstSeen:
+		in.val = r.field.str(ev)
+		if in.val == "" {
+			return Firing{}, false
+		}
+		in.h = maphash.String(d.seed, in.val)
+	case TriggerBaseline:
+		v, err := evalNumber(r.value, &d.act)
+		if err != nil {
+			s.errors++
+			s.lastErr = err
+			return Firing{}, false
+		}
+		in.v = v
+		if r.Trigger.CounterBy != "" {
+			sess := r.counterBy.str(ev)
+			if sess == "" {
+				return Firing{}, false
+			}
+			in.h = maphash.String(d.seed, sess)
+		}
+	}
+	var h hit
+	if s.agg == nil {
+		h = hit{first: t}
+	} else {
+		if sc.rec == nil {
+			if sc.rec = d.spaces[s.space].record(sc.k); sc.rec == nil {
+				s.dropped++
+				return Firing{}, false
+			}
+		}
+		st := sc.rec.state(s.id)
+		fresh := *st == nil
+		var fired bool
+		h, fired = s.agg.observe(st, &in, d)
+		if fresh {
+			s.keys++
+		}
+		if !fired {
+			return Firing{}, false
+		}
+	}
+	s.fires++
+	if h.evs == nil {
+		h.evs = []simguard.Event{*ev}
+	}
+	return Firing{
+		Rule:     r,
+		TenantID: ev.TenantID,
+		Key:      r.render(sc.k),
+		SIMID:    ev.SIMID,
+		At:       time.Unix(0, t).UTC(),
+		FirstAt:  time.Unix(0, h.first).UTC(),
+		Detail:   h.detail,
+		Events:   h.evs,
+	}, true
+}
+
+// hold returns a copy of the current event that may outlive Process. It
+// is made once per event, and only when some rule keeps it as evidence.
+func (d *Detector) hold() *simguard.Event {
+	if d.held == nil {
+		c := *d.cur
+		d.held = &c
+	}
+	return d.held
+}
+
+func (d *Detector) rulesFor(typ string) []*ruleState {
+	if l, ok := d.byType[typ]; ok {
+		return l
+	}
+	var l []*ruleState
+	for _, s := range d.rules {
+		if s.rule.matchesType(typ) {
+			l = append(l, s)
+		}
+	}
+	if len(d.byType) < maxTypeCache {
+		d.byType[typ] = l
+	}
+	return l
+}
+
+// Expire drops the state of keys that have been idle longer than their
+// rule keeps it, measured at now or at the latest event time, whichever
+// is later. It returns how many states it dropped. Dropping only state
+// that has run out (an empty window, a drained bucket) never changes what
+// fires; baseline and first_seen state is forgotten after forget_after.
+func (d *Detector) Expire(now time.Time) int {
+	return d.expire(now, 0)
+}
+
+// ExpireSome is Expire over at most budget keys of each key space,
+// resuming where the previous call stopped, so that a sweep over millions
+// of keys does not stall detection: call it often with a small budget.
+func (d *Detector) ExpireSome(now time.Time, budget int) int {
+	return d.expire(now, max(budget, 1))
+}
+
+func (d *Detector) expire(now time.Time, budget int) int {
+	at := d.now
+	if !now.IsZero() {
+		at = max(at, now.UnixNano())
+	}
+	cutoff := make(map[uint32]int64, len(d.rules))
+	for _, s := range d.rules {
+		cutoff[s.id] = at - int64(s.rule.idleAfter())
+	}
+	dropped := map[uint32]int{}
+	for _, sp := range d.spaces {
+		sp.expire(cutoff, dropped, budget)
+	}
+	// Records moved or went away: no cached pointer may outlive that (it
+	// would also keep a shrunk slice alive).
+	clear(d.cache)
+	for _, s := range d.rules {
+		s.keys -= dropped[s.id]
+	}
+	n := 0
+	for _, k := range dropped {
+		n += k
+	}
+	return n
+}
