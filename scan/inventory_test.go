@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/demo"
@@ -142,5 +143,80 @@ func TestScanOfAGroup(t *testing.T) {
 	noFleet, _ := scan.New(scan.Config{AuditRanges: []netip.Prefix{netip.MustParsePrefix("10.45.0.0/16")}}, scan.Deps{})
 	if err := noFleet.Validate(ctx, scan.Request{TenantID: 1, Group: "meters"}); simguard.ErrorCode(err) != simguard.EUNAVAILABLE {
 		t.Errorf("a group without a fleet: %v", err)
+	}
+}
+
+// sessionStore is a fake RADIUS session store.
+type sessionStore struct {
+	sessions []simguard.RADIUSSession
+	calls    int
+	err      error
+}
+
+func (s *sessionStore) ListSessions(_ context.Context, f simguard.RADIUSSessionFilter) ([]simguard.RADIUSSession, error) {
+	s.calls++
+	if s.err != nil {
+		return nil, s.err
+	}
+	var out []simguard.RADIUSSession
+	for _, x := range s.sessions {
+		if x.ID > f.AfterID && (!f.LiveOnly || x.Stop.IsZero()) && len(out) < f.Limit {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+func TestLiveSessions(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	now := t0
+	store := &sessionStore{sessions: []simguard.RADIUSSession{
+		{ID: 1, SIMID: 4, IP: netip.MustParseAddr("10.46.0.20")},
+		{ID: 2, SIMID: 2, IP: netip.MustParseAddr("10.46.0.5"), Stop: t0.Add(-time.Hour)}, // ended
+		{ID: 3, SIMID: 2, IP: netip.MustParseAddr("10.46.0.2")},
+		{ID: 4, SIMID: 0, IP: netip.MustParseAddr("10.46.0.9")}, // unknown SIM
+	}}
+	live := scan.NewLiveSessions(store, time.Minute, func() time.Time { return now }, nil)
+	if a, ok := live.SessionAddr(2); !ok || a != netip.MustParseAddr("10.46.0.2") {
+		t.Errorf("SessionAddr(2) = %s, %v", a, ok)
+	}
+	if id, ok := live.SessionSIM(netip.MustParseAddr("10.46.0.20")); !ok || id != 4 {
+		t.Errorf("SessionSIM(10.46.0.20) = %d, %v", id, ok)
+	}
+	for _, a := range []string{"10.46.0.5", "10.46.0.9"} {
+		if id, ok := live.SessionSIM(netip.MustParseAddr(a)); ok {
+			t.Errorf("SessionSIM(%s) = %d for an ended or unknown session", a, id)
+		}
+	}
+	if store.calls != 1 {
+		t.Errorf("%d loads for lookups within maxAge, want 1", store.calls)
+	}
+	// A session starts; the table sees it once it is older than maxAge.
+	store.sessions = append(store.sessions, simguard.RADIUSSession{ID: 5, SIMID: 5, IP: netip.MustParseAddr("10.46.0.33")})
+	if _, ok := live.SessionAddr(5); ok {
+		t.Error("a fresh table was reloaded before maxAge")
+	}
+	now = now.Add(2 * time.Minute)
+	if a, ok := live.SessionAddr(5); !ok || a != netip.MustParseAddr("10.46.0.33") {
+		t.Errorf("after maxAge SessionAddr(5) = %s, %v", a, ok)
+	}
+	// A broken store keeps the last table and is not asked per lookup.
+	store.err = errors.New("database is locked")
+	now = now.Add(2 * time.Minute)
+	calls := store.calls
+	for range 3 {
+		if _, ok := live.SessionAddr(5); !ok {
+			t.Error("a failed reload dropped the known sessions")
+		}
+	}
+	if store.calls != calls+1 {
+		t.Errorf("%d loads after a failure, want 1", store.calls-calls)
+	}
+
+	// The inventory names the SIM behind a session address.
+	snap := inventoryFleet(t)
+	inv := scan.NewPolicyInventory(func() *policy.Snapshot { return snap }, live)
+	if d, ok := inv.DeviceByIP(1, netip.MustParseAddr("10.46.0.20")); !ok || d.SIMID != 4 {
+		t.Errorf("DeviceByIP of a session address = %+v, %v", d, ok)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"strings"
@@ -99,10 +100,14 @@ func (c *scanConfig) scannerConfig() (scan.Config, error) {
 }
 
 // scanSessions is where live data sessions reach the auditor, so that
-// devices with dynamic addresses are found and named: when the RADIUS
-// server runs in this process, return its session table here (it must
-// implement scan.Sessions). Until then devices are found by static IP.
-func scanSessions(*controlPlane) scan.Sessions { return nil }
+// devices with dynamic addresses are found and named: the addresses of
+// the live RADIUS sessions in the store (written by this server's RADIUS
+// component, or by any RADIUS node sharing the store), reloaded at most
+// every 30 seconds. Without RADIUS the table is empty and devices are
+// found by their static IPs.
+func scanSessions(cp *controlPlane, log *slog.Logger) scan.Sessions {
+	return scan.NewLiveSessions(cp.db, 30*time.Second, nil, log)
+}
 
 func attachScan(cp *controlPlane) error {
 	if !cp.cfg.Scan.Enabled {
@@ -113,7 +118,7 @@ func attachScan(cp *controlPlane) error {
 		return err
 	}
 	log := cp.log.With("component", "scan")
-	inv := scan.NewPolicyInventory(cp.svc.Policy().Snapshot, scanSessions(cp))
+	inv := scan.NewPolicyInventory(cp.svc.Policy().Snapshot, scanSessions(cp, log))
 	s, err := scan.New(cfg, scan.Deps{Logger: log, Registerer: cp.reg, Store: cp.db, Inventory: inv, Fleet: inv, Events: cp.events})
 	if err != nil {
 		return err
