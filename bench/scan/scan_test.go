@@ -3,6 +3,7 @@
 package scanbench
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -108,7 +109,9 @@ func BenchmarkFullSweep4Hosts(b *testing.B) {
 			runNmap()
 			runSimguard()
 		}
-		b.Logf("run %d: simguard %.2fs (scan %.2fs, cpu %.2fs), nmap %.2fs (cpu %.2fs)", i+1,
+		// Per-run lines go to stderr: the testing package keeps only 10
+		// lines of a benchmark's log, and the summary below must survive.
+		fmt.Fprintf(os.Stderr, "run %d of %d: simguard %.2fs (scan %.2fs, cpu %.2fs), nmap %.2fs (cpu %.2fs)\n", i+1, b.N,
 			sgWall[i].Seconds(), sgScan[i].Seconds(), sgCPU[i].Seconds(), nmapWall[i].Seconds(), nmapCPU[i].Seconds())
 	}
 	n := float64(b.N)
