@@ -17,6 +17,7 @@ type Store interface {
 	SIMStore
 	EventStore
 	AuditStore
+	ReportStore
 	FindingStore
 	Close() error
 }

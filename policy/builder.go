@@ -57,11 +57,7 @@ func (b *Builder) AddSIM(sim *simguard.SIM) error {
 		return fmt.Errorf("sim %d: %w", r.id, err)
 	}
 	h := hashIMSI(r.imsi)
-	sh := s.prim[shardOf(h)]
-	if sh == nil {
-		sh = &recShard{}
-		s.prim[shardOf(h)] = sh
-	}
+	sh := &s.prim[shardOf(h)]
 	if recCap(sh.n+1) > len(sh.recs) {
 		grown := newRecs(recCap(2 * (sh.n + 1)))
 		for i := range sh.recs {
@@ -80,11 +76,7 @@ func (b *Builder) AddSIM(sim *simguard.SIM) error {
 
 func (b *Builder) addEntry(set *idxSet, h, imsi uint64) {
 	e, i := idxEntry{h: h | 1, imsi: imsi}, shardOf(h)
-	sh := set[i]
-	if sh == nil {
-		sh = &idxShard{}
-		set[i] = sh
-	}
+	sh := &set[i]
 	if idxCap(sh.n+1) > len(sh.entries) {
 		grown := newEntries(idxCap(2 * (sh.n + 1)))
 		for _, x := range sh.entries {
@@ -106,16 +98,12 @@ func (b *Builder) Build() *Snapshot {
 		return newSnapshot()
 	}
 	b.s = nil
-	for i, sh := range s.prim {
-		if sh != nil {
-			s.prim[i] = rebuiltRecs(sh.recs, 0, false, nil)
-		}
+	for i := range s.prim {
+		s.prim[i] = rebuiltRecs(s.prim[i].recs, 0, false, nil)
 	}
 	for _, set := range []*idxSet{s.byID, s.byMSISDN, s.byIP} {
-		for i, sh := range set {
-			if sh != nil {
-				set[i] = rebuiltIdx(sh.entries, idxEntry{}, idxEntry{})
-			}
+		for i := range set {
+			set[i] = rebuiltIdx(set[i].entries, idxEntry{}, idxEntry{})
 		}
 	}
 	return s

@@ -98,10 +98,12 @@
 // # Layout
 //
 // SIM records are 96 bytes without pointers, kept in open-addressing
-// tables (one per shard of 4096, keyed by IMSI) so that finding a SIM by
-// IMSI costs one random memory access; secondary indexes map ID, MSISDN
-// and static IP to the IMSI. An update copies the 32 KiB shard-pointer
-// arrays it touches and rebuilds the few shards it changes. Groups live in
-// a small slot table; a SIM refers to its group's slot, so a group change
-// copies only that table and every SIM follows it at once.
+// tables (Robin Hood linear probing; 4096 shards keyed by IMSI) so that
+// finding a SIM by IMSI costs one random memory access; secondary indexes
+// map ID, MSISDN and static IP to the IMSI, so a lookup by them costs two.
+// An update copies the 128 KiB shard arrays it touches and rebuilds the
+// few shards it changes; WithSIMs and WithoutSIMs pay for the arrays once
+// per batch. Groups live in a small slot table; a SIM refers to its
+// group's slot, so a group change copies only that table and every SIM
+// follows it at once.
 package policy

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 
@@ -147,23 +148,23 @@ func (r *simRec) keys(fn func(kind int, h uint64)) {
 // IPv4-mapped IPv6 addresses are the same device.
 func ipKey(a netip.Addr) (hi, lo uint64) {
 	b := a.Unmap().As16()
-	for i := range 8 {
-		hi = hi<<8 | uint64(b[i])
-		lo = lo<<8 | uint64(b[8+i])
-	}
-	return hi, lo
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 }
 
+// staticIP rebuilds the address from ipKey's form; it runs on every
+// decision, so IPv4 takes a short way.
 func (r *simRec) staticIP() netip.Addr {
-	if r.flags&flagIP == 0 {
+	switch {
+	case r.flags&flagIP == 0:
 		return netip.Addr{}
+	case r.ipHi == 0 && r.ipLo>>32 == 0xffff:
+		v := uint32(r.ipLo)
+		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 	}
 	var b [16]byte
-	for i := range 8 {
-		b[i] = byte(r.ipHi >> (56 - 8*i))
-		b[8+i] = byte(r.ipLo >> (56 - 8*i))
-	}
-	return netip.AddrFrom16(b).Unmap()
+	binary.BigEndian.PutUint64(b[:8], r.ipHi)
+	binary.BigEndian.PutUint64(b[8:], r.ipLo)
+	return netip.AddrFrom16(b)
 }
 
 func (r *simRec) lockState() simguard.IMEILockState {

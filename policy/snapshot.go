@@ -57,17 +57,16 @@ func (s *Snapshot) Len() int { return s.n }
 // findIMSI finds a record in the primary store; nil when there is none.
 func (s *Snapshot) findIMSI(imsi uint64) *simRec {
 	h := hashIMSI(imsi)
-	sh := s.prim[shardOf(h)]
-	if sh == nil {
+	recs := s.prim[shardOf(h)].recs
+	if len(recs) == 0 {
 		return nil
 	}
-	recs := sh.recs
-	for i := home(h, len(recs)); ; {
+	for i, d := home(h, len(recs)), 0; ; d++ {
 		r := &recs[i]
 		if r.imsi == imsi && r.id != 0 {
 			return r
 		}
-		if r.id == 0 {
+		if r.id == 0 || dist(i, home(hashIMSI(r.imsi), len(recs)), len(recs)) < d {
 			return nil
 		}
 		if i++; i == len(recs) {
@@ -86,14 +85,13 @@ const (
 // find looks a record up through a secondary index; a and b are the key
 // (b only for IP addresses), confirmed against the record.
 func (s *Snapshot) find(set *idxSet, kind int, h, a, b uint64) *simRec {
-	sh := set[shardOf(h)]
-	if sh == nil {
+	es, hs := set[shardOf(h)].entries, h|1
+	if len(es) == 0 {
 		return nil
 	}
-	es, hs := sh.entries, h|1
-	for i := home(h, len(es)); ; {
+	for i, d := home(h, len(es)), 0; ; d++ {
 		e := es[i]
-		if e.h == 0 {
+		if e.h == 0 || dist(i, home(e.h, len(es)), len(es)) < d {
 			return nil
 		}
 		if e.h == hs {

@@ -77,23 +77,63 @@ type recShard struct {
 	n    int
 }
 
-// recSet is the primary store; a nil shard is empty.
-type recSet [nShards]*recShard
+// recSet is the primary store. Shards are held by value: a lookup then
+// reads the array and the records, not a shard header in between.
+type recSet [nShards]recShard
 
-// placeRec puts r into recs, which must have an empty slot.
-func placeRec(recs []simRec, r *simRec) {
-	i := home(hashIMSI(r.imsi), len(recs))
-	for recs[i].id != 0 {
-		if i++; i == len(recs) {
+// The tables use linear probing with Robin Hood placement: an entry
+// never sits farther from its home slot than an entry it passed, so a
+// lookup for an absent key stops as soon as it meets an entry closer to
+// home than its own probe distance, instead of scanning to the next
+// empty slot. Absent keys matter: unknown IMSIs are what a scan or a
+// misconfigured network sends.
+
+// slot is what a table holds: an empty marker and the hash of its key.
+type slot interface {
+	simRec | idxEntry
+}
+
+// dist is how far slot i is from home slot h in a table of n slots.
+func dist(i, h, n int) int {
+	if d := i - h; d >= 0 {
+		return d
+	}
+	return i - h + n
+}
+
+func (r *simRec) empty() bool    { return r.id == 0 }
+func (r *simRec) hash() uint64   { return hashIMSI(r.imsi) }
+func (e *idxEntry) empty() bool  { return e.h == 0 }
+func (e *idxEntry) hash() uint64 { return e.h }
+
+// place puts x into tab, which must have an empty slot.
+func place[T slot, P interface {
+	*T
+	empty() bool
+	hash() uint64
+}](tab []T, x T) {
+	n := len(tab)
+	i := home(P(&x).hash(), n)
+	for d := 0; ; d++ {
+		if P(&tab[i]).empty() {
+			tab[i] = x
+			return
+		}
+		if rd := dist(i, home(P(&tab[i]).hash(), n), n); rd < d {
+			tab[i], x = x, tab[i]
+			d = rd
+		}
+		if i++; i == n {
 			i = 0
 		}
 	}
-	recs[i] = *r
 }
+
+func placeRec(recs []simRec, r *simRec) { place(recs, *r) }
 
 // rebuiltRecs returns a table of the right size holding the records of
 // old except the one with IMSI drop (if any), plus add (if not nil).
-func rebuiltRecs(old []simRec, drop uint64, hasDrop bool, add *simRec) *recShard {
+func rebuiltRecs(old []simRec, drop uint64, hasDrop bool, add *simRec) recShard {
 	n := 0
 	for i := range old {
 		if old[i].id != 0 && !(hasDrop && old[i].imsi == drop) {
@@ -104,7 +144,7 @@ func rebuiltRecs(old []simRec, drop uint64, hasDrop bool, add *simRec) *recShard
 		n++
 	}
 	if n == 0 {
-		return nil
+		return recShard{}
 	}
 	recs := newRecs(recCap(n))
 	for i := range old {
@@ -115,7 +155,7 @@ func rebuiltRecs(old []simRec, drop uint64, hasDrop bool, add *simRec) *recShard
 	if add != nil {
 		placeRec(recs, add)
 	}
-	return &recShard{recs: recs, n: n}
+	return recShard{recs: recs, n: n}
 }
 
 // idxEntry maps a key, by its hash, to the IMSI of its SIM. h is stored
@@ -131,22 +171,14 @@ type idxShard struct {
 	n       int
 }
 
-// idxSet is a secondary index; a nil shard is empty.
-type idxSet [nShards]*idxShard
+// idxSet is a secondary index, its shards held by value like recSet.
+type idxSet [nShards]idxShard
 
-func placeEntry(es []idxEntry, e idxEntry) {
-	i := home(e.h, len(es))
-	for es[i].h != 0 {
-		if i++; i == len(es) {
-			i = 0
-		}
-	}
-	es[i] = e
-}
+func placeEntry(es []idxEntry, e idxEntry) { place(es, e) }
 
 // rebuiltIdx returns a shard of the right size holding the entries of old
 // except drop, plus add (either may be the zero entry: none).
-func rebuiltIdx(old []idxEntry, drop, add idxEntry) *idxShard {
+func rebuiltIdx(old []idxEntry, drop, add idxEntry) idxShard {
 	n, dropAt := 0, -1
 	for i, e := range old {
 		switch {
@@ -161,7 +193,7 @@ func rebuiltIdx(old []idxEntry, drop, add idxEntry) *idxShard {
 		n++
 	}
 	if n == 0 {
-		return nil
+		return idxShard{}
 	}
 	es := newEntries(idxCap(n))
 	for i, e := range old {
@@ -172,5 +204,5 @@ func rebuiltIdx(old []idxEntry, drop, add idxEntry) *idxShard {
 	if add.h != 0 {
 		placeEntry(es, add)
 	}
-	return &idxShard{entries: es, n: n}
+	return idxShard{entries: es, n: n}
 }

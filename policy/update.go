@@ -8,24 +8,75 @@ import (
 
 // Copy-on-write updates. Readers may hold the receiver while an update
 // runs, so nothing reachable from it is ever written: an update copies the
-// shard-pointer arrays it touches (32 KiB each) and rebuilds the few
-// shards it changes (a few hundred entries each at a million SIMs).
+// shard arrays it touches (128 KiB each) and rebuilds the few shards it
+// changes (a few hundred entries each at a million SIMs). A batch pays
+// for the arrays once.
 
 // WithSIM returns a snapshot in which sim is inserted, or replaces the SIM
 // with the same ID; index entries of its old IMSI, MSISDN and static IP
 // are removed. It fails (ECONFLICT) when another SIM has the same IMSI,
 // MSISDN or static IP, or (EINVALID) when sim does not validate.
 func (s *Snapshot) WithSIM(sim *simguard.SIM) (*Snapshot, error) {
+	w := s.begin()
+	if err := w.put(sim); err != nil {
+		return nil, err
+	}
+	return w.s, nil
+}
+
+// WithSIMs applies WithSIM to each SIM in order, all or nothing: a later
+// SIM sees the earlier ones (a batch may move an MSISDN from one SIM to
+// another), and an error names the failing element.
+func (s *Snapshot) WithSIMs(sims []simguard.SIM) (*Snapshot, error) {
+	w := s.begin()
+	for i := range sims {
+		if err := w.put(&sims[i]); err != nil {
+			return nil, fmt.Errorf("sims[%d]: %w", i, err)
+		}
+	}
+	return w.s, nil
+}
+
+// WithoutSIM returns a snapshot without the SIM id (the receiver itself
+// when there is no such SIM).
+func (s *Snapshot) WithoutSIM(id int64) *Snapshot {
+	return s.WithoutSIMs([]int64{id})
+}
+
+// WithoutSIMs returns a snapshot without the SIMs ids; unknown IDs are
+// ignored (the receiver itself when none is known).
+func (s *Snapshot) WithoutSIMs(ids []int64) *Snapshot {
+	var w *writer
+	for _, id := range ids {
+		cur := s
+		if w != nil {
+			cur = w.s
+		}
+		if r := cur.findID(id); r != nil {
+			if w == nil {
+				w = s.begin()
+			}
+			w.remove(r)
+		}
+	}
+	if w == nil {
+		return s
+	}
+	return w.s
+}
+
+// put inserts or replaces one SIM.
+func (w *writer) put(sim *simguard.SIM) error {
 	c, err := prepareSIM(sim)
 	if err != nil {
-		return nil, fmt.Errorf("sim %d (iccid %s): %w", sim.ID, sim.ICCID, err)
+		return fmt.Errorf("sim %d (iccid %s): %w", sim.ID, sim.ICCID, err)
 	}
-	w := s.begin()
+	s := w.s
 	slot, gt := s.groups.slotFor(c.TenantID, c.Group)
-	w.s.groups = gt
+	s.groups = gt
 	r := recordOf(&c, slot)
 	if err := s.conflict(&r); err != nil {
-		return nil, fmt.Errorf("sim %d: %w", r.id, err)
+		return fmt.Errorf("sim %d: %w", r.id, err)
 	}
 	switch old := s.findID(r.id); {
 	case old != nil && old.imsi == r.imsi:
@@ -36,19 +87,7 @@ func (s *Snapshot) WithSIM(sim *simguard.SIM) (*Snapshot, error) {
 	default:
 		w.add(&r)
 	}
-	return w.s, nil
-}
-
-// WithoutSIM returns a snapshot without the SIM id (the receiver itself
-// when there is no such SIM).
-func (s *Snapshot) WithoutSIM(id int64) *Snapshot {
-	r := s.findID(id)
-	if r == nil {
-		return s
-	}
-	w := s.begin()
-	w.remove(r)
-	return w.s
+	return nil
 }
 
 // WithGroup returns a snapshot in which g is inserted, or replaces the
@@ -85,12 +124,18 @@ func (s *Snapshot) WithoutGroup(tenantID int64, name string) *Snapshot {
 	return &ns
 }
 
-// writer is one update in progress on a shallow copy of a snapshot.
+// writer is one update in progress on a shallow copy of a snapshot. It
+// tracks which record shards it has already copied: in a batch, later
+// changes to such a shard are made in place (no reader can see it yet).
 type writer struct {
 	s                       *Snapshot
 	ownPrim                 bool
 	ownID, ownMSISDN, ownIP bool
+	ownRecs                 [nShards / 64]uint64
 }
+
+func (w *writer) ownsRecs(k int) bool { return w.ownRecs[k/64]&(1<<(k%64)) != 0 }
+func (w *writer) claimRecs(k int)     { w.ownRecs[k/64] |= 1 << (k % 64) }
 
 func (s *Snapshot) begin() *writer {
 	ns := *s
@@ -125,49 +170,54 @@ func (w *writer) index(kind int) *idxSet {
 func (w *writer) edit(kind int, h uint64, drop, add idxEntry) {
 	set := w.index(kind)
 	i := shardOf(h)
-	var old []idxEntry
-	if set[i] != nil {
-		old = set[i].entries
-	}
-	set[i] = rebuiltIdx(old, drop, add)
+	set[i] = rebuiltIdx(set[i].entries, drop, add)
 }
 
 // add inserts r into its primary shard and indexes it.
 func (w *writer) add(r *simRec) {
 	h := hashIMSI(r.imsi)
 	set := w.prims()
-	var old []simRec
-	if sh := set[shardOf(h)]; sh != nil {
-		old = sh.recs
+	k := shardOf(h)
+	if sh := &set[k]; w.ownsRecs(k) && recCap(sh.n+1) <= len(sh.recs) {
+		placeRec(sh.recs, r)
+		sh.n++
+	} else {
+		set[k] = rebuiltRecs(sh.recs, 0, false, r)
+		w.claimRecs(k)
 	}
-	set[shardOf(h)] = rebuiltRecs(old, 0, false, r)
 	r.keys(func(kind int, h uint64) { w.edit(kind, h, idxEntry{}, idxEntry{h: h | 1, imsi: r.imsi}) })
 	w.s.n++
 }
 
-// remove drops the record r and its index entries.
-func (w *writer) remove(r *simRec) {
+// remove drops the record at cur and its index entries.
+func (w *writer) remove(cur *simRec) {
+	r := *cur
 	h := hashIMSI(r.imsi)
 	set := w.prims()
 	set[shardOf(h)] = rebuiltRecs(set[shardOf(h)].recs, r.imsi, true, nil)
+	w.claimRecs(shardOf(h))
 	r.keys(func(kind int, h uint64) { w.edit(kind, h, idxEntry{h: h | 1, imsi: r.imsi}, idxEntry{}) })
 	w.s.n--
 }
 
-// replace overwrites old with r, which has the same ID and IMSI and so
-// keeps its place and its ID entry.
-func (w *writer) replace(old, r *simRec) {
+// replace overwrites the record at cur with r, which has the same ID and
+// IMSI and so keeps its place and its ID entry.
+func (w *writer) replace(cur, r *simRec) {
+	old := *cur // cur may be overwritten in place below
 	h := hashIMSI(r.imsi)
 	set := w.prims()
-	sh := set[shardOf(h)]
-	recs := append([]simRec(nil), sh.recs...)
+	k := shardOf(h)
+	if !w.ownsRecs(k) {
+		set[k].recs = append([]simRec(nil), set[k].recs...)
+		w.claimRecs(k)
+	}
+	recs := set[k].recs
 	for i := home(h, len(recs)); ; i = (i + 1) % len(recs) {
 		if recs[i].imsi == r.imsi && recs[i].id != 0 {
 			recs[i] = *r
 			break
 		}
 	}
-	set[shardOf(h)] = &recShard{recs: recs, n: sh.n}
 	entry := func(h uint64) idxEntry { return idxEntry{h: h | 1, imsi: r.imsi} }
 	if old.msisdn != r.msisdn {
 		if old.msisdn != 0 {

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 
@@ -372,8 +373,9 @@ func TestConcurrentReadersDuringUpdates(t *testing.T) {
 // up, and every index holds exactly one entry per key, none stale.
 func (s *Snapshot) checkInvariants() error {
 	n := 0
-	for i, sh := range s.prim {
-		if sh == nil {
+	for i := range s.prim {
+		sh := &s.prim[i]
+		if sh.n == 0 && len(sh.recs) == 0 {
 			continue
 		}
 		live := 0
@@ -399,10 +401,8 @@ func (s *Snapshot) checkInvariants() error {
 		return fmt.Errorf("%d records, Len %d", n, s.n)
 	}
 	want := map[int]int{}
-	for _, sh := range s.prim {
-		if sh == nil {
-			continue
-		}
+	for k := range s.prim {
+		sh := &s.prim[k]
 		for j := range sh.recs {
 			if r := &sh.recs[j]; r.id != 0 {
 				r.keys(func(kind int, h uint64) { want[kind]++ })
@@ -411,8 +411,10 @@ func (s *Snapshot) checkInvariants() error {
 	}
 	for kind := range 3 {
 		got := 0
-		for i, sh := range s.indexSet(kind) {
-			if sh == nil {
+		set := s.indexSet(kind)
+		for i := range set {
+			sh := &set[i]
+			if sh.n == 0 && len(sh.entries) == 0 {
 				continue
 			}
 			live := 0
@@ -441,4 +443,89 @@ func (s *Snapshot) checkInvariants() error {
 		}
 	}
 	return nil
+}
+
+func TestBatches(t *testing.T) {
+	old, sims := fleet(t, 100)
+	want := byID(sims)
+
+	a, b := want[1], want[2]
+	a.MSISDN, b.MSISDN = "4999000001", a.MSISDN // b takes a's number, freed earlier in the batch
+	c := testSIM(500)
+	s, err := old.WithSIMs([]simguard.SIM{a, b, c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want[1], want[2], want[500] = a, b, c
+	checkIndexes(t, s, want)
+	checkIndexes(t, old, byID(sims))
+
+	// The other order conflicts: a still holds the number when b asks.
+	if ns, err := old.WithSIMs([]simguard.SIM{b, a}); ns != nil || simguard.ErrorCode(err) != simguard.ECONFLICT || !strings.Contains(err.Error(), "sims[0]") {
+		t.Errorf("got %v, %v; want a conflict on sims[0]", ns, err)
+	}
+	d1, d2 := testSIM(600), testSIM(601)
+	d2.IMSI = d1.IMSI
+	if _, err := old.WithSIMs([]simguard.SIM{d1, d2}); simguard.ErrorCode(err) != simguard.ECONFLICT || !strings.Contains(err.Error(), "sims[1]") {
+		t.Errorf("duplicate IMSI within a batch: %v", err)
+	}
+	checkIndexes(t, old, byID(sims))
+
+	s2 := s.WithoutSIMs([]int64{1, 2, 3, 9999})
+	delete(want, 1)
+	delete(want, 2)
+	delete(want, 3)
+	checkIndexes(t, s2, want)
+	if s2.WithoutSIMs([]int64{1, 9999}) != s2 || s2.WithoutSIMs(nil) != s2 {
+		t.Error("removing absent SIMs must return the receiver")
+	}
+	if s3 := s2.WithoutSIMs([]int64{4, 4}); s3.Len() != s2.Len()-1 {
+		t.Errorf("removing a SIM twice in a batch: Len %d", s3.Len())
+	}
+}
+
+// TestBatchInPlace makes a batch change the same shards many times, so
+// that later changes hit shards the batch already copied (and changes in
+// place), and checks every index and the old snapshot afterwards.
+func TestBatchInPlace(t *testing.T) {
+	old, sims := fleet(t, 2000)
+	want := byID(sims)
+	var batch []simguard.SIM
+	for id := int64(3001); id <= 9000; id++ { // about two per shard
+		c := testSIM(id)
+		c.StaticIP = netip.AddrFrom4([4]byte{10, 8, byte(id >> 8), byte(id)})
+		batch = append(batch, c)
+		want[id] = c
+	}
+	for id := int64(1); id <= 600; id++ {
+		c := want[id]
+		switch id % 4 {
+		case 0:
+			c.State = simguard.SIMSuspended
+		case 1:
+			c.MSISDN = fmt.Sprintf("4941%08d", id)
+		case 2:
+			c.IMSI = fmt.Sprintf("00105%010d", id)
+		case 3:
+			c.StaticIP = netip.AddrFrom4([4]byte{10, 7, byte(id >> 8), byte(id)})
+		}
+		batch = append(batch, c)
+		c.State = simguard.SIMActive // and again, in the same batch
+		if id%4 == 1 {
+			c.MSISDN = fmt.Sprintf("4942%08d", id)
+		}
+		batch = append(batch, c)
+		want[id] = c
+	}
+	s, err := old.WithSIMs(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkIndexes(t, s, want)
+	checkIndexes(t, old, byID(sims))
+	for id := int64(1); id <= 600; id++ {
+		if d := s.Evaluate(data(want[id].IMSI)); !d.Allow || d.SIMID != id {
+			t.Fatalf("SIM %d after the batch: %+v", id, d)
+		}
+	}
 }

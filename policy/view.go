@@ -107,10 +107,8 @@ func (s *Snapshot) viewOf(r *simRec) (SIMView, bool) {
 // RangeSIMs calls fn for every SIM, in no particular order, until fn
 // returns false.
 func (s *Snapshot) RangeSIMs(fn func(SIMView) bool) {
-	for _, sh := range s.prim {
-		if sh == nil {
-			continue
-		}
+	for k := range s.prim {
+		sh := &s.prim[k]
 		for i := range sh.recs {
 			if sh.recs[i].id != 0 && !fn(s.view(&sh.recs[i])) {
 				return

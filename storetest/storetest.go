@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) simguard.Store) {
 	t.Run("AuditChain", func(t *testing.T) { testAuditChain(t, open) })
 	t.Run("AuditFind", func(t *testing.T) { testAuditFind(t, open) })
 	t.Run("UnattributedChange", func(t *testing.T) { testUnattributed(t, open) })
+	t.Run("Reports", func(t *testing.T) { testReports(t, open) })
 	t.Run("Findings", func(t *testing.T) { testFindings(t, open) })
 }
 

@@ -33,8 +33,9 @@ type serveConfig struct {
 		// an incident, to investigate with the server up).
 		AcceptBroken bool `yaml:"accept_broken"`
 	} `yaml:"audit"`
-	RADIUS radiusConfig `yaml:"radius"`
-	Scan   scanConfig   `yaml:"scan"`
+	RADIUS  radiusConfig  `yaml:"radius"`
+	Console consoleConfig `yaml:"console"`
+	Scan    scanConfig    `yaml:"scan"`
 }
 
 type logConfig struct {
@@ -51,6 +52,7 @@ func defaultServeConfig() serveConfig {
 	c.Events.Retention = 30 * 24 * time.Hour
 	c.Audit.CheckpointEvery = time.Minute
 	c.Detect.Enabled = true
+	c.Console.defaults()
 	return c
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/simguard/simguard"
@@ -119,6 +118,7 @@ func attachDetect(cp *controlPlane) error {
 	}
 	cp.events.Subscribe(eng.EmitBatch)
 	cp.components = append(cp.components, component{name: "detect", run: eng.Run})
+	cp.alerts = alertService{cp.db, eng}
 	cp.apiHooks = append(cp.apiHooks, func(api *sghttp.Server) {
 		api.HandleAlerts(alertService{cp.db, eng})
 		api.HandleWebhooks(hooks)
@@ -190,10 +190,12 @@ func (r controlResponder) MoveSIMToGroup(ctx context.Context, simID int64, group
 	return err
 }
 
-// BlockDestination needs a deny list in group egress policy, which the
-// policy does not have yet (egress is an allow-list): until it does, the
-// action fails and says so.
-func (r controlResponder) BlockDestination(_ context.Context, tenantID int64, group string, cidr netip.Prefix, _ simguard.Actor) error {
-	return simguard.Errorf(simguard.ECONFLICT, "blocking %s for group %s (tenant %s) needs an egress deny list, which group policy does not have yet; remove the address from the group's egress allow-list instead",
-		cidr, group, strconv.FormatInt(tenantID, 10))
+// BlockDestination narrows the group's egress allowlist so that it no
+// longer covers cidr (see control.Service.BlockDestination).
+func (r controlResponder) BlockDestination(ctx context.Context, tenantID int64, group string, cidr netip.Prefix, actor simguard.Actor) error {
+	if actor.TenantID != tenantID {
+		return simguard.Errorf(simguard.EFORBIDDEN, "rule actor of tenant %d cannot change tenant %d", actor.TenantID, tenantID)
+	}
+	_, err := r.svc.BlockDestination(simguard.WithActor(ctx, actor), group, cidr)
+	return err
 }

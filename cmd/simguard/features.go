@@ -19,4 +19,4 @@ type feature struct {
 }
 
 // features is the list serve wires, in start order.
-var features = []feature{detectFeature, scanFeature}
+var features = []feature{detectFeature, consoleFeature, scanFeature}

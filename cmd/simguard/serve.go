@@ -74,6 +74,8 @@ type controlPlane struct {
 	radius *radius.Server
 	// apiHooks add a feature's routes once the API server exists.
 	apiHooks []func(*sghttp.Server)
+	// alerts are detection's alerts when detect.enabled (for the console).
+	alerts sghttp.AlertService
 	// URL is where the API answers, once listening.
 	URL string
 }
@@ -192,6 +194,9 @@ func (cp *controlPlane) run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(cp.listener) }()
 	fmt.Fprintf(cp.env.stdout, "simguard %s serving on %s  (API %s/api/v1, metrics %s/metrics, data %s)\n", version, cp.URL, cp.URL, cp.URL, cp.cfg.Data)
+	if cp.cfg.Console.Enabled {
+		fmt.Fprintf(cp.env.stdout, "Web console: %s/console/ (log in with an API token)\n", cp.URL)
+	}
 	cp.log.Info("serving", "url", cp.URL, "data", cp.cfg.Data)
 
 	var serveErr error
