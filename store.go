@@ -20,6 +20,7 @@ type Store interface {
 	RADIUSStore
 	ReportStore
 	SMPPStore
+	FindingStore
 	Close() error
 }
 

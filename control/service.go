@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +40,7 @@ type Service struct {
 	feed    *Feed
 	topics  topics
 	secrets Sealer
+	scans   atomic.Value // scanRunnerBox: the fleet auditor, see SetScanRunner
 }
 
 // New loads the whole state from the store, compiles the first snapshot

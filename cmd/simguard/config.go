@@ -36,6 +36,7 @@ type serveConfig struct {
 	RADIUS  radiusConfig  `yaml:"radius"`
 	Console consoleConfig `yaml:"console"`
 	SMPP    smppConfig    `yaml:"smpp"`
+	Scan    scanConfig    `yaml:"scan"`
 }
 
 type logConfig struct {

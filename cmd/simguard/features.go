@@ -27,4 +27,5 @@ var features = []feature{
 	consoleFeature,
 	{name: "radius", flags: radiusFlags, check: checkRADIUS, attach: attachRADIUS},
 	{name: "smpp", flags: smppServeFlags, check: checkSMPP, attach: attachSMPP},
+	scanFeature,
 }

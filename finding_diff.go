@@ -1,0 +1,57 @@
+package simguard
+
+// ScanDiff is what changed between two runs of the same scope.
+type ScanDiff struct {
+	// PrevScanID is 0 when there was no earlier run to compare with.
+	PrevScanID int64 `json:"prev_scan_id,omitempty"`
+	// Opened: open now; the earlier run looked at the port and found it
+	// closed. Each is a "scan.port_opened" event.
+	Opened []Finding `json:"opened,omitempty"`
+	// Closed: open before; this run looked and found it closed.
+	Closed []Finding `json:"closed,omitempty"`
+	// NewCredentials: a default credential works now that did not before.
+	NewCredentials []Finding `json:"new_credentials,omitempty"`
+}
+
+// DiffScans compares the findings of cur with those of prev (prev may be
+// nil: no baseline) and carries FirstSeen over from prev for services that
+// stayed open. Ports that prev did not cover are neither opened nor closed.
+func DiffScans(prev *ScanRun, prevFindings []Finding, cur *ScanRun, curFindings []Finding) ScanDiff {
+	var d ScanDiff
+	if prev == nil {
+		return d
+	}
+	d.PrevScanID = prev.ID
+	before := make(map[FindingKey]*Finding, len(prevFindings))
+	for i := range prevFindings {
+		before[prevFindings[i].Key()] = &prevFindings[i]
+	}
+	now := make(map[FindingKey]bool, len(curFindings))
+	for i := range curFindings {
+		f := &curFindings[i]
+		k := f.Key()
+		now[k] = true
+		p, ok := before[k]
+		switch {
+		case ok:
+			if !p.FirstSeen.IsZero() && p.FirstSeen.Before(f.FirstSeen) {
+				f.FirstSeen = p.FirstSeen
+			}
+			if len(f.Credentials) > 0 && len(p.Credentials) == 0 {
+				d.NewCredentials = append(d.NewCredentials, *f)
+			}
+		case prev.Covers(k.Target, k.Proto, k.Port):
+			d.Opened = append(d.Opened, *f)
+			if len(f.Credentials) > 0 {
+				d.NewCredentials = append(d.NewCredentials, *f)
+			}
+		}
+	}
+	for i := range prevFindings {
+		p := &prevFindings[i]
+		if !now[p.Key()] && cur.Covers(p.Target, p.Proto, p.Port) {
+			d.Closed = append(d.Closed, *p)
+		}
+	}
+	return d
+}
