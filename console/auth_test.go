@@ -140,7 +140,7 @@ func TestPagesFollowTheCSP(t *testing.T) {
 	checkPage(t, "login", r)
 	b.login(e.admin)
 	for _, p := range []string{"/console/", "/console/sims", "/console/sims/" + demo.ICCID(1), "/console/groups", "/console/groups/smart-meters",
-		"/console/groups/new", "/console/check?kind=data_session&imsi=" + demo.IMSI(1), "/console/events", "/console/audit", "/console/nope"} {
+		"/console/groups/new", "/console/check?kind=data_session&imsi=" + demo.IMSI(1), "/console/events", "/console/audit", "/console/exposure", "/console/scans", "/console/nope"} {
 		checkPage(t, p, b.get(p))
 	}
 	r = b.get("/console/static/app.css")

@@ -41,6 +41,17 @@ type Config struct {
 	// they are nil.
 	Sessions SessionSource
 	Alerts   AlertSource
+	// Scan describes the fleet auditor when it runs in serve. The
+	// exposure pages always show stored scans and findings; without it
+	// they offer no start-a-scan form and say how to turn the auditor on.
+	Scan *ScanSettings
+}
+
+// ScanSettings is what the console tells operators about the fleet
+// auditor.
+type ScanSettings struct {
+	// AuditRanges are the CIDRs a scan may cover (scan.audit_ranges).
+	AuditRanges []string
 }
 
 // Console is the web console. Mount its routes on the API's mux and run
@@ -57,11 +68,11 @@ type Console struct {
 	metrics  *metrics
 	overview *cache[overviewData]
 	verify   *cache[verifyView]
+	exposure *exposureMemo
 }
 
-// navItem is one entry of the navigation. Later features (alerts,
-// exposure findings) add a page by adding an item, a handler and a
-// template.
+// navItem is one entry of the navigation. A feature adds a page by
+// adding an item, a handler and a template.
 type navItem struct {
 	Key, Title, Path string
 }
@@ -108,10 +119,13 @@ func New(cfg Config) (*Console, error) {
 		events := len(c.nav) - 2 // Alerts go before Events
 		c.nav = slices.Insert(c.nav, events, navItem{"alerts", "Alerts", basePath + "alerts"})
 	}
+	events := len(c.nav) - 2 // Exposure goes before Events too
+	c.nav = slices.Insert(c.nav, events, navItem{"exposure", "Exposure", basePath + "exposure"})
 	// Reports are shared by every viewer of a tenant for a moment, so
 	// that ten open overviews cost the store what one does.
 	c.overview = newCache[overviewData](cfg.Refresh/2, cfg.Now)
 	c.verify = newCache[verifyView](30*time.Second, cfg.Now)
+	c.exposure = newExposureMemo(cfg.Now)
 	var err error
 	if c.assets, err = loadAssets(); err != nil {
 		return nil, err
@@ -160,6 +174,7 @@ func (c *Console) Mount(mux *http.ServeMux) {
 		page("GET "+basePath+"alerts/{id}", c.alertPage)
 		page("POST "+basePath+"alerts/{id}/{action}", c.alertAction)
 	}
+	c.exposureRoutes(page, data)
 	page(basePath, func(x *call) error {
 		return notFound("there is no console page %s", x.r.URL.Path)
 	})

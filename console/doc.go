@@ -21,5 +21,7 @@
 //
 // Live sessions (RADIUS) and alerts (detection) are optional sources
 // (SessionSource, AlertSource); their panels hide themselves until a
-// source is wired.
+// source is wired. The exposure pages read the fleet auditor's scans and
+// findings from the control service; Config.Scan, set when the auditor
+// runs, adds the start-a-scan form.
 package console

@@ -32,6 +32,8 @@ type overviewData struct {
 	// are then not shown at all.
 	Alerts   *alertCounts  `json:"alerts"`
 	Sessions *sessionPanel `json:"sessions"`
+	// Exposure is nil until the tenant's first scan.
+	Exposure *exposureCounts `json:"exposure"`
 }
 
 type stateCount struct {
@@ -114,6 +116,9 @@ func (c *Console) overviewData(x *call) (overviewData, error) {
 				d.Alerts.BySeverity = append(d.Alerts.BySeverity, stateCount{string(s), bySev[s]})
 				d.Alerts.Total += bySev[s]
 			}
+		}
+		if d.Exposure, err = c.exposureCard(x); err != nil {
+			return d, err
 		}
 		if c.cfg.Sessions != nil {
 			recent, live, err := c.cfg.Sessions.LiveSessions(x.ctx, 0, 10)

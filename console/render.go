@@ -39,6 +39,9 @@ func loadPages(a *assets) (*pages, error) {
 		"add":     func(a, b int) int { return a + b },
 		"percent": percent,
 		"bars":    newBars,
+		"rule":    formatRule,
+		"when":    formatWhen,
+		"plural":  plural,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
@@ -170,6 +173,22 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 }
 
+// formatWhen is formatTime for table cells whose header says UTC.
+func formatWhen(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+// plural writes a count with its noun: "1 host", "2 hosts".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 func formatTimePtr(t *time.Time) string {
 	if t == nil {
 		return "—"
@@ -271,3 +290,20 @@ func errorField(err error) string {
 
 // asError is errors.As for *simguard.Error.
 func asError(err error, se **simguard.Error) bool { return errors.As(err, se) }
+
+// formatRule writes a flow rule as an operator reads it:
+// "from 192.0.2.0/28 tcp 22, 8080".
+func formatRule(r simguard.FlowRule) string {
+	proto := r.Proto
+	if proto == "" {
+		proto = "any"
+	}
+	ports := "every port"
+	if len(r.Ports) > 0 {
+		ports = joinList(r.Ports)
+	}
+	if proto == "icmp" {
+		ports = ""
+	}
+	return strings.TrimSpace("from " + r.CIDR.String() + " " + proto + " " + ports)
+}

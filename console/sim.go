@@ -20,6 +20,8 @@ type simData struct {
 	// Sessions and Alerts are nil while no source is wired.
 	Sessions *simSessions
 	Alerts   *simAlerts
+	// Findings is nil while there is none and no auditor runs.
+	Findings *simFindings
 	CheckURL string
 	Can      simActions
 }
@@ -97,6 +99,9 @@ func (c *Console) simPage(x *call) error {
 			a.Events = nil
 			d.Alerts.Items = append(d.Alerts.Items, a)
 		}
+	}
+	if d.Findings, err = c.simFindingsPanel(x, sim); err != nil {
+		return err
 	}
 	if c.cfg.Sessions != nil {
 		live, _, err := c.cfg.Sessions.LiveSessions(x.ctx, sim.ID, 10)

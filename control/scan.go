@@ -133,30 +133,16 @@ func (s *Service) RemediateFinding(ctx context.Context, id, ifVersion int64) (Re
 	if err != nil {
 		return Remediation{}, err
 	}
-	rem := f.Remediation
-	switch {
-	case rem == nil && f.Group == "":
-		return Remediation{}, simguard.Errorf(simguard.ECONFLICT,
-			"finding %d (%s %s/%d) belongs to no SIM of a group, so no group policy can close it: fix the device, or give the SIM a static IP and scan again", id, f.Target, f.Proto, f.Port)
-	case rem == nil:
-		return Remediation{}, simguard.Errorf(simguard.ECONFLICT,
-			"finding %d (%s/%d, %s) breaks no rule, so nothing is to be closed; to close the port anyway, edit group %s (simguard group get/apply)", id, f.Proto, f.Port, f.Severity, f.Group)
-	case rem.Action != "close_port":
-		return Remediation{}, simguard.Errorf(simguard.ECONFLICT, "finding %d suggests %q, which simguard cannot apply", id, rem.Action)
+	rem, err := remediationOf(&f, id)
+	if err != nil {
+		return Remediation{}, err
 	}
 	version := ifVersion
 	if version == 0 {
 		version = rem.GroupVersion
 	}
 	g, err := s.store.UpdateGroup(ctx, a.TenantID, rem.Group, version, simguard.Change{Actor: a, Action: "group.remediate"},
-		func(g *simguard.Group) error {
-			if !simguard.ClosePort(&g.Policy, rem.Proto, rem.Port) {
-				return simguard.Errorf(simguard.ECONFLICT,
-					"group %s already denies inbound %s/%d, yet the device at %s listens on it: fix the device, and check that the gateway enforces the group's policy on its path",
-					g.Name, rem.Proto, rem.Port, f.Target)
-			}
-			return nil
-		})
+		func(g *simguard.Group) error { return closePort(g, &f, rem) })
 	if simguard.ErrorCode(err) == simguard.EPRECONDITION {
 		cur, gerr := s.store.GetGroup(ctx, a.TenantID, rem.Group)
 		if gerr == nil {

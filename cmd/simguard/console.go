@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/simguard/simguard"
@@ -59,6 +60,12 @@ func attachConsole(cp *controlPlane) error {
 	}
 	if cp.alerts != nil { // detection runs (its feature attaches first)
 		cfg.Alerts = consoleAlerts{cp.alerts}
+	}
+	if sc := cp.cfg.Scan; sc.Enabled { // the start-a-scan form; findings show either way
+		cfg.Scan = &console.ScanSettings{}
+		for _, r := range sc.AuditRanges {
+			cfg.Scan.AuditRanges = append(cfg.Scan.AuditRanges, strings.TrimSpace(r))
+		}
 	}
 	con, err := console.New(cfg)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -16,8 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/demo"
+	"github.com/simguard/simguard/scan/creds"
 )
 
 // chromiumPath is Debian's chromium, which the project's test script
@@ -28,8 +32,10 @@ const chromiumPath = "/usr/bin/chromium"
 // (with the RADIUS server) with headless Chromium through Playwright
 // (console/e2e): log in, find a SIM, suspend it with confirmation, see
 // the audit record, see radclient's Access-Request for it denied on the
-// open overview and a live session appear, edit a group, and check that
-// an auditor can change nothing. It saves screenshots of every page at
+// open overview and a live session appear, edit a group, scan a loopback
+// device from the console (fleet auditor on, audit range 127.0.0.0/8),
+// close the port of its worst finding after the diff, and check that an
+// auditor can change nothing. It saves screenshots of every page at
 // laptop and phone size in test-output/console/.
 func TestConsoleInBrowser(t *testing.T) {
 	node, err := exec.LookPath("node")
@@ -59,6 +65,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	s, radiusEnv := startConsoleServer(t)
 	defer s.stop()
+	scanEnv := startScanDevice(t, s)
 	token := func(role string) string {
 		code, text := s.cli(t, s.token, "", "token", "create", "--name", "e2e-"+role, "--role", role)
 		secret := regexp.MustCompile(`sgt_\S+`).FindString(text)
@@ -81,6 +88,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		"SIMGUARD_SESSION_IMSI="+demo.IMSI(42), "SIMGUARD_SESSION_IMEI="+demo.IMEI(42),
 	)
 	cmd.Env = append(cmd.Env, radiusEnv...)
+	cmd.Env = append(cmd.Env, scanEnv...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err = cmd.Run()
@@ -106,6 +114,10 @@ func startConsoleServer(t *testing.T) (*server, []string) {
 	}
 	cfg := defaultServeConfig()
 	cfg.Data, cfg.Listen, cfg.Demo = t.TempDir(), "127.0.0.1:0", true
+	// The fleet auditor may scan loopback only: the test's device lives
+	// there (startScanDevice).
+	cfg.Scan = scanConfig{Enabled: true, AuditRanges: []string{"127.0.0.0/8"}, ConnectTimeout: time.Second,
+		BannerWait: 500 * time.Millisecond, CredentialAudit: creds.Config{Delay: 20 * time.Millisecond}}
 	if withRADIUS {
 		cfg.RADIUS.Enabled = true
 		cfg.RADIUS.AuthAddrs, cfg.RADIUS.AcctAddrs = []string{"127.0.0.1:0"}, []string{"127.0.0.1:0"}
@@ -150,6 +162,65 @@ func startConsoleServer(t *testing.T) (*server, []string) {
 		"SIMGUARD_RADIUS_AUTH=" + cp.radius.AuthAddrs()[0].String(),
 		"SIMGUARD_RADIUS_ACCT=" + cp.radius.AcctAddrs()[0].String(),
 		"SIMGUARD_RADIUS_SECRET=" + secret,
+	}
+}
+
+// scanDeviceSIM is the demo SIM (an active asset tracker) whose device
+// the browser test scans.
+const scanDeviceSIM = 700
+
+// startScanDevice plays a device of the fleet on a loopback address of
+// its own: a web interface behind HTTP basic auth with the vendor default
+// admin:admin, and a plain HTTP API, both without TLS. Demo SIM 700 gets
+// that address as its static IP, and its group (asset-trackers) lets both
+// ports in from the operator's network, so that the auditor's findings
+// name the SIM and can be remediated. It returns the environment that
+// tells the browser test about the device.
+func startScanDevice(t *testing.T, s *server) []string {
+	t.Helper()
+	const addr = "127.77.0.1"
+	serve := func(h http.HandlerFunc) int {
+		ln, err := net.Listen("tcp", addr+":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		t.Cleanup(func() { srv.Close() })
+		return ln.Addr().(*net.TCPAddr).Port
+	}
+	admin := serve(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "admin" || p != "admin" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="tracker"`)
+			http.Error(w, "login required", http.StatusUnauthorized)
+			return
+		}
+		io.WriteString(w, "tracker admin\n")
+	})
+	api := serve(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"lat":52.52,"lon":13.40}`+"\n")
+	})
+	iccid := demo.ICCID(scanDeviceSIM)
+	s.mustCLI(t, "", "sim", "update", iccid, "--static-ip", addr)
+	var g groupFile
+	if err := yaml.Unmarshal([]byte(s.mustCLI(t, "", "group", "get", "asset-trackers")), &g); err != nil || len(g.Policy.Inbound) != 1 {
+		t.Fatalf("group asset-trackers: %+v, %v", g, err)
+	}
+	in := &g.Policy.Inbound[0]
+	in.Ports = append(in.Ports, simguard.PortRange{From: uint16(admin), To: uint16(admin)}, simguard.PortRange{From: uint16(api), To: uint16(api)})
+	b, err := yaml.Marshal(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "asset-trackers.yaml")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.mustCLI(t, "", "group", "apply", "-f", file, "--yes")
+	return []string{
+		"SIMGUARD_SCAN_TARGET=" + addr, "SIMGUARD_SCAN_ADMIN_PORT=" + strconv.Itoa(admin), "SIMGUARD_SCAN_API_PORT=" + strconv.Itoa(api),
+		"SIMGUARD_SCAN_ICCID=" + iccid, "SIMGUARD_SCAN_GROUP=asset-trackers",
 	}
 }
 

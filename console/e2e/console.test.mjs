@@ -12,6 +12,10 @@
 //   SIMGUARD_RADIUS_AUTH, _ACCT, _SECRET  the RADIUS server and a NAS secret;
 //                           without them the denial is reported through the
 //                           node events API and the live-session step is skipped
+//   SIMGUARD_SCAN_TARGET    a loopback address where the test plays a device:
+//   SIMGUARD_SCAN_ADMIN_PORT  HTTP basic auth with the default admin:admin,
+//   SIMGUARD_SCAN_API_PORT    plain HTTP; both let in by the group's policy
+//   SIMGUARD_SCAN_ICCID, SIMGUARD_SCAN_GROUP  the SIM with that static IP, its group
 // It exits non-zero when a step fails or the browser logs an error.
 import { chromium } from 'playwright-core';
 import { spawnSync } from 'node:child_process';
@@ -36,6 +40,10 @@ const SESSION_IMEI = env('SIMGUARD_SESSION_IMEI');
 const RADIUS = process.env.SIMGUARD_RADIUS_AUTH ? {
   auth: env('SIMGUARD_RADIUS_AUTH'), acct: env('SIMGUARD_RADIUS_ACCT'), secret: env('SIMGUARD_RADIUS_SECRET'),
 } : null;
+const SCAN = {
+  target: env('SIMGUARD_SCAN_TARGET'), admin: env('SIMGUARD_SCAN_ADMIN_PORT'), api: env('SIMGUARD_SCAN_API_PORT'),
+  iccid: env('SIMGUARD_SCAN_ICCID'), group: env('SIMGUARD_SCAN_GROUP'),
+};
 mkdirSync(OUT, { recursive: true });
 
 // radclient (FreeRADIUS) plays the packet gateway. The NAS client was
@@ -348,6 +356,83 @@ try {
     await shots(page, 'import-errors');
   });
 
+  let scanURL;
+  let findingURL;
+  await step('exposure: a scan started from the console finds the device, its default login and plaintext', async () => {
+    await page.getByRole('link', { name: 'Exposure', exact: true }).click();
+    await page.waitForURL(/\/console\/exposure$/);
+    assert((await page.locator('#no-scans').count()) === 1, 'scans before the first one');
+    await page.getByRole('link', { name: /start a scan/ }).click();
+    await page.waitForURL(/\/console\/scans$/);
+    await page.getByLabel('Targets').fill(SCAN.target);
+    await page.getByLabel('TCP ports').fill(`${SCAN.admin},${SCAN.api}`);
+    await page.getByLabel('Try vendor default logins (Telnet, SSH, HTTP basic auth)').check();
+    assert((await text(page, '#scan-credentials-warning')).includes('This logs in to the devices'), 'no warning next to the credential audit');
+    await shots(page, 'scan-form');
+    await Promise.all([page.waitForURL(/\/console\/scans\/\d+$/), page.getByRole('button', { name: 'Start scan' }).click()]);
+    scanURL = page.url();
+    assert((await text(page, '[role=status]')).includes('queued'), 'no confirmation that the scan was queued');
+    // The page follows the scan and reloads when it has finished.
+    await page.locator('#scan-status', { hasText: 'done' }).waitFor({ timeout: 90000 });
+    const findings = await page.locator('#findings table').textContent();
+    assert(findings.includes('http: admin') && findings.includes('plaintext'), `the scan's findings: ${findings}`);
+    assert(!findings.includes('admin:admin'), 'a password is shown');
+    await shots(page, 'scan');
+    const csv = await admin.ctx.request.get(scanURL + '/report.csv');
+    assert(csv.ok() && (await csv.text()).startsWith('tenant_id,scan_id,finding_id'), `CSV report: ${csv.status()}`);
+    const json = await admin.ctx.request.get(scanURL + '/report.json');
+    assert(json.ok() && (await json.json()).findings.length === 2, `JSON report: ${json.status()}`);
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Exposure' }).click();
+    const rows = page.locator('#findings tbody tr');
+    assert((await rows.count()) === 2, `the exposure page lists ${await rows.count()} findings`);
+    const first = await rows.first().textContent();
+    assert(first.includes('critical') && first.includes(SCAN.iccid) && first.includes(`tcp/${SCAN.admin}`) && first.includes(SCAN.group),
+      `the worst finding: ${first}`);
+    assert((await text(page, '#exposure-open')) === '2', 'open findings are not counted');
+    await shots(page, 'exposure');
+    await page.getByLabel('Issue').selectOption('plaintext_protocol');
+    await Promise.all([page.waitForURL(/kind=plaintext_protocol/), page.getByRole('button', { name: 'Filter' }).click()]);
+    assert((await rows.count()) === 1 && (await rows.first().textContent()).includes(`tcp/${SCAN.api}`), 'the issue filter');
+    await page.goto(`${URL_}/console/sims/${SCAN.iccid}`);
+    assert((await page.locator('#panel-sim-findings tbody tr').count()) === 2, "the SIM page lacks the SIM's findings");
+  });
+
+  await step("exposure: closing a port shows the group's diff first, then changes its inbound policy, audited", async () => {
+    await page.goto(`${URL_}/console/exposure`);
+    await page.getByRole('button', { name: `Close port tcp/${SCAN.admin} of ${SCAN.target}…` }).click();
+    await page.getByRole('heading', { name: `Close tcp/${SCAN.admin} on ${SCAN.target}?` }).waitFor();
+    const del = await page.locator('#remediation-diff .del').allTextContents();
+    assert(del.length === 1 && del[0].includes(`"${SCAN.admin}"`), `the diff removes ${del}`);
+    assert(!(await text(page, '#inbound-after')).includes(SCAN.admin) && (await text(page, '#inbound-now')).includes(SCAN.admin), 'rules before/after');
+    let group = (await api('GET', `/api/v1/groups/${SCAN.group}`, ADMIN)).json;
+    assert(group.policy.inbound[0].ports.includes(SCAN.admin), 'the policy changed before confirming');
+    await shots(page, 'remediate-confirm');
+    await Promise.all([page.waitForURL(/\/console\/findings\/\d+$/), page.getByRole('button', { name: 'Yes, close the port' }).click()]);
+    findingURL = page.url();
+    assert((await text(page, '[role=status]')).includes(`tcp/${SCAN.admin} closed in group ${SCAN.group}`), 'no confirmation of the change');
+    assert((await page.locator('#closed-in-policy').count()) === 1, 'the finding does not say its port is closed in policy');
+    assert((await page.getByRole('button', { name: 'Close this port…' }).count()) === 0, 'the port can be closed again');
+    await shots(page, 'finding');
+    group = (await api('GET', `/api/v1/groups/${SCAN.group}`, ADMIN)).json;
+    assert(!group.policy.inbound[0].ports.includes(SCAN.admin) && group.policy.inbound[0].ports.includes(SCAN.api),
+      `inbound after: ${JSON.stringify(group.policy.inbound)}`);
+    await page.goto(`${URL_}/console/groups/${SCAN.group}`);
+    const yaml = await page.locator('pre.yaml').textContent();
+    assert(!yaml.includes(`"${SCAN.admin}"`) && yaml.includes(`"${SCAN.api}"`), `the group page: ${yaml}`);
+    await page.goto(`${URL_}/console/audit?action=group.remediate`);
+    const rec = await page.locator('#audit-records tbody tr').first().textContent();
+    assert(rec.includes('group.remediate') && rec.includes('bootstrap-admin') && rec.includes(SCAN.group), `audit: ${rec}`);
+  });
+
+  await step('overview: an exposure card of open findings by severity', async () => {
+    await page.goto(URL_ + '/console/');
+    await page.locator('#panel-exposure').waitFor();
+    assert((await text(page, '#exposure-total')) === '2', 'the card does not count the open findings');
+    await page.locator('#chart-exposure svg rect').first().waitFor({ state: 'attached' });
+    await shots(page, 'overview-exposure');
+  });
+
   auditor = await openBrowser('auditor');
   const ap = auditor.page;
 
@@ -356,6 +441,7 @@ try {
     const paths = ['/console/', '/console/sims', `/console/sims/${iccid}`, '/console/groups', '/console/groups/smart-meters',
       '/console/events', '/console/audit', '/console/check', '/console/alerts?state=any'];
     if (alertURL) paths.push(alertURL.slice(URL_.length));
+    paths.push('/console/exposure?state=any', '/console/scans', scanURL.slice(URL_.length), findingURL.slice(URL_.length));
     for (const path of paths) {
       const resp = await ap.goto(URL_ + path);
       assert(resp.ok(), `${path}: ${resp.status()}`);
@@ -378,12 +464,19 @@ try {
       [`/console/sims/${iccid}/activate`, { version: '2', confirm: 'yes' }], // and without the CSRF token
     ];
     if (alertURL) forged.push([alertURL.slice(URL_.length) + '/acknowledge', { csrf, note: 'x' }]);
+    const finding = findingURL.slice(URL_.length);
+    forged.push([`${finding}/remediate`, { csrf }], [`${finding}/remediate`, { csrf, confirm: 'yes', version: '3' }],
+      ['/console/scans', { csrf, targets: SCAN.target, ports: SCAN.api, credentials: '1' }]);
     for (const [path, form] of forged) {
       const r = await auditor.ctx.request.post(URL_ + path, { form, headers: { Origin: URL_ }, maxRedirects: 0 });
       assert(r.status() === 403, `auditor POST ${path}: ${r.status()}`);
     }
     const sim = (await api('GET', `/api/v1/sims/${IMSI}`, ADMIN)).json;
     assert(sim.state === 'suspended' && sim.imei_lock.mode === 'explicit', `the SIM changed: ${JSON.stringify(sim)}`);
+    const scans = (await api('GET', '/api/v1/scans', ADMIN)).json;
+    assert(scans.items.length === 1, `scans: ${scans.items.length}`);
+    const remediations = (await api('GET', '/api/v1/audit?action=group.remediate', ADMIN)).json;
+    assert(remediations.items.length === 1, `remediations: ${remediations.items.length}`);
   });
 
   await step('logging out ends the session', async () => {

@@ -203,6 +203,17 @@
         return [sim, { text: s.ip || '' }, { text: s.apn || '' }, { text: utc(s.start) }];
       }), 'No live sessions.');
     }
+    if (d.exposure) {
+      setText('exposure-total', (d.exposure.at_least ? '≥ ' : '') + d.exposure.total);
+      var ec = byId('chart-exposure');
+      if (ec) {
+        drawBars(ec, d.exposure.by_severity.map(function (s) { return { label: s.state, count: s.count }; }),
+          function (it) { return 'sev-' + it.label; });
+      }
+      fillTable('table-exposure', d.exposure.by_severity.map(function (s) {
+        return [{ text: s.state }, { text: s.count, num: true }];
+      }));
+    }
     setText('updated', utc(d.generated_at));
   }
 
@@ -267,8 +278,50 @@
     ta.scrollTop = Math.max(0, (line - 4) * lh);
   }
 
+  // A queued or running scan's page follows its status, and reloads
+  // once it has finished to show the findings.
+  function followScan() {
+    var live = byId('scan-live');
+    if (!live) return;
+    var id = live.getAttribute('data-scan');
+    var every = (parseInt(live.getAttribute('data-refresh'), 10) || 5) * 1000;
+    function schedule() { window.setTimeout(poll, every); }
+    function poll() {
+      if (document.hidden) { schedule(); return; }
+      fetch('/console/api/scans/' + encodeURIComponent(id), { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } })
+        .then(function (r) {
+          if (r.status === 401) {
+            window.location.assign('/console/login?next=' + encodeURIComponent(window.location.pathname));
+            return null;
+          }
+          if (!r.ok) throw new Error('the server answered ' + r.status);
+          return r.json();
+        })
+        .then(function (d) {
+          if (!d) return;
+          if (d.status !== 'queued' && d.status !== 'running') {
+            window.location.reload();
+            return;
+          }
+          var badge = byId('scan-status');
+          if (badge && badge.textContent !== d.status) {
+            badge.textContent = d.status;
+            badge.className = 'badge scan-' + d.status;
+            live.textContent = 'This scan is ' + d.status + '; the page shows its findings when it finishes.';
+          }
+          schedule();
+        })
+        .catch(function (err) {
+          live.textContent = 'Following the scan paused (' + err.message + '); retrying.';
+          schedule();
+        });
+    }
+    schedule();
+  }
+
   function init() {
     startOverview();
+    followScan();
     selectErrorLine();
   }
 
