@@ -37,7 +37,7 @@ type EventWriter struct {
 	subs []func([]simguard.Event)
 
 	written, blocked, failures, rejected prometheus.Counter
-	batchSec                   prometheus.Histogram
+	batchSec                             prometheus.Histogram
 }
 
 var _ simguard.EventSink = (*EventWriter)(nil)
