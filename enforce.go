@@ -20,3 +20,19 @@ type Feedback interface {
 	// AddUsage meters data bytes and messages against the SIM's quota.
 	AddUsage(ctx context.Context, simID int64, dataBytes, smsCount int64) error
 }
+
+// SIMUsage is usage to meter against one SIM.
+type SIMUsage struct {
+	SIMID     int64
+	DataBytes int64
+	SMSCount  int64
+}
+
+// BatchFeedback is a Feedback that can also meter many SIMs at once. The
+// SMS firewall meters every message it delivers; when its Feedback
+// implements this (control.Service does) a batch costs one store
+// transaction instead of one per SIM.
+type BatchFeedback interface {
+	// AddUsageBatch does what Feedback.AddUsage does for each element.
+	AddUsageBatch(ctx context.Context, usage []SIMUsage) error
+}

@@ -137,35 +137,3 @@ type SMPPStore interface {
 	UpdateSMPPAccount(ctx context.Context, tenantID, id, ifVersion int64, ch Change, fn func(*SMPPAccount) error) (SMPPAccount, error)
 	DeleteSMPPAccount(ctx context.Context, tenantID, id, ifVersion int64, ch Change) error
 }
-
-// SIMUsage is usage to meter against one SIM.
-type SIMUsage struct {
-	SIMID     int64
-	DataBytes int64
-	SMSCount  int64
-}
-
-// BatchFeedback is a Feedback that can also meter many SIMs at once. The
-// SMS firewall meters every message it delivers; when its Feedback
-// implements this (control.Service does) a batch costs one store
-// transaction instead of one per SIM. It belongs next to Feedback.
-type BatchFeedback interface {
-	// AddUsageBatch does what Feedback.AddUsage does for each element.
-	AddUsageBatch(ctx context.Context, usage []SIMUsage) error
-}
-
-// UsageAdd is usage to add to a SIM in the quota period that starts at
-// PeriodStart.
-type UsageAdd struct {
-	SIMUsage
-	PeriodStart time.Time
-}
-
-// UsageBatchStore meters many SIMs in one transaction. The SQLite store
-// implements it; it belongs next to SIMStore.AddUsage.
-type UsageBatchStore interface {
-	// AddUsages does what SIMStore.AddUsage does for each element, all in
-	// one transaction, and returns the usage stored afterwards, in order.
-	// A SIM that does not exist is skipped: its Usage is the zero value.
-	AddUsages(ctx context.Context, adds []UsageAdd) ([]Usage, error)
-}

@@ -104,3 +104,19 @@ type SIMStore interface {
 	// metering, not an operator change, and is not audited.
 	AddUsage(ctx context.Context, simID int64, periodStart time.Time, dataBytes, smsCount int64) (Usage, error)
 }
+
+// UsageAdd is usage to add to a SIM in the quota period that starts at
+// PeriodStart.
+type UsageAdd struct {
+	SIMUsage
+	PeriodStart time.Time
+}
+
+// UsageBatchStore meters many SIMs in one transaction. The SQLite store
+// implements it.
+type UsageBatchStore interface {
+	// AddUsages does what SIMStore.AddUsage does for each element, all in
+	// one transaction, and returns the usage stored afterwards, in order.
+	// A SIM that does not exist is skipped: its Usage is the zero value.
+	AddUsages(ctx context.Context, adds []UsageAdd) ([]Usage, error)
+}

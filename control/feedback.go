@@ -121,36 +121,11 @@ func (s *Service) AddUsage(ctx context.Context, simID int64, dataBytes, smsCount
 		return nil // no group, no quota to meter against
 	}
 	q := g.Policy.Quotas
-	if q.DataBytes == 0 && q.SMSCount == 0 {
-		// Nothing to enforce; usage is still recorded for reports.
-		_, err := s.store.AddUsage(ctx, simID, PeriodStart(q.Period, s.now()), dataBytes, smsCount)
-		return err
-	}
 	after, err := s.store.AddUsage(ctx, simID, PeriodStart(q.Period, s.now()), dataBytes, smsCount)
 	if err != nil {
 		return err
 	}
-	// The totals before this call, in the same period (a new period starts
-	// from zero, so after-delta is right there too).
-	before := simguard.Usage{DataBytes: after.DataBytes - dataBytes, SMSCount: after.SMSCount - smsCount}
-	flipped := exhausted(q.DataBytes, before.DataBytes) != exhausted(q.DataBytes, after.DataBytes) ||
-		exhausted(q.SMSCount, before.SMSCount) != exhausted(q.SMSCount, after.SMSCount)
-	if !flipped {
-		return nil
-	}
-	sim, err := s.store.GetSIM(ctx, view.TenantID, simID)
-	if err != nil {
-		return err
-	}
-	s.simChanged(sim)
-	if exhausted(q.DataBytes, after.DataBytes) && !exhausted(q.DataBytes, before.DataBytes) ||
-		exhausted(q.SMSCount, after.SMSCount) && !exhausted(q.SMSCount, before.SMSCount) {
-		s.events.Emit(simguard.Event{
-			TenantID: sim.TenantID, SIMID: sim.ID, Source: "control", Type: "quota.exhausted",
-			Attrs: map[string]string{"imsi": sim.IMSI, "on_exhaustion": q.OnExhaustion, "period": q.Period},
-		})
-	}
-	return nil
+	return s.usageStored(ctx, view.TenantID, simguard.SIMUsage{SIMID: simID, DataBytes: dataBytes, SMSCount: smsCount}, q, after)
 }
 
 func exhausted(limit, used int64) bool { return limit > 0 && used >= limit }
