@@ -117,5 +117,9 @@ func (s *Service) AppendNodeEvents(ctx context.Context, events []simguard.Event)
 			return simguard.Errorf(simguard.EINVALID, "event %d: type, source and tenant_id are required", i+1)
 		}
 	}
-	return s.store.AppendEvents(ctx, events)
+	if err := s.store.AppendEvents(ctx, events); err != nil {
+		return err
+	}
+	s.nodeEventsStored(events)
+	return nil
 }

@@ -1,6 +1,10 @@
 package control
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/simguard/simguard"
+)
 
 // Topics tell running components that configuration they hold changed:
 // "radius.nas" when NAS clients change, "diameter.peers", "smpp.accounts"
@@ -9,6 +13,8 @@ import "sync"
 type topics struct {
 	mu   sync.Mutex
 	subs map[string][]func()
+	// nodeEvents hear of the events remote nodes sent, once stored.
+	nodeEvents []func([]simguard.Event)
 }
 
 // OnTopic calls fn (in its own goroutine) whenever topic is published.
@@ -29,5 +35,25 @@ func (s *Service) Publish(topic string) {
 	s.topics.mu.Unlock()
 	for _, fn := range fns {
 		go fn()
+	}
+}
+
+// OnNodeEvents calls fn with every batch of events a remote enforcement
+// node sent, after it is stored, so that detection sees the events of
+// nodes as it sees those of the enforcement points running in-process.
+// fn runs in the request's goroutine: it must be quick or hand off, and
+// must not keep the slice.
+func (s *Service) OnNodeEvents(fn func([]simguard.Event)) {
+	s.topics.mu.Lock()
+	defer s.topics.mu.Unlock()
+	s.topics.nodeEvents = append(s.topics.nodeEvents, fn)
+}
+
+func (s *Service) nodeEventsStored(events []simguard.Event) {
+	s.topics.mu.Lock()
+	fns := s.topics.nodeEvents
+	s.topics.mu.Unlock()
+	for _, fn := range fns {
+		fn(events)
 	}
 }

@@ -220,6 +220,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // detect is the detector's goroutine: it owns the Detector.
 func (e *Engine) detect(ctx context.Context) {
 	d := NewDetector(e.rules, DetectorOptions{MaxKeys: e.cfg.MaxKeys}, nil)
+	e.m.rules.Set(float64(len(d.rules)))
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	errs := map[string]uint64{}
@@ -274,6 +275,7 @@ func (e *Engine) detect(ctx context.Context) {
 			}
 		case rs := <-e.reload:
 			d = NewDetector(rs, DetectorOptions{MaxKeys: e.cfg.MaxKeys}, d)
+			e.m.rules.Set(float64(len(d.rules)))
 			e.log.Info("detect: rules reloaded", "rules", len(d.rules))
 		case <-tick.C:
 			housekeep()

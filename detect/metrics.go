@@ -16,6 +16,7 @@ type metrics struct {
 	delay      prometheus.Histogram
 	keys       prometheus.Gauge
 	storeErrs  prometheus.Counter
+	rules      prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -43,8 +44,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "simguard_detect_state_keys", Help: "Keys holding rule state, over all rules."}),
 		storeErrs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "simguard_detect_store_errors_total", Help: "Failed writes of alerts to the store."}),
+		rules: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "simguard_detect_rules", Help: "Rules the engine runs (changes when rules are reloaded)."}),
 	}
-	for _, c := range []prometheus.Collector{m.events, m.dropped, m.fires, m.ruleErrors, m.open, m.actions, m.ttd, m.delay, m.keys, m.storeErrs} {
+	for _, c := range []prometheus.Collector{m.events, m.dropped, m.fires, m.ruleErrors, m.open, m.actions, m.ttd, m.delay, m.keys, m.storeErrs, m.rules} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -52,11 +52,18 @@ func ruleErrors(err error) error {
 	return fmt.Errorf("the rules do not load:\n  %s", strings.Join(lines, "\n  "))
 }
 
+// unjoin flattens joined errors at any depth (one file's errors are
+// joined inside the errors of all files), so that every problem is listed.
 func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
 	}
-	return []error{err}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, unjoin(e)...)
+	}
+	return out
 }
 
 func detectRules(_ context.Context, env *cliEnv, args []string) error {

@@ -3,7 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/simguard/simguard"
@@ -117,7 +121,12 @@ func attachDetect(cp *controlPlane) error {
 		return err
 	}
 	cp.events.Subscribe(eng.EmitBatch)
-	cp.components = append(cp.components, component{name: "detect", run: eng.Run})
+	cp.svc.OnNodeEvents(eng.EmitBatch)
+	cp.components = append(cp.components, component{name: "detect", run: eng.Run},
+		component{name: "detect rules reload", run: func(ctx context.Context) error {
+			reloadRulesOnHangup(ctx, cfg.Rules, eng, cp.log)
+			return nil
+		}})
 	cp.alerts = alertService{cp.db, eng}
 	cp.apiHooks = append(cp.apiHooks, func(api *sghttp.Server) {
 		api.HandleAlerts(alertService{cp.db, eng})
@@ -199,3 +208,30 @@ func (r controlResponder) BlockDestination(ctx context.Context, tenantID int64, 
 	_, err := r.svc.BlockDestination(simguard.WithActor(ctx, actor), group, cidr)
 	return err
 }
+
+// reloadRulesOnHangup loads the rules again on every SIGHUP, so that an
+// operator's new or changed rule files take effect without a restart.
+// Rules that fail to load change nothing: the engine keeps the rules it
+// runs, and every problem is logged with its file, line and field.
+func reloadRulesOnHangup(ctx context.Context, dir string, eng *detect.Engine, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			rs, err := loadRules(dir)
+			if err != nil {
+				for _, e := range unjoin(err) {
+					log.Error("detect: rules not reloaded, the running rules stay", "err", e)
+				}
+				continue
+			}
+			eng.SetRules(rs)
+			log.Info("detect: SIGHUP, rules loaded", "rules", len(rs.Rules()), "dir", dir)
+		}
+	}
+}
+

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -299,5 +300,61 @@ func TestDetectREADMEExamples(t *testing.T) {
 	cp.close()
 	if code, out := runCLI(t, "", "detect", "rules", "--rules", rules); code != 0 || !strings.Contains(out, "telnet-from-meters") || !strings.Contains(out, "15 rules") {
 		t.Errorf("detect rules: %d\n%s", code, out)
+	}
+}
+
+// TestDetectRulesReloadOnHangup: SIGHUP loads the rule files again; rules
+// that do not load leave the running ones in place.
+func TestDetectRulesReloadOnHangup(t *testing.T) {
+	rules := t.TempDir()
+	cfg := defaultServeConfig()
+	cfg.Data, cfg.Detect.Rules = t.TempDir(), rules
+	s := startServerConfig(t, cfg)
+	defer s.stop()
+	running := func() string {
+		req, _ := http.NewRequest("GET", s.url+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return regexp.MustCompile(`(?m)^simguard_detect_rules (\d+)$`).FindStringSubmatch(string(body) + "\nsimguard_detect_rules none")[1]
+	}
+	waitFor := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); running() != want; {
+			if time.Now().After(deadline) {
+				t.Fatalf("simguard_detect_rules = %s, want %s", running(), want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("14")
+	rule := `name: telnet-from-meters
+description: a meter reached a Telnet port
+severity: medium
+events: [flow.denied]
+condition: attrs.port == "23"
+group_by: [sim]
+trigger: {kind: sliding_window, threshold: 1, window: 1m}
+`
+	if err := os.WriteFile(filepath.Join(rules, "site.yaml"), []byte(rule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("15")
+	if err := os.WriteFile(filepath.Join(rules, "broken.yaml"), []byte("name: x\ntrigger: {kind: nope}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if got := running(); got != "15" {
+		t.Errorf("after a broken rule file the engine runs %s rules, want the 15 it had", got)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -29,6 +30,8 @@ func eventsQuery(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	q := clientEventQuery(*sim, *typ, *since, *until, *limit)
+	jsonLine := json.NewEncoder(env.stdout)
+	jsonLine.SetEscapeHTML(false)
 	for {
 		events, next, err := c.Events(ctx, q)
 		if err != nil {
@@ -36,7 +39,8 @@ func eventsQuery(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		for _, e := range events {
 			if api.json {
-				if err := printJSON(env.stdout, e); err != nil {
+				// One event per line: the input 'simguard detect replay' reads.
+				if err := jsonLine.Encode(e); err != nil {
 					return err
 				}
 				continue

@@ -46,7 +46,14 @@ type server struct {
 func startServer(t *testing.T, dir string, demoFleet bool) *server {
 	t.Helper()
 	cfg := defaultServeConfig()
-	cfg.Data, cfg.Listen, cfg.Demo = dir, "127.0.0.1:0", demoFleet
+	cfg.Data, cfg.Demo = dir, demoFleet
+	return startServerConfig(t, cfg)
+}
+
+// startServerConfig runs serve with cfg on a free loopback port.
+func startServerConfig(t *testing.T, cfg serveConfig) *server {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
 	out := &syncBuffer{}
 	env := &cliEnv{stdout: out, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())

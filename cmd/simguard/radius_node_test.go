@@ -193,4 +193,26 @@ radius:
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+
+	// Detection on the control plane sees the node's events: a burst of
+	// wrong-IMEI requests through the node raises the brute-force alert,
+	// whose action suspends the SIM.
+	thief := []string{"User-Name = " + demo.IMSI(22), "3GPP-IMSI = " + demo.IMSI(22), "3GPP-IMEISV = 3599990000000101",
+		"Called-Station-Id = meters.iot", "3GPP-RAT-Type = 8", "3GPP-SGSN-MCC-MNC = 00101", "Message-Authenticator = 0x00"}
+	for range 6 {
+		if res := radclientRun(t, auth4, "auth", secret, thief); !strings.Contains(res, "Access-Reject") {
+			t.Fatalf("wrong IMEI through the node:\n%s", res)
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		_, alerts := s.cli(t, s.token, "", "alerts", "list")
+		_, sim := s.cli(t, s.token, "", "sim", "get", demo.IMSI(22))
+		if strings.Contains(alerts, "radius-bruteforce-sim") && strings.Contains(sim, "suspended") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no alert or automatic suspension from the node's events:\nalerts:\n%s\nsim:\n%s", alerts, sim)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
