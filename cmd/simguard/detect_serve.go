@@ -234,4 +234,3 @@ func reloadRulesOnHangup(ctx context.Context, dir string, eng *detect.Engine, lo
 		}
 	}
 }
-
