@@ -215,4 +215,18 @@ radius:
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+
+	// The recorded events replay offline: 'events --json' writes what
+	// 'detect replay' reads, and the same rule fires.
+	code, jsonl := s.cli(t, s.token, "", "events", "--type", "radius.access", "--json", "--limit", "1000")
+	if code != 0 || strings.Count(jsonl, "\n") < 6 {
+		t.Fatalf("events --json: exit %d\n%s", code, jsonl)
+	}
+	recorded := filepath.Join(t.TempDir(), "events.jsonl")
+	if err := os.WriteFile(recorded, []byte(jsonl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := runCLI(t, "", "detect", "replay", recorded); code != 0 || !strings.Contains(out, "radius-bruteforce-sim") {
+		t.Errorf("detect replay of events --json: exit %d\n%s", code, out)
+	}
 }
