@@ -57,7 +57,10 @@ func commands() *command {
 		alertsCommand(),
 		smppCommand(),
 		scanCommand(), findingsCommand(),
-		{name: "version", summary: "print the version", run: func(_ context.Context, env *cliEnv, _ []string) error {
+		{name: "version", summary: "print the version", run: func(_ context.Context, env *cliEnv, args []string) error {
+			if _, err := parse(newFlags(env, "version", "", "Print the version of this binary."), args); err != nil {
+				return err
+			}
 			fmt.Fprintln(env.stdout, "simguard", version)
 			return nil
 		}},

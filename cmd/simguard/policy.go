@@ -15,7 +15,7 @@ func policyCommand() *command {
 
 func policyCheck(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "policy check", "[flags]",
-		"Ask the policy engine what it would decide, with the trace of every check. Nothing is\nchanged and no IMEI is learned. Example:\n  simguard policy check --imsi 001010000000001 --imei 35209900176148 --plmn 001-01 --apn iot.demo")
+		"Ask the policy engine what it would decide, with the trace of every check. Nothing is\nchanged and no IMEI is learned. Example:\n  simguard policy check --imsi 001010000000001 --imei 35209900000001 --plmn 001-01 --rat nb-iot --apn meters.iot")
 	api := addAPIFlags(fs, env)
 	kind := fs.String("kind", "data_session", "data_session, sms_mo, sms_mt, attach, imei_check or flow")
 	in := map[string]*string{}
