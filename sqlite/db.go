@@ -180,7 +180,14 @@ func uniqueViolation(err error) (string, bool) {
 	if se.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE && se.Code() != sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
 		return "", false
 	}
-	_, cols, _ := strings.Cut(se.Error(), "constraint failed: ")
+	// The driver's text repeats SQLite's: "constraint failed: UNIQUE
+	// constraint failed: sims.msisdn (2067)"; the columns follow the last one.
+	msg := se.Error()
+	const failed = "constraint failed: "
+	cols := msg
+	if i := strings.LastIndex(msg, failed); i >= 0 {
+		cols = msg[i+len(failed):]
+	}
 	cols, _, _ = strings.Cut(cols, " (")
 	return cols, true
 }

@@ -103,7 +103,10 @@ func validateImport(sims []simguard.SIM) ([]simguard.SIM, error) {
 // batchDuplicates reports every row that repeats an ICCID, IMSI or MSISDN
 // of an earlier row.
 func batchDuplicates(sims []simguard.SIM) error {
-	seen := [3]map[string]int{make(map[string]int, len(sims)), make(map[string]int, len(sims)), make(map[string]int, len(sims))}
+	var seen [len(identityFields)]map[string]int
+	for f := range seen {
+		seen[f] = make(map[string]int, len(sims))
+	}
 	var rows []simguard.RowError
 	for i := range sims {
 		for f, v := range identities(&sims[i]) {
@@ -124,9 +127,14 @@ func batchDuplicates(sims []simguard.SIM) error {
 	return nil
 }
 
-var identityFields = [3]string{"iccid", "imsi", "msisdn"}
+// identityFields are the columns no two SIMs may share: the network names a
+// SIM by the first three, and the gateway and the RADIUS server find a SIM
+// by its static IP.
+var identityFields = [4]string{"iccid", "imsi", "msisdn", "static_ip"}
 
-func identities(s *simguard.SIM) [3]string { return [3]string{s.ICCID, s.IMSI, s.MSISDN} }
+func identities(s *simguard.SIM) [len(identityFields)]string {
+	return [len(identityFields)]string{s.ICCID, s.IMSI, s.MSISDN, staticIP(s.StaticIP).String}
+}
 
 // resolveGroups maps every group name used to its ID in the tenant.
 func resolveGroups(ctx context.Context, tx *sql.Tx, tenantID int64, sims []simguard.SIM) (map[string]int64, error) {
@@ -223,7 +231,7 @@ func (db *DB) insertSIMs(ctx context.Context, tx *sql.Tx, now time.Time, tenantI
 // (batch duplicates were ruled out already), so the caller can fix them all
 // at once. The transaction is rolled back by the caller.
 func inventoryDuplicates(ctx context.Context, tx *sql.Tx, sims []simguard.SIM, maxBefore int64, cause error) error {
-	var stmts [3]*sql.Stmt
+	var stmts [len(identityFields)]*sql.Stmt
 	for f, col := range identityFields {
 		st, err := tx.PrepareContext(ctx, `SELECT 1 FROM sims WHERE `+col+` = ? AND id <= ?`)
 		if err != nil {

@@ -112,10 +112,14 @@ func updateSIMRow(ctx context.Context, tx *sql.Tx, s *simguard.SIM, groupID int6
 		nullTS(s.ActiveUntil), s.Version, ts(s.UpdatedAt), s.ID)
 	if col, ok := uniqueViolation(err); ok {
 		// The pre-check covers MSISDN; this catches a constraint added later.
-		if col == "sims.msisdn" {
+		switch col {
+		case "sims.msisdn":
 			return msisdnTaken(s.MSISDN)
+		case "sims.static_ip":
+			return &simguard.Error{Code: simguard.ECONFLICT, Field: "static_ip",
+				Message: fmt.Sprintf("static IP %s is already used by another SIM", s.StaticIP)}
 		}
-		return &simguard.Error{Code: simguard.ECONFLICT, Message: "the change collides with another SIM"}
+		return &simguard.Error{Code: simguard.ECONFLICT, Message: "the change collides with another SIM: " + col}
 	}
 	if err != nil {
 		return fmt.Errorf("update SIM %d: %w", s.ID, err)

@@ -147,6 +147,16 @@ func testSIMImportRejects(t *testing.T, open func(t *testing.T) simguard.Store) 
 			rows: []string{"2:iccid", "4:imsi", "4:msisdn", "5:iccid", "5:imsi", "5:msisdn"},
 		},
 		{
+			name:   "one static IP for two SIMs",
+			tenant: f.beta.ID,
+			sims: []simguard.SIM{
+				bad(SIM(25, "meters"), func(s *simguard.SIM) { s.StaticIP = netip.MustParseAddr("10.250.0.1") }),
+				bad(SIM(26, "meters"), func(s *simguard.SIM) { s.StaticIP = netip.MustParseAddr("10.250.0.1") }),
+			},
+			code: simguard.ECONFLICT,
+			rows: []string{"2:static_ip"},
+		},
+		{
 			name:   "invalid rows",
 			tenant: f.beta.ID,
 			sims: []simguard.SIM{

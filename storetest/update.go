@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -83,6 +84,8 @@ func testSIMUpdateRejects(t *testing.T, open func(t *testing.T) simguard.Store) 
 	_, err := f.s.UpdateSIM(f.ctx, f.alpha.ID, sims[2].ID, 0, ch, func(s *simguard.SIM) error { s.State = simguard.SIMTerminated; return nil })
 	must(t, "terminate", err)
 	f.group(t, f.beta.ID, "beta-only")
+	_, err = f.s.UpdateSIM(f.ctx, f.alpha.ID, sims[1].ID, 0, ch, func(s *simguard.SIM) error { s.StaticIP = netip.MustParseAddr("10.250.0.2"); return nil })
+	must(t, "give a static IP", err)
 	head := f.head(t)
 	noop := func(*simguard.SIM) error { return nil }
 	cases := []struct {
@@ -102,6 +105,7 @@ func testSIMUpdateRejects(t *testing.T, open func(t *testing.T) simguard.Store) 
 		{"change ICCID", f.alpha.ID, id, 0, func(s *simguard.SIM) error { s.ICCID = ICCID(50); return nil }, simguard.EINVALID, "iccid"},
 		{"change IMSI", f.alpha.ID, id, 0, func(s *simguard.SIM) error { s.IMSI = IMSI(50); return nil }, simguard.EINVALID, "imsi"},
 		{"MSISDN taken", f.alpha.ID, id, 0, func(s *simguard.SIM) error { s.MSISDN = MSISDN(2); return nil }, simguard.ECONFLICT, "msisdn"},
+		{"static IP taken", f.alpha.ID, id, 0, func(s *simguard.SIM) error { s.StaticIP = netip.MustParseAddr("10.250.0.2"); return nil }, simguard.ECONFLICT, "static_ip"},
 		{"unknown group", f.alpha.ID, id, 0, func(s *simguard.SIM) error { s.Group = "nope"; return nil }, simguard.EINVALID, "group"},
 		{"another tenant's group", f.alpha.ID, id, 0, func(s *simguard.SIM) error { s.Group = "beta-only"; return nil }, simguard.EINVALID, "group"},
 		{"invalid state", f.alpha.ID, id, 0, func(s *simguard.SIM) error { s.State = "lost"; return nil }, simguard.EINVALID, "state"},
