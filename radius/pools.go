@@ -28,6 +28,9 @@ type pool struct {
 	bySIM   map[int64]netip.Addr
 	used    map[netip.Addr]int64
 	exclude map[netip.Addr]bool
+	// static tells whether a SIM holds an address as its static IP (nil:
+	// none known); such an address is never leased.
+	static func(netip.Addr) bool
 	next    netip.Addr // where the next search starts
 	prefix  int        // index into Prefixes of next
 }
@@ -37,11 +40,11 @@ type pools struct {
 	all   []*pool
 }
 
-func newPools(cfgs []PoolConfig, store simguard.IPLeaseStore) *pools {
+func newPools(cfgs []PoolConfig, store simguard.IPLeaseStore, static func(netip.Addr) bool) *pools {
 	ps := &pools{byAPN: map[string]*pool{}}
 	for _, c := range cfgs {
 		p := &pool{PoolConfig: c, store: store, bySIM: map[int64]netip.Addr{},
-			used: map[netip.Addr]int64{}, exclude: map[netip.Addr]bool{}}
+			used: map[netip.Addr]int64{}, exclude: map[netip.Addr]bool{}, static: static}
 		for _, a := range c.Exclude {
 			p.exclude[a.Unmap()] = true
 		}
@@ -115,7 +118,7 @@ func (p *pool) findFree() (netip.Addr, bool) {
 			p.prefix = (p.prefix + 1) % len(p.Prefixes)
 			a = firstHost(p.Prefixes[p.prefix])
 		}
-		if _, taken := p.used[a]; !taken && !p.exclude[a] {
+		if _, taken := p.used[a]; !taken && !p.exclude[a] && (p.static == nil || !p.static(a)) {
 			p.next = a.Next()
 			return a, true
 		}

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/simguard/simguard"
 )
@@ -85,4 +86,26 @@ func TestPoolLeases(t *testing.T) {
 		t.Errorf("SIM 4 got %q after the release, want 10.77.0.2:\n%s", ip, res.out)
 	}
 	_ = simguard.IPLease{}
+}
+
+// TestPoolSkipsStaticIPs: an address a SIM holds as its static IP is never
+// leased to another SIM, even when the pool's prefix covers it.
+func TestPoolSkipsStaticIPs(t *testing.T) {
+	static := map[netip.Addr]bool{netip.MustParseAddr("10.78.0.1"): true, netip.MustParseAddr("10.78.0.3"): true}
+	ps := newPools([]PoolConfig{{Name: "iot", APNs: []string{testAPN}, Prefixes: []netip.Prefix{netip.MustParsePrefix("10.78.0.0/29")}}},
+		&testLeases{}, func(a netip.Addr) bool { return static[a] })
+	var got []string
+	for sim := int64(1); sim <= 4; sim++ {
+		a, err := ps.acquire(t.Context(), time.Second, testAPN, sim, 1, time.Now())
+		if err != nil {
+			t.Fatalf("SIM %d: %v", sim, err)
+		}
+		got = append(got, a.String())
+	}
+	if want := "10.78.0.2 10.78.0.4 10.78.0.5 10.78.0.6"; strings.Join(got, " ") != want {
+		t.Errorf("leased %v, want %s", got, want)
+	}
+	if _, err := ps.acquire(t.Context(), time.Second, testAPN, 5, 1, time.Now()); err != errPoolExhausted {
+		t.Errorf("fifth SIM: %v, want the pool exhausted", err)
+	}
 }

@@ -32,6 +32,10 @@ type Deps struct {
 	Leases simguard.IPLeaseStore
 	// Clients are the NAS clients at start; SetClients replaces them.
 	Clients []simguard.NASClient
+	// StaticIPTaken tells whether a SIM holds the address as its static
+	// IP, so that a pool never leases it to another SIM (optional; without
+	// it only the pool's exclude list keeps static IPs out).
+	StaticIPTaken func(netip.Addr) bool
 
 	Logger     *slog.Logger          // default: discard
 	Now        func() time.Time      // default: time.Now
@@ -116,7 +120,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		authCtx:     newGenMap[uint64, authContext](authContextTTL, authContextMax, deps.Now),
 		mismatches:  newGenMap[string, bool](time.Minute, 1<<16, deps.Now),
 		live:        newLiveIndex(),
-		pools:       newPools(cfg.Pools, deps.Leases),
+		pools:       newPools(cfg.Pools, deps.Leases, deps.StaticIPTaken),
 		drops:       dropSampler{perSecond: cfg.DropEventsPerSecond},
 		classPrefix: "sg1:" + hex.EncodeToString(rnd[:]) + ":",
 		lockSeed:    maphash.MakeSeed(),

@@ -56,7 +56,7 @@ func attachRADIUS(cp *controlPlane) error {
 	}
 	srv, err := radius.New(rc.Config, radius.Deps{
 		Evaluator: cp.svc.Policy(), Feedback: cp.svc, Events: cp.events,
-		Sessions: cp.db, Leases: cp.db, Clients: clients,
+		Sessions: cp.db, Leases: cp.db, Clients: clients, StaticIPTaken: staticIPTaken(cp.svc.Policy()),
 		Logger: cp.log.With("component", "radius"), Registerer: cp.reg,
 	})
 	if err != nil {
@@ -163,4 +163,13 @@ func checkRADIUS(cfg *serveConfig, _ *cliEnv) error {
 	}
 	c := cfg.RADIUS.Config
 	return c.Validate()
+}
+
+// staticIPTaken answers from the current policy snapshot whether a SIM
+// holds an address as its static IP, for the RADIUS address pools.
+func staticIPTaken(p *enforce.Policy) func(netip.Addr) bool {
+	return func(a netip.Addr) bool {
+		_, ok := p.Snapshot().SIMByIP(a)
+		return ok
+	}
 }

@@ -158,7 +158,7 @@ func openRADIUSNode(ctx context.Context, cfg radiusNodeConfig, log *slog.Logger,
 	store := node.NewRADIUSStore(c)
 	n.srv, err = radius.New(cfg.RADIUS.Config, radius.Deps{
 		Evaluator: n.follower.Policy(), Feedback: node.NewFeedback(c), Events: n.events,
-		Sessions: store, Leases: store, Clients: clients,
+		Sessions: store, Leases: store, Clients: clients, StaticIPTaken: staticIPTaken(n.follower.Policy()),
 		Logger: log.With("component", "radius"), Registerer: n.reg,
 	})
 	if err != nil {
