@@ -31,8 +31,8 @@ type pool struct {
 	// static tells whether a SIM holds an address as its static IP (nil:
 	// none known); such an address is never leased.
 	static func(netip.Addr) bool
-	next    netip.Addr // where the next search starts
-	prefix  int        // index into Prefixes of next
+	next   netip.Addr // where the next search starts
+	prefix int        // index into Prefixes of next
 }
 
 type pools struct {
