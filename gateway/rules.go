@@ -55,11 +55,11 @@ type (
 		v6, dst bool
 		set     string
 	}
-	ctReplyEstablished struct{}
+	ctReplyEstablished   struct{}
 	ctEstablishedRelated struct{}
-	counterRef         struct{ name string }
-	verdict            struct{ kind, chain string } // accept, drop, return, jump, goto
-	limitLog           struct {
+	counterRef           struct{ name string }
+	verdict              struct{ kind, chain string } // accept, drop, return, jump, goto
+	limitLog             struct {
 		rate   int
 		prefix string
 		group  uint16
@@ -86,9 +86,13 @@ func dir(dst bool) string {
 	return "saddr"
 }
 
-func (m matchAddr) text() string  { return fmt.Sprintf("%s %s @%s", family(m.v6), dir(m.dst), m.set) }
-func (m matchTuple) text() string { return fmt.Sprintf("%s %s . meta l4proto . th dport @%s", family(m.v6), dir(m.dst), m.set) }
-func (m vmapAddr) text() string   { return fmt.Sprintf("%s %s vmap @%s", family(m.v6), dir(m.dst), m.set) }
+func (m matchAddr) text() string { return fmt.Sprintf("%s %s @%s", family(m.v6), dir(m.dst), m.set) }
+func (m matchTuple) text() string {
+	return fmt.Sprintf("%s %s . meta l4proto . th dport @%s", family(m.v6), dir(m.dst), m.set)
+}
+func (m vmapAddr) text() string {
+	return fmt.Sprintf("%s %s vmap @%s", family(m.v6), dir(m.dst), m.set)
+}
 func (ctReplyEstablished) text() string   { return "ct direction reply ct state established" }
 func (ctEstablishedRelated) text() string { return "ct state established,related" }
 func (c counterRef) text() string         { return fmt.Sprintf("counter name %q", c.name) }
