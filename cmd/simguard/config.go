@@ -37,6 +37,7 @@ type serveConfig struct {
 	Console consoleConfig `yaml:"console"`
 	SMPP    smppConfig    `yaml:"smpp"`
 	Scan    scanConfig    `yaml:"scan"`
+	Gateway gatewayConfig `yaml:"gateway"`
 }
 
 type logConfig struct {

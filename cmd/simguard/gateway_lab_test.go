@@ -1,0 +1,508 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/client"
+)
+
+// The gateway lab: four network namespaces joined by veth pairs.
+//
+//	dev1 10.64.1.2 ── d1 10.64.1.1 ┐
+//	                                gw ── up0 192.0.2.1 ──── 192.0.2.100, .101 inet
+//	dev2 10.64.2.2 ── d2 10.64.2.1 ┘
+//
+// Every address lives only inside these namespaces; the control plane's
+// API is on the test's loopback. The inet host routes 10.64.0.0/16 to the
+// gateway, so that nothing but the firewall keeps it from the devices.
+type gwLab struct {
+	t                    *testing.T
+	dev1, dev2, gw, inet string
+	fds                  map[string]int
+}
+
+func newGWLab(t *testing.T) *gwLab {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the gateway lab needs root (ip netns add)")
+	}
+	for _, tool := range []string{"ip", "nft", "nc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("the gateway lab needs %s: %v", tool, err)
+		}
+	}
+	b := make([]byte, 3)
+	rand.Read(b)
+	sfx := hex.EncodeToString(b)
+	l := &gwLab{t: t, dev1: "sgw" + sfx + "d1", dev2: "sgw" + sfx + "d2", gw: "sgw" + sfx + "gw", inet: "sgw" + sfx + "in", fds: map[string]int{}}
+	for _, ns := range []string{l.dev1, l.dev2, l.gw, l.inet} {
+		if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+			t.Skipf("the kernel refuses network namespaces here: %v: %s", err, out)
+		}
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+		fd, err := unix.Open("/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.fds[ns] = fd
+		t.Cleanup(func() { unix.Close(fd) })
+		l.ip("-n", ns, "link", "set", "lo", "up")
+	}
+	link := func(a, aIf, aAddr, b, bIf, bAddr string) {
+		l.ip("link", "add", "sgwtmp"+sfx, "netns", a, "type", "veth", "peer", "name", bIf, "netns", b)
+		l.ip("-n", a, "link", "set", "sgwtmp"+sfx, "name", aIf)
+		l.ip("-n", a, "addr", "add", aAddr, "dev", aIf)
+		l.ip("-n", b, "addr", "add", bAddr, "dev", bIf)
+		l.ip("-n", a, "link", "set", aIf, "up")
+		l.ip("-n", b, "link", "set", bIf, "up")
+	}
+	link(l.dev1, "eth0", "10.64.1.2/24", l.gw, "d1", "10.64.1.1/24")
+	link(l.dev2, "eth0", "10.64.2.2/24", l.gw, "d2", "10.64.2.1/24")
+	link(l.inet, "eth0", "192.0.2.100/24", l.gw, "up0", "192.0.2.1/24")
+	l.ip("-n", l.inet, "addr", "add", "192.0.2.101/24", "dev", "eth0")
+	l.ip("-n", l.dev1, "route", "add", "default", "via", "10.64.1.1")
+	l.ip("-n", l.dev2, "route", "add", "default", "via", "10.64.2.1")
+	l.ip("-n", l.inet, "route", "add", "10.64.0.0/16", "via", "192.0.2.1")
+	l.exec(l.gw, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	return l
+}
+
+func (l *gwLab) ip(args ...string) {
+	l.t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		l.t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+func (l *gwLab) exec(ns string, args ...string) (string, error) {
+	out, err := exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// in runs fn on an OS thread switched into ns. Sockets made there stay in
+// ns after fn returns; the thread itself is thrown away (never unlocked),
+// so no other goroutine ever runs in the lab's namespace by accident.
+func (l *gwLab) in(ns string, fn func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		if err := unix.Setns(l.fds[ns], unix.CLONE_NEWNET); err != nil {
+			l.t.Errorf("setns %s: %v", ns, err)
+			return
+		}
+		fn()
+	}()
+	<-done
+}
+
+// serveTCP answers every connection to addr in ns with the peer's address.
+func (l *gwLab) serveTCP(ns, addr string) {
+	var ln net.Listener
+	var err error
+	l.in(ns, func() { ln, err = net.Listen("tcp", addr) })
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			fmt.Fprintf(c, "%s\n", c.RemoteAddr())
+			c.Close()
+		}
+	}()
+}
+
+// serveUDP answers every datagram to addr in ns with the peer's address.
+func (l *gwLab) serveUDP(ns, addr string) {
+	var pc net.PacketConn
+	var err error
+	l.in(ns, func() { pc, err = net.ListenPacket("udp", addr) })
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			_, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			pc.WriteTo([]byte(from.String()), from)
+		}
+	}()
+}
+
+// tcp connects from ns and returns what the server said ("" and the
+// error when it could not connect within the timeout).
+func (l *gwLab) tcp(ns, addr string, timeout time.Duration) (string, error) {
+	var c net.Conn
+	var err error
+	l.in(ns, func() { c, err = net.DialTimeout("tcp", addr, timeout) })
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(timeout))
+	b, err := io.ReadAll(c)
+	return strings.TrimSpace(string(b)), err
+}
+
+// udp sends one datagram from ns and returns the answer.
+func (l *gwLab) udp(ns, addr string, timeout time.Duration) (string, error) {
+	var c net.Conn
+	var err error
+	l.in(ns, func() { c, err = net.Dial("udp", addr) })
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.Write([]byte("ping")); err != nil {
+		return "", err
+	}
+	b := make([]byte, 200)
+	n, err := c.Read(b)
+	return string(b[:n]), err
+}
+
+// TestGatewayLab is issue 7's acceptance: serve runs the gateway firewall
+// programming the lab's gateway namespace, the fleet is set up through
+// the API, and real TCP and UDP traffic shows what gets through.
+func TestGatewayLab(t *testing.T) {
+	l := newGWLab(t)
+	l.serveTCP(l.inet, "192.0.2.100:8443") // allowed endpoint
+	l.serveUDP(l.inet, "192.0.2.100:5353") // allowed endpoint (udp)
+	l.serveTCP(l.inet, "192.0.2.101:8443") // forbidden endpoint
+	l.serveTCP(l.dev1, "10.64.1.2:22")     // a device's SSH: nobody may reach it
+	l.serveTCP(l.dev1, "10.64.1.2:2222")   // a management port the group opens to 192.0.2.100
+
+	cfg := defaultServeConfig()
+	cfg.Data, cfg.Listen = t.TempDir(), "127.0.0.1:0"
+	cfg.Gateway = gatewayConfig{Enabled: true, DeviceNets: []netip.Prefix{netip.MustParsePrefix("10.64.0.0/16")},
+		Uplink: "up0", NetNS: "/run/netns/" + l.gw, Resync: time.Hour}
+	out := &syncBuffer{}
+	env := &cliEnv{stdout: out, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	cp, err := openControlPlane(ctx, cfg, slog.New(slog.DiscardHandler), env)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cp.run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		cp.close()
+	})
+	var m string
+	if mm := regexp.MustCompile(`SIMGUARD_TOKEN=(sgt_\S+)`).FindStringSubmatch(out.String()); mm != nil {
+		m = mm[1]
+	}
+	api, err := client.New(cp.URL, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	group := simguard.Group{Name: "meters", Policy: simguard.Policy{
+		Services: []simguard.Service{simguard.ServiceData},
+		Egress: []simguard.FlowRule{
+			{CIDR: netip.MustParsePrefix("192.0.2.100/32"), Proto: "tcp", Ports: []simguard.PortRange{{From: 8443, To: 8443}}},
+			{CIDR: netip.MustParsePrefix("192.0.2.100/32"), Proto: "udp", Ports: []simguard.PortRange{{From: 5353, To: 5353}}},
+		},
+		Inbound: []simguard.FlowRule{
+			{CIDR: netip.MustParsePrefix("192.0.2.100/32"), Proto: "tcp", Ports: []simguard.PortRange{{From: 2222, To: 2222}}},
+		},
+	}}
+	if _, err := api.ApplyGroup(ctx, group, 0); err != nil {
+		t.Fatal(err)
+	}
+	sims := `[{"iccid":"8949000000000000018","imsi":"001010000000001","group":"meters","state":"active","static_ip":"10.64.1.2"},
+	          {"iccid":"8949000000000000026","imsi":"001010000000002","group":"meters","state":"active","static_ip":"10.64.2.2"}]`
+	if _, err := api.ImportSIMs(ctx, strings.NewReader(sims), "application/json", nil); err != nil {
+		t.Fatal(err)
+	}
+
+	// The policy changes reach the table asynchronously: wait until the
+	// allowed endpoint answers (bounded), then assert everything else.
+	const wait = 2 * time.Second
+	var said string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		said, err = l.tcp(l.dev1, "192.0.2.100:8443", wait)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("dev1 → allowed endpoint: %v\n%s", err, l.nft(t))
+	}
+	t.Run("allowed endpoint reachable, seen from the gateway's address (NAT)", func(t *testing.T) {
+		if !strings.HasPrefix(said, "192.0.2.1:") {
+			t.Errorf("the internet host saw %q, want the gateway's 192.0.2.1 (SNAT)", said)
+		}
+		got, err := l.udp(l.dev2, "192.0.2.100:5353", wait)
+		if err != nil || !strings.HasPrefix(got, "192.0.2.1:") {
+			t.Errorf("dev2 → allowed udp endpoint: %q, %v", got, err)
+		}
+	})
+	t.Run("forbidden endpoint not reachable", func(t *testing.T) {
+		if got, err := l.tcp(l.dev1, "192.0.2.101:8443", wait); err == nil {
+			t.Errorf("dev1 reached the forbidden endpoint: %q", got)
+		}
+		if got, err := l.udp(l.dev1, "192.0.2.100:5354", wait); err == nil {
+			t.Errorf("dev1 reached a port not allowed: %q", got)
+		}
+	})
+	t.Run("internet cannot open connections to devices", func(t *testing.T) {
+		// nc as the outside peer: -z connects only, -w bounds the wait.
+		if out, err := l.exec(l.inet, "nc", "-z", "-w", "2", "10.64.1.2", "22"); err == nil {
+			t.Errorf("nc from the internet host reached dev1:22: %s", out)
+		}
+		// The group's inbound rule opens 2222 to 192.0.2.100 only.
+		got, err := l.tcp(l.inet, "10.64.1.2:2222", wait)
+		if err != nil || !strings.HasPrefix(got, "192.0.2.100:") {
+			t.Errorf("allowed inbound 192.0.2.100 → dev1:2222: %q, %v", got, err)
+		}
+		var c net.Conn
+		l.in(l.inet, func() {
+			d := net.Dialer{Timeout: wait, LocalAddr: &net.TCPAddr{IP: net.ParseIP("192.0.2.101")}}
+			c, err = d.Dial("tcp", "10.64.1.2:2222")
+		})
+		if err == nil {
+			c.Close()
+			t.Errorf("192.0.2.101 reached dev1:2222, which only 192.0.2.100 may")
+		}
+	})
+	t.Run("nft list ruleset matches what simguard installed", func(t *testing.T) {
+		var st simguard.GatewayStatus
+		if err := getJSON(ctx, cp.URL+"/api/v1/gateway?ruleset=true", m, &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.SIMs != 2 || st.Blocked != 0 || st.Groups != 1 {
+			t.Errorf("status %+v", st)
+		}
+		compareNftJSON(t, l, st.Ruleset)
+	})
+	t.Run("a denied flow becomes a flow.denied event", func(t *testing.T) {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			evs, _, err := api.Events(ctx, client.EventQuery{Type: simguard.EventFlowDenied, Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(evs, func(e simguard.Event) bool {
+				return e.Attrs["dst"] == "192.0.2.101" && e.Attrs["port"] == "8443" && e.Attrs["proto"] == "tcp"
+			})
+			if i >= 0 {
+				e := evs[i]
+				if e.SIMID == 0 || e.Attrs["imsi"] != "001010000000001" || e.Reason != simguard.ReasonDestinationDenied || e.Source != "gateway" {
+					t.Errorf("event %+v", e)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no flow.denied event for dev1 → 192.0.2.101:8443; events: %+v", evs)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
+	t.Run("a SIM suspended through the API loses traffic within 1s", func(t *testing.T) {
+		// A flow that is up before the suspension must die too.
+		var live net.Conn
+		l.in(l.dev2, func() { live, err = net.Dial("udp", "192.0.2.100:5353") })
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer live.Close()
+		var before simguard.GatewayStatus
+		if err := getJSON(ctx, cp.URL+"/api/v1/gateway", m, &before); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := api.SIMAction(ctx, "001010000000002", "suspend", nil, 0); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		for {
+			live.SetDeadline(time.Now().Add(150 * time.Millisecond))
+			live.Write([]byte("ping"))
+			b := make([]byte, 100)
+			if _, err := live.Read(b); err != nil {
+				break // no answer: blocked
+			}
+			if time.Since(start) > 5*time.Second {
+				t.Fatal("dev2 still has traffic 5s after the suspension")
+			}
+		}
+		took := time.Since(start)
+		t.Logf("traffic stopped %v after the suspend call returned", took.Round(time.Millisecond))
+		if took > time.Second {
+			t.Errorf("traffic stopped after %v, want within 1s", took)
+		}
+		if _, err := l.tcp(l.dev2, "192.0.2.100:8443", wait); err == nil {
+			t.Error("suspended dev2 still opens connections")
+		}
+		if _, err := l.tcp(l.dev1, "192.0.2.100:8443", wait); err != nil {
+			t.Errorf("dev1 (still active) lost its access: %v", err)
+		}
+		// The suspension changed set elements only: no new generation.
+		var st simguard.GatewayStatus
+		if err := getJSON(ctx, cp.URL+"/api/v1/gateway", m, &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Generation != before.Generation || st.Blocked != 1 {
+			t.Errorf("after one suspension: generation %d, was %d (want elements changed only), blocked %d", st.Generation, before.Generation, st.Blocked)
+		}
+		if _, err := api.SIMAction(ctx, "001010000000002", "activate", nil, 0); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if _, err := l.tcp(l.dev2, "192.0.2.100:8443", wait); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("dev2 has no traffic 5s after re-activation")
+			}
+		}
+	})
+}
+
+func (l *gwLab) nft(t *testing.T) string {
+	out, _ := l.exec(l.gw, "nft", "list", "ruleset")
+	return out
+}
+
+// compareNftJSON checks the kernel's view (nft -j list ruleset in the
+// gateway namespace) against the text simguard says it installed: the
+// same sets with the same elements, the same chains with as many rules.
+func compareNftJSON(t *testing.T, l *gwLab, installed string) {
+	t.Helper()
+	out, err := l.exec(l.gw, "nft", "-j", "list", "ruleset")
+	if err != nil {
+		t.Fatalf("nft -j list ruleset: %v\n%s", err, out)
+	}
+	var doc struct {
+		Nftables []map[string]json.RawMessage `json:"nftables"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	kernelSets := map[string]int{}
+	kernelChains := map[string]int{}
+	for _, o := range doc.Nftables {
+		var x struct {
+			Table, Name, Chain string
+			Elem               []json.RawMessage
+		}
+		for kind, raw := range o {
+			json.Unmarshal(raw, &x)
+			if x.Table != "simguard" {
+				continue
+			}
+			switch kind {
+			case "set", "map":
+				kernelSets[x.Name] = len(x.Elem)
+			case "chain":
+				kernelChains[x.Name] += 0
+			case "rule":
+				kernelChains[x.Chain]++
+			}
+		}
+	}
+	// What simguard says, read from its nft text: elements are
+	// comma-separated (none holds a comma itself); a chain's lines after
+	// its header are its rules.
+	wantSets, wantChains := map[string]int{}, map[string]int{}
+	var cur string
+	var inChain, inElems bool
+	for _, line := range strings.Split(installed, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 2 && (f[0] == "set" || f[0] == "map"):
+			cur, inChain, inElems = f[1], false, false
+			wantSets[cur] = 0
+		case len(f) >= 2 && f[0] == "chain":
+			cur, inChain, inElems = f[1], true, false
+			wantChains[cur] = 0
+		case !inChain && len(f) > 0 && f[0] == "elements":
+			inElems = true
+			wantSets[cur] = strings.Count(line, ",") + 1
+		case inElems && strings.HasPrefix(strings.TrimSpace(line), "}"):
+			inElems = false
+		case inElems:
+			wantSets[cur] += strings.Count(line, ",")
+		case inChain && len(f) > 0 && f[0] != "type" && f[0] != "}":
+			wantChains[cur]++
+		}
+	}
+	if len(wantSets) == 0 || len(wantChains) == 0 {
+		t.Fatalf("could not read simguard's ruleset:\n%s", installed)
+	}
+	for name, n := range wantSets {
+		if k, ok := kernelSets[name]; !ok || k != n {
+			t.Errorf("set %s: kernel has %d elements (present %v), simguard says %d", name, k, ok, n)
+		}
+	}
+	for name, n := range wantChains {
+		if k, ok := kernelChains[name]; !ok || k != n {
+			t.Errorf("chain %s: kernel has %d rules (present %v), simguard says %d", name, k, ok, n)
+		}
+	}
+	if len(kernelSets) != len(wantSets) || len(kernelChains) != len(wantChains) {
+		t.Errorf("kernel: %d sets, %d chains; simguard: %d sets, %d chains", len(kernelSets), len(kernelChains), len(wantSets), len(wantChains))
+	}
+	if t.Failed() {
+		t.Logf("simguard:\n%s\nkernel:\n%s", installed, l.nft(t))
+	}
+}
+
+func getJSON(ctx context.Context, url, token string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %d %s", url, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	return json.Unmarshal(b, v)
+}

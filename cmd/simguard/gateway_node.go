@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/client"
+	"github.com/simguard/simguard/enforce"
+	"github.com/simguard/simguard/gateway"
+	"github.com/simguard/simguard/node"
+)
+
+func gatewayCommand() *command {
+	return &command{name: "gateway", summary: "run the gateway firewall (nftables) as a node of a control plane, or print its ruleset (--dry-run)", run: gatewayNode}
+}
+
+// gatewayNode runs the firewall agent on the packet gateway host,
+// following the policy of a remote control plane over the sync API with
+// a node token; flow.denied events go back through the API.
+func gatewayNode(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "gateway", "[--server URL] [--config FILE] --device-net CIDR [--uplink IF] [flags]",
+		"Run the gateway firewall on this host: devices in --device-net may reach only what their group's\n"+
+			"egress allowlist names; nothing outside may open a connection to them unless the group's\n"+
+			"inbound list allows it; suspended, terminated or data-off SIMs lose all traffic. simguard\n"+
+			"programs one nftables table of its own (inet simguard) through netlink and leaves other tables\n"+
+			"alone. It follows the control plane at --server with a node token in SIMGUARD_TOKEN\n"+
+			"(simguard token create --role node). It needs CAP_NET_ADMIN. On exit the rules stay in place\n"+
+			"(fail closed) unless --remove-on-exit. --dry-run prints the ruleset as nft text and exits.\n"+
+			"The gateway: section of the config file (serve's format) sets the same as the flags.")
+	def := env.getenv("SIMGUARD_SERVER")
+	if def == "" {
+		def = "http://127.0.0.1:8080"
+	}
+	server := fs.String("server", def, "control plane URL (env SIMGUARD_SERVER)")
+	file := configFileArg(args, env)
+	fs.String("config", file, "YAML config file (env SIMGUARD_CONFIG): its gateway: and log: sections")
+	metrics := fs.String("metrics-listen", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9276 (empty: none)")
+	dryRun := fs.Bool("dry-run", false, "print the ruleset for the current policy as nft text and exit; changes nothing")
+	cfg, err := nodeConfig(file)
+	if err != nil {
+		return err
+	}
+	fs.StringVar(&cfg.Log.Level, "log-level", cfg.Log.Level, "debug, info, warn or error")
+	fs.StringVar(&cfg.Log.Format, "log-format", cfg.Log.Format, "text or json")
+	fs.DurationVar(&cfg.Gateway.Resync, "resync", cfg.Gateway.Resync, "recompile everything this often, for activation windows and new leases (default 30s)")
+	fs.Func("lease-pools", "RADIUS pools whose leased addresses are device addresses too, comma-separated", func(s string) error {
+		cfg.Gateway.LeasePools = splitList(s)
+		return nil
+	})
+	gatewayFlags(fs, &cfg.Gateway, "")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if _, err := parseLevel(cfg.Log.Level); err != nil {
+		return err
+	}
+	gcfg, err := cfg.Gateway.agentConfig()
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	token := env.getenv("SIMGUARD_TOKEN")
+	if token == "" {
+		return fmt.Errorf("no token: export SIMGUARD_TOKEN=<a node token> (simguard token create --name gw-1 --role node)")
+	}
+	c, err := client.New(*server, token, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, env)
+	addrs := leaseAddrs(cfg.Gateway.LeasePools, c.IPLeases)
+	if *dryRun {
+		return gatewayDryRun(ctx, env, c, gcfg, addrs)
+	}
+	if err := gateway.CheckPrivilege(); err != nil {
+		return err
+	}
+	fd, closeNS, err := openNetNS(cfg.Gateway.NetNS)
+	if err != nil {
+		return err
+	}
+	defer closeNS()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	follower, err := node.Start(ctx, c, log, reg)
+	if err != nil {
+		return err
+	}
+	events := enforce.NewEventWriter(node.NewEvents(c, log), enforce.EventWriterConfig{}, log, time.Now, reg)
+	agent, err := gateway.New(gcfg, gateway.Options{Resync: cfg.Gateway.Resync, RemoveOnExit: cfg.Gateway.RemoveOnExit}, gateway.Deps{
+		Policy: follower.Policy(), Events: events, Logger: log, Reg: reg, Clock: time.Now, Addrs: addrs, NetNS: fd,
+	})
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	evCtx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
+	defer func() {
+		stopEvents()
+		stopBG()
+		wg.Wait()
+	}()
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = follower.Run(bg) }()
+	go func() { defer wg.Done(); _ = events.Run(evCtx) }()
+	if *metrics != "" {
+		mln, err := net.Listen("tcp", *metrics)
+		if err != nil {
+			return fmt.Errorf("metrics listen on %s: %w", *metrics, err)
+		}
+		msrv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+		defer msrv.Close()
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = msrv.Serve(mln) }()
+	}
+	fmt.Fprintf(env.stdout, "Gateway firewall node: table inet %s for devices in %s, uplink %q (SNAT %s), following %s\n",
+		gcfg.Table, netList(gcfg.DeviceNets), gcfg.Uplink, gcfg.SNAT, *server)
+	return agent.Run(ctx)
+}
+
+// gatewayDryRun prints the ruleset the agent would install now.
+func gatewayDryRun(ctx context.Context, env *cliEnv, c *client.Client, cfg gateway.Config, addrs func(context.Context) (simguard.DeviceAddrs, error)) error {
+	follower, err := node.Start(ctx, c, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		return err
+	}
+	var extra simguard.DeviceAddrs
+	if addrs != nil {
+		if extra, err = addrs(ctx); err != nil {
+			return err
+		}
+	}
+	rs := gateway.Compile(follower.Policy().Snapshot(), cfg, time.Now(), extra)
+	return rs.WriteText(env.stdout)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}

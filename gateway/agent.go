@@ -1,0 +1,410 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/enforce"
+	"github.com/simguard/simguard/policy"
+)
+
+// Deps are what the agent needs from its host.
+type Deps struct {
+	Policy *enforce.Policy       // the live snapshot (in serve, or a node's)
+	Events simguard.EventSink    // flow.denied events
+	Logger *slog.Logger          // nil: discard
+	Reg    prometheus.Registerer // nil: not registered
+	Clock  func() time.Time      // nil: time.Now
+	// Addrs returns addresses handed out beyond the static ones (RADIUS
+	// pool leases); nil when there are none to follow.
+	Addrs func(context.Context) (simguard.DeviceAddrs, error)
+	// NetNS is a descriptor of the network namespace to program; 0 means
+	// the agent's own.
+	NetNS int
+}
+
+// Options are the agent's run settings beyond the ruleset.
+type Options struct {
+	// Resync recompiles the whole ruleset this often, so that activation
+	// windows, ActiveUntil and new leases take effect (default 30s).
+	Resync time.Duration
+	// RemoveOnExit deletes the table when Run ends. The default leaves
+	// the last rules in place: devices stay fenced while the agent is
+	// down (fail closed).
+	RemoveOnExit bool
+	// NoNFLog skips reading denied packets (no flow.denied events).
+	NoNFLog bool
+}
+
+// Agent keeps the kernel's table equal to what the policy says.
+type Agent struct {
+	cfg  Config
+	opt  Options
+	deps Deps
+	log  *slog.Logger
+	now  func() time.Time
+	nl   *Netlink
+	m    *metrics
+
+	kick chan struct{}
+
+	mu       sync.Mutex // guards everything below
+	cur      *Ruleset   // what the kernel holds; nil before the first install
+	addrs    simguard.DeviceAddrs
+	pending  map[int64]bool
+	full     bool
+	gen      int64
+	install  time.Time
+	updated  time.Time
+	lastErr  error
+	watchers []chan struct{}
+}
+
+// New checks cfg and builds an agent; nothing is programmed until Run.
+func New(cfg Config, opt Options, deps Deps) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Policy == nil {
+		return nil, errors.New("gateway: no policy")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Clock == nil {
+		deps.Clock = time.Now
+	}
+	if opt.Resync <= 0 {
+		opt.Resync = 30 * time.Second
+	}
+	a := &Agent{
+		cfg: cfg, opt: opt, deps: deps, log: deps.Logger.With("component", "gateway"), now: deps.Clock,
+		nl: NewNetlink(deps.NetNS), kick: make(chan struct{}, 1), pending: map[int64]bool{}, full: true,
+	}
+	a.m = newMetrics(a, deps.Reg)
+	return a, nil
+}
+
+// Run reconciles the table with the policy (a whole install on start, so
+// that whatever was left there is replaced), then follows every policy
+// change until ctx ends. A change to single SIMs changes set elements
+// only; anything else recompiles and, if the structure changed, replaces
+// the table whole in one batch.
+func (a *Agent) Run(ctx context.Context) error {
+	unsubscribe := a.deps.Policy.Subscribe(func(_, _ *policy.Snapshot, ids []int64) {
+		a.mu.Lock()
+		if ids == nil {
+			a.full = true
+		}
+		for _, id := range ids {
+			a.pending[id] = true
+		}
+		a.mu.Unlock()
+		a.poke()
+	})
+	defer unsubscribe()
+	if err := a.sync(ctx); err != nil {
+		return err // the first install must work: no privilege, no kernel support
+	}
+	a.log.Info("gateway table installed", "table", "inet "+a.cfg.Table, "device_nets", fmt.Sprint(a.cfg.DeviceNets),
+		"uplink", a.cfg.Uplink, "snat", a.cfg.SNAT, "nflog_group", a.cfg.NFLogGroup)
+	var wg sync.WaitGroup
+	if !a.opt.NoNFLog {
+		nfl, err := OpenNFLog(a.deps.NetNS, a.cfg.NFLogGroup)
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer nfl.Close()
+			if err := nfl.Run(ctx, a.denied); err != nil {
+				a.log.Error("denied packets are no longer read: no flow.denied events until restart", "err", err)
+			}
+		}()
+	}
+	defer wg.Wait()
+	tick := time.NewTicker(a.opt.Resync)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if a.opt.RemoveOnExit {
+				if err := a.nl.Remove(a.cfg.Table); err != nil {
+					return err
+				}
+				a.log.Info("gateway table removed on exit", "table", "inet "+a.cfg.Table)
+			} else {
+				a.log.Info("gateway stopping; its table stays in place (fail closed)", "table", "inet "+a.cfg.Table)
+			}
+			return nil
+		case <-tick.C:
+			a.mu.Lock()
+			a.full = true
+			a.mu.Unlock()
+		case <-a.kick:
+		}
+		if err := a.sync(ctx); err != nil {
+			// Keep the last table (fail closed) and try again on the next
+			// change or tick.
+			a.log.Error("gateway table not updated; the previous rules stay in force", "err", err)
+			a.mu.Lock()
+			a.full = true
+			a.mu.Unlock()
+		}
+	}
+}
+
+func (a *Agent) poke() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// sync brings the kernel up to date with what is pending.
+func (a *Agent) sync(ctx context.Context) error {
+	a.mu.Lock()
+	full, ids := a.full, make([]int64, 0, len(a.pending))
+	for id := range a.pending {
+		ids = append(ids, id)
+	}
+	a.full, a.pending = false, map[int64]bool{}
+	a.mu.Unlock()
+	slices.Sort(ids)
+	snap := a.deps.Policy.Snapshot()
+	now := a.now()
+	var err error
+	switch {
+	case full || a.cur == nil:
+		err = a.syncFull(ctx, snap, now)
+	case len(ids) > 0:
+		err = a.syncSIMs(snap, ids, now)
+	}
+	a.mu.Lock()
+	a.lastErr = err
+	if err != nil {
+		a.full = true
+	}
+	ws := a.watchers
+	a.watchers = nil
+	a.mu.Unlock()
+	for _, w := range ws {
+		close(w)
+	}
+	return err
+}
+
+func (a *Agent) syncFull(ctx context.Context, snap *policy.Snapshot, now time.Time) error {
+	addrs := a.addrs
+	if a.deps.Addrs != nil {
+		got, err := a.deps.Addrs(ctx)
+		if err != nil {
+			// Old leases are better than none: a device keeps its access.
+			a.log.Warn("device address leases not read; using the last ones", "err", err)
+		} else {
+			addrs = got
+		}
+	}
+	start := time.Now()
+	next := Compile(snap, a.cfg, now, addrs)
+	a.mu.Lock()
+	cur := a.cur
+	a.mu.Unlock()
+	if cur != nil && SameStructure(cur, next) {
+		d := Diff(cur, next)
+		if err := a.nl.Apply(next, d); err != nil {
+			a.m.errors.WithLabelValues("update").Inc()
+			return err
+		}
+		a.m.observeUpdate(d, time.Since(start))
+		a.swap(next, addrs, false)
+		return nil
+	}
+	if err := a.nl.Install(next); err != nil {
+		a.m.errors.WithLabelValues("install").Inc()
+		return err
+	}
+	a.m.installs.Inc()
+	a.m.installSeconds.Observe(time.Since(start).Seconds())
+	a.swap(next, addrs, true)
+	a.log.Debug("gateway table replaced", "addresses", len(next.Addrs), "groups", len(next.Groups), "took", time.Since(start))
+	return nil
+}
+
+func (a *Agent) syncSIMs(snap *policy.Snapshot, ids []int64, now time.Time) error {
+	start := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	d := a.cur.UpdateSIMs(snap, ids, now, a.addrs)
+	if err := a.nl.Apply(a.cur, d); err != nil {
+		a.m.errors.WithLabelValues("update").Inc()
+		return fmt.Errorf("update %d SIMs: %w", len(ids), err)
+	}
+	a.m.observeUpdate(d, time.Since(start))
+	if !d.Empty() {
+		a.updated = a.now()
+		a.log.Debug("gateway elements updated", "sims", len(ids), "elements", d.Len(), "took", time.Since(start))
+	}
+	return nil
+}
+
+func (a *Agent) swap(rs *Ruleset, addrs simguard.DeviceAddrs, installed bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.cur, a.addrs = rs, addrs
+	a.updated = a.now()
+	if installed {
+		a.gen++
+		a.install = a.updated
+	}
+}
+
+// Synced returns a channel closed after the next sync, for tests and for
+// callers that must know a change reached the kernel.
+func (a *Agent) Synced() <-chan struct{} {
+	ch := make(chan struct{})
+	a.mu.Lock()
+	a.watchers = append(a.watchers, ch)
+	a.mu.Unlock()
+	a.poke()
+	return ch
+}
+
+// Status describes the installed table; withRuleset adds its nft text.
+func (a *Agent) Status(withRuleset bool) (simguard.GatewayStatus, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := simguard.GatewayStatus{Table: "inet " + a.cfg.Table, Installed: a.install, Updated: a.updated, Generation: a.gen}
+	if a.cur == nil {
+		return st, a.lastErr
+	}
+	for _, b := range a.cur.Addrs {
+		if b.Blocked() {
+			st.Blocked++
+		} else {
+			st.SIMs++
+		}
+	}
+	st.Groups = len(a.cur.Groups)
+	cs, err := a.nl.Counters(a.cfg.Table)
+	if err != nil {
+		return st, err
+	}
+	st.Counters = a.cur.labelCounters(cs)
+	if withRuleset {
+		st.Ruleset = a.cur.Text()
+	}
+	return st, nil
+}
+
+// Ruleset returns the nft text of what the agent installed last.
+func (a *Agent) Ruleset() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cur == nil {
+		return ""
+	}
+	return a.cur.Text()
+}
+
+// labelCounters names the kernel's counters after groups and reasons.
+func (rs *Ruleset) labelCounters(cs map[string]Counter) []simguard.GatewayCounter {
+	var out []simguard.GatewayCounter
+	for _, r := range denyReasons {
+		c := cs[string(r)]
+		out = append(out, simguard.GatewayCounter{Name: string(r), Kind: string(r), Packets: c.Packets, Bytes: c.Bytes})
+	}
+	for _, g := range rs.Groups {
+		for _, k := range []string{"allowed", "denied"} {
+			n := g.Chain + "_" + k
+			c := cs[n]
+			out = append(out, simguard.GatewayCounter{Name: n, TenantID: g.TenantID, Group: g.Name, Kind: k, Packets: c.Packets, Bytes: c.Bytes})
+		}
+	}
+	return out
+}
+
+// denied turns a logged packet into a flow.denied event. The reason is
+// the policy engine's for the flow when it denies it (the precise state
+// of a blocked SIM); the deny chain's otherwise (the policy changed since).
+func (a *Agent) denied(p DeniedPacket) {
+	a.m.deniedEvents.Inc()
+	if a.deps.Events == nil {
+		return
+	}
+	egress := a.cfg.isDevice(p.Src)
+	dev, remote, port := p.Dst, p.Src, p.DstPort
+	if egress {
+		dev, remote = p.Src, p.Dst
+	}
+	a.mu.Lock()
+	var b Binding
+	var known bool
+	if a.cur != nil {
+		b, known = a.cur.Addrs[dev]
+	}
+	a.mu.Unlock()
+	dir := "inbound"
+	if egress {
+		dir = "egress"
+	}
+	ev := simguard.Event{
+		Time: a.now(), Source: simguard.SourceGateway, Type: simguard.EventFlowDenied, Decision: "deny",
+		Reason: simguard.Reason(p.Reason),
+		Attrs: map[string]string{
+			"src": p.Src.String(), "dst": p.Dst.String(), "device": dev.String(), "remote": remote.String(),
+			"proto": protoName(p.Proto), "port": strconv.Itoa(int(port)), "direction": dir,
+		},
+	}
+	if known {
+		ev.SIMID, ev.TenantID = b.SIMID, b.TenantID
+		ev.Attrs["imsi"] = b.IMSI
+		ev.Attrs["group"] = b.Group
+		d := a.deps.Policy.Evaluate(&simguard.Request{Kind: simguard.KindFlow, Time: ev.Time, IMSI: b.IMSI,
+			Flow: simguard.Flow{Inbound: !egress, Remote: remote, Proto: p.Proto, Port: port}})
+		if !d.Allow {
+			ev.Reason = d.Reason
+			ev.Attrs["rule"] = d.Rule
+		}
+	} else if p.Reason == string(reasonSIMBlocked) {
+		ev.Reason = simguard.ReasonSIMUnknown
+	}
+	if ev.Reason == reasonSIMBlocked {
+		ev.Reason = simguard.ReasonSIMSuspended
+	}
+	a.deps.Events.Emit(ev)
+}
+
+func (c *Config) isDevice(ip netip.Addr) bool {
+	for _, p := range c.DeviceNets {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func protoName(p uint8) string {
+	switch p {
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	case 1:
+		return "icmp"
+	case 58:
+		return "icmpv6"
+	}
+	return strconv.Itoa(int(p))
+}

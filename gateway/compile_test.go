@@ -1,0 +1,164 @@
+package gateway
+
+import (
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/simguard/simguard"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the rendered ruleset (go test -update rewrites it):\n%s", path, got)
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	masq := fixtureConfig()
+	fixed := fixtureConfig()
+	fixed.SNAT, fixed.SNATAddr = simguard.SNATAddress, netip.MustParseAddr("198.51.100.1")
+	off := Config{DeviceNets: []netip.Prefix{netip.MustParsePrefix("10.64.0.0/16")}, NFLogGroup: 3, LogRate: 10}
+	if err := off.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		file string
+		cfg  Config
+	}{{"masquerade.nft", masq}, {"snat_address.nft", fixed}, {"no_nat.nft", off}} {
+		t.Run(c.file, func(t *testing.T) {
+			rs := Compile(fixture(t), c.cfg, t0, fixtureLeases)
+			golden(t, c.file, rs.Text())
+		})
+	}
+}
+
+func TestCompileBindings(t *testing.T) {
+	rs := Compile(fixture(t), fixtureConfig(), t0, fixtureLeases)
+	cases := []struct {
+		name  string
+		addr  string
+		chain string // "" blocked
+		in    bool   // present at all
+	}{
+		{"active static", "10.64.0.1", "g1", true},
+		{"suspended", "10.64.0.2", "", true},
+		{"active other group", "10.64.0.3", "g2", true},
+		{"terminated", "10.64.0.4", "", true},
+		{"data service off", "10.64.0.5", "", true},
+		{"inventory", "10.64.0.6", "", true},
+		{"ipv6", "fd00:64::7", "g1", true},
+		{"outside device nets", "172.16.0.8", "", false},
+		{"pool lease", "10.64.1.9", "g2", true},
+		{"group missing", "10.64.0.10", "", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, ok := rs.Addrs[netip.MustParseAddr(c.addr)]
+			if ok != c.in {
+				t.Fatalf("present %v, want %v", ok, c.in)
+			}
+			if ok && b.Chain != c.chain {
+				t.Errorf("chain %q, want %q", b.Chain, c.chain)
+			}
+		})
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	e := func(p string, plo, phi uint8, lo, hi uint16) Entry {
+		return Entry{Net: netip.MustParsePrefix(p), ProtoLo: plo, ProtoHi: phi, PortLo: lo, PortHi: hi}
+	}
+	cases := []struct {
+		name    string
+		in, out []Entry
+	}{
+		{"disjoint kept", []Entry{e("10.0.0.0/8", 6, 6, 443, 443), e("11.0.0.0/8", 17, 17, 53, 53)},
+			[]Entry{e("10.0.0.0/8", 6, 6, 443, 443), e("11.0.0.0/8", 17, 17, 53, 53)}},
+		{"duplicates merged", []Entry{e("10.0.0.0/8", 6, 6, 443, 443), e("10.0.0.0/8", 6, 6, 443, 443)},
+			[]Entry{e("10.0.0.0/8", 6, 6, 443, 443)}},
+		{"adjacent ports joined", []Entry{e("10.0.0.0/8", 6, 6, 1, 10), e("10.0.0.0/8", 6, 6, 11, 20)},
+			[]Entry{e("10.0.0.0/8", 6, 6, 1, 20)}},
+		{"overlapping ports", []Entry{e("10.0.0.0/8", 6, 6, 1, 100), e("10.0.0.0/8", 6, 6, 50, 200)},
+			[]Entry{e("10.0.0.0/8", 6, 6, 1, 200)}},
+		{"any protocol swallows tcp", []Entry{e("10.0.0.0/8", 0, 255, 0, 65535), e("10.0.0.0/8", 6, 6, 443, 443)},
+			[]Entry{e("10.0.0.0/8", 0, 255, 0, 65535)}},
+		{"nested prefix split", []Entry{e("10.0.0.0/30", 6, 6, 443, 443), e("10.0.0.1/32", 17, 17, 53, 53)},
+			[]Entry{e("10.0.0.0/32", 6, 6, 443, 443), e("10.0.0.1/32", 6, 6, 443, 443), e("10.0.0.1/32", 17, 17, 53, 53), e("10.0.0.2/31", 6, 6, 443, 443)}},
+		{"protocol ranges cut", []Entry{e("10.0.0.0/8", 0, 255, 80, 80), e("10.0.0.0/8", 6, 6, 443, 443)},
+			[]Entry{e("10.0.0.0/8", 0, 5, 80, 80), e("10.0.0.0/8", 6, 6, 80, 80), e("10.0.0.0/8", 6, 6, 443, 443), e("10.0.0.0/8", 7, 255, 80, 80)}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := normalize(c.in)
+			if !slices.Equal(got, c.out) {
+				t.Errorf("got  %v\nwant %v", got, c.out)
+			}
+			// Whatever the shape, the result must match exactly the same
+			// packets and its entries must not overlap.
+			for i := range got {
+				for j := i + 1; j < len(got); j++ {
+					if overlaps(got[i], got[j]) {
+						t.Errorf("%v overlaps %v", got[i], got[j])
+					}
+				}
+			}
+		})
+	}
+}
+
+func overlaps(a, b Entry) bool {
+	return a.Net.Overlaps(b.Net) && a.ProtoLo <= b.ProtoHi && b.ProtoLo <= a.ProtoHi && a.PortLo <= b.PortHi && b.PortLo <= a.PortHi
+}
+
+// TestNormalizeSamePackets checks normalize against the entries it came
+// from on a grid of packets.
+func TestNormalizeSamePackets(t *testing.T) {
+	in := entriesOf(t, rules("10.0.0.0/24 tcp 1-1000", "10.0.0.128/25 tcp 500-2000", "10.0.0.7/32 any", "10.0.0.0/16 udp 53", "10.0.1.0/24 icmp"))
+	out := normalize(in)
+	match := func(es []Entry, a netip.Addr, proto uint8, port uint16) bool {
+		for _, e := range es {
+			if e.Net.Contains(a) && e.ProtoLo <= proto && proto <= e.ProtoHi && e.PortLo <= port && port <= e.PortHi {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range []string{"10.0.0.0", "10.0.0.7", "10.0.0.127", "10.0.0.128", "10.0.0.255", "10.0.1.1", "10.0.2.1", "10.1.0.0"} {
+		for _, proto := range []uint8{1, 6, 17, 47} {
+			for _, port := range []uint16{0, 1, 53, 499, 500, 1000, 1001, 2000, 2001, 65535} {
+				addr := netip.MustParseAddr(a)
+				if w, g := match(in, addr, proto, port), match(out, addr, proto, port); w != g {
+					t.Errorf("%s proto %d port %d: normalized %v, original %v", a, proto, port, g, w)
+				}
+			}
+		}
+	}
+}
+
+func entriesOf(t *testing.T, rs []simguard.FlowRule) []Entry {
+	t.Helper()
+	g := group(99, "x", data, rs, nil)
+	var out []Entry
+	for _, r := range g.Policy.Egress {
+		v4, _ := entries([]simguard.FlowRule{r})
+		out = append(out, v4...)
+	}
+	return out
+}

@@ -1,0 +1,82 @@
+//go:build linux
+
+package gateway
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/simguard/simguard"
+)
+
+// TestNetlinkMatchesNftText is the oracle for the two renderings: the
+// nft text that --dry-run prints is loaded by nft itself into one
+// namespace, the netlink program installs the same ruleset into another,
+// and nft must list both tables the same.
+func TestNetlinkMatchesNftText(t *testing.T) {
+	requireNetns(t)
+	rs := Compile(fixture(t), fixtureConfig(), t0, fixtureLeases)
+	nsText, _ := newNetns(t, "sgwtxt")
+	nsNL, fd := newNetns(t, "sgwnl")
+
+	file := filepath.Join(t.TempDir(), "rules.nft")
+	if err := os.WriteFile(file, []byte(rs.Text()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inNS(t, nsText, "nft", "-f", file)
+	nl := NewNetlink(fd)
+	if err := nl.Install(rs); err != nil {
+		t.Fatal(err)
+	}
+	want := inNS(t, nsText, "nft", "list", "table", "inet", "simguard")
+	got := inNS(t, nsNL, "nft", "list", "table", "inet", "simguard")
+	if got != want {
+		t.Fatalf("netlink install lists differently from nft -f of the dry-run text\n--- nft -f:\n%s\n--- netlink:\n%s", want, got)
+	}
+
+	// A second install replaces the table whole (no duplicates), and
+	// leaves other tables alone.
+	inNS(t, nsNL, "nft", "add table inet other; add chain inet other c; add rule inet other c counter")
+	if err := nl.Install(rs); err != nil {
+		t.Fatal(err)
+	}
+	if again := inNS(t, nsNL, "nft", "list", "table", "inet", "simguard"); again != want {
+		t.Fatalf("second install differs:\n%s", again)
+	}
+	if other := inNS(t, nsNL, "nft", "list", "table", "inet", "other"); !strings.Contains(other, "counter") {
+		t.Fatalf("the other table was touched:\n%s", other)
+	}
+
+	// Element updates: suspend SIM 1 in the snapshot, apply only the
+	// delta, and the kernel must list what a fresh install would.
+	snap := fixture(t)
+	s1 := sim(1, "meters", simguard.SIMSuspended, "10.64.0.1")
+	snap2, err := snap.WithSIM(&s1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := rs.UpdateSIMs(snap2, []int64{1}, t0, fixtureLeases)
+	if d.Len() != 3 { // out of sim4_out and sim4_in, into blocked4
+		t.Fatalf("delta %+v, want 3 element changes", d)
+	}
+	if err := nl.Apply(rs, d); err != nil {
+		t.Fatal(err)
+	}
+	fresh := Compile(snap2, fixtureConfig(), t0, fixtureLeases)
+	os.WriteFile(file, []byte("table inet simguard; delete table inet simguard;\n"+fresh.Text()), 0o644)
+	inNS(t, nsText, "nft", "-f", file)
+	want = inNS(t, nsText, "nft", "list", "table", "inet", "simguard")
+	got = inNS(t, nsNL, "nft", "list", "table", "inet", "simguard")
+	if got != want {
+		t.Fatalf("after the delta the kernel lists\n%s\nwant\n%s", got, want)
+	}
+
+	if err := nl.Remove("simguard"); err != nil {
+		t.Fatal(err)
+	}
+	if out := inNS(t, nsNL, "nft", "list", "tables"); strings.Contains(out, "simguard") || !strings.Contains(out, "other") {
+		t.Fatalf("after Remove: %s", out)
+	}
+}
