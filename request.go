@@ -135,6 +135,9 @@ type Decision struct {
 	LearnIMEI bool `json:"learn_imei,omitempty"`
 	// QuotaAlert: the quota is used up but the group says alert, not block.
 	QuotaAlert bool `json:"quota_alert,omitempty"`
+	// DeviceWatch: the device is on the operator's watch list (allowed,
+	// and the S13 EIR answers GREYLISTED).
+	DeviceWatch bool `json:"device_watch,omitempty"`
 	// SMSPerMinute and SMSSourcePerMinute are the group's SMS rate limits
 	// (0: none), for the SMS adapter, which keeps the counters.
 	SMSPerMinute       int32 `json:"sms_per_minute,omitempty"`

@@ -21,6 +21,7 @@ type Store interface {
 	ReportStore
 	SMPPStore
 	FindingStore
+	DiameterStore
 	Close() error
 }
 

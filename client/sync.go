@@ -22,6 +22,10 @@ type SyncItem struct {
 		TenantID int64  `json:"tenant_id"`
 		Name     string `json:"name"`
 	} `json:"deleted"`
+	// Devices is the whole device list, when it is in the state or changed.
+	Devices *struct {
+		Items []simguard.Device `json:"items"`
+	} `json:"devices"`
 	// The stream's last line: End is true, Epoch and Rev say where to
 	// follow the change feed from.
 	End   bool   `json:"end"`

@@ -73,6 +73,9 @@ func New(ctx context.Context, store simguard.Store, cfg Config) (*Service, error
 		feed:   newFeed(cfg.FeedSize),
 	}
 	s.secrets = cfg.Secrets
+	if err := s.loadDevices(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -15,6 +15,14 @@ type SyncItem struct {
 	// Deleted names a removed group (SIMs are never deleted, only
 	// terminated).
 	Deleted *DeletedGroup `json:"deleted,omitempty"`
+	// Devices is the whole device list (every tenant's), sent once in the
+	// state and again whenever it changed.
+	Devices *DeviceList `json:"devices,omitempty"`
+}
+
+// DeviceList carries the device list in a SyncItem.
+type DeviceList struct {
+	Items []simguard.Device `json:"items"`
 }
 
 // DeletedGroup names a group that no longer exists.
@@ -42,6 +50,15 @@ func (s *Service) SyncState(ctx context.Context, fn func(SyncItem) error) (epoch
 		return fn(SyncItem{SIM: &c})
 	}); err != nil {
 		return "", 0, err
+	}
+	devs, err := s.store.ListDevices(ctx, 0)
+	if err != nil {
+		return "", 0, err
+	}
+	if len(devs) > 0 { // a node starts from an empty list
+		if err := fn(SyncItem{Devices: &DeviceList{Items: devs}}); err != nil {
+			return "", 0, err
+		}
 	}
 	return epoch, rev, nil
 }
@@ -72,6 +89,12 @@ func (s *Service) SyncChanges(ctx context.Context, epoch string, rev uint64, wai
 				return nil, 0, false, err
 			}
 			items = append(items, SyncItem{Rev: c.Rev, SIM: &sim})
+		case ChangeDevices:
+			devs, err := s.store.ListDevices(ctx, 0)
+			if err != nil {
+				return nil, 0, false, err
+			}
+			items = append(items, SyncItem{Rev: c.Rev, Devices: &DeviceList{Items: devs}})
 		case ChangeGroup:
 			g, err := s.store.GetGroup(ctx, c.TenantID, c.Group)
 			if simguard.ErrorCode(err) == simguard.ENOTFOUND {

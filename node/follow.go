@@ -61,8 +61,11 @@ func (f *Follower) full(ctx context.Context) (*policy.Snapshot, error) {
 	start := time.Now()
 	var groups []simguard.Group
 	var sims []simguard.SIM
+	var devs []simguard.Device
 	epoch, rev, err := f.c.SyncState(ctx, func(it client.SyncItem) error {
 		switch {
+		case it.Devices != nil:
+			devs = it.Devices.Items
 		case it.Group != nil:
 			groups = append(groups, *it.Group)
 		case it.SIM != nil:
@@ -76,6 +79,9 @@ func (f *Follower) full(ctx context.Context) (*policy.Snapshot, error) {
 	snap, err := policy.Compile(groups, sims)
 	if err != nil {
 		return nil, fmt.Errorf("compile the control plane's policy: %w", err)
+	}
+	if snap, err = snap.WithDevices(devs); err != nil {
+		return nil, fmt.Errorf("compile the control plane's device list: %w", err)
 	}
 	f.epoch, f.rev = epoch, rev
 	f.resyncs.Inc()
@@ -146,6 +152,8 @@ func (f *Follower) step(ctx context.Context) error {
 				s = s.WithoutGroup(it.Deleted.TenantID, it.Deleted.Name)
 			case it.SIM != nil:
 				s, err = s.WithSIM(it.SIM)
+			case it.Devices != nil:
+				s, err = s.WithDevices(it.Devices.Items)
 			}
 			if err != nil {
 				return nil, err

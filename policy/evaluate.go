@@ -44,6 +44,7 @@ type evaluation struct {
 	until int64 // when the answer stops being true
 	learn bool
 	alert bool
+	watch bool // the device is on a watch list
 
 	imeiDone bool // the request IMEI has been parsed into imei / imeiOK
 	imeiOK   bool
@@ -52,7 +53,7 @@ type evaluation struct {
 
 func (s *Snapshot) eval(r *simguard.Request, tr *tracer) simguard.Decision {
 	e := evaluation{s: s, r: r, tr: tr, until: noEnd}
-	if e.request() && e.identify() && e.state() && e.activeUntil() &&
+	if e.request() && e.identify() && e.deviceListCheck() && e.state() && e.activeUntil() &&
 		e.service() && e.windows() && e.imeiLock() && e.deviceTACs() &&
 		e.location() && e.rats() && e.apns() && e.quota() && e.sms() && e.flow() {
 		e.d.Allow = true
@@ -61,6 +62,7 @@ func (s *Snapshot) eval(r *simguard.Request, tr *tracer) simguard.Decision {
 		e.d.ValidUntil = timeOf(e.until)
 		e.d.LearnIMEI = e.learn
 		e.d.QuotaAlert = e.alert
+		e.d.DeviceWatch = e.watch
 	}
 	return e.d
 }

@@ -17,6 +17,9 @@ type Snapshot struct {
 	byMSISDN *idxSet
 	byIP     *idxSet
 	n        int
+
+	devices  deviceList // the operator's device list; see devices.go
+	nDevices int
 }
 
 var _ simguard.Evaluator = (*Snapshot)(nil)

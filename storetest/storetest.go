@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) simguard.Store) {
 	t.Run("Reports", func(t *testing.T) { testReports(t, open) })
 	t.Run("SMPPAccounts", func(t *testing.T) { testSMPP(t, open) })
 	t.Run("Findings", func(t *testing.T) { testFindings(t, open) })
+	t.Run("Diameter", func(t *testing.T) { testDiameter(t, open) })
 }
 
 // fixture is a store with two tenants, alpha and beta, each with a group

@@ -1,0 +1,363 @@
+package diameter
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/diameter/wire"
+)
+
+type role uint8
+
+const (
+	roleMME role = iota + 1 // a client that connected to us
+	roleHSS                 // the HSS we connected to
+)
+
+func (r role) String() string {
+	if r == roleHSS {
+		return "hss"
+	}
+	return "mme"
+}
+
+// Peer states (RFC 6733 §5.6, reduced to what a responder and a single
+// initiator need).
+type state int32
+
+const (
+	stWaitCER state = iota // accepted, waiting for the CER
+	stWaitCEA              // connected to the HSS, CER sent
+	stOpen                 // capabilities exchanged
+	stClosing              // DPR sent or received
+	stClosed
+)
+
+var stateNames = [...]string{"wait_cer", "wait_cea", "open", "closing", "closed"}
+
+func (s state) String() string { return stateNames[s] }
+
+// Disconnect-Cause values (RFC 6733 §5.4.3).
+const (
+	discRebooting       = 0
+	discBusy            = 1
+	discDoNotWantToTalk = 2
+)
+
+// conn is one Diameter transport connection with its peer state machine.
+// One goroutine reads and dispatches, one writes (batching flushes so
+// pipelined answers share system calls), one runs the watchdog.
+type conn struct {
+	s      *Server
+	nc     net.Conn
+	role   role
+	remote netip.Addr
+
+	state atomic.Int32
+	host  string // the peer's Origin-Host, set once the CER/CEA is read
+	realm string
+	peer  atomic.Pointer[simguard.DiameterPeer] // MMEs: the configured peer
+	apps  uint8                                 // negotiated: appS13 | appS6a
+
+	out       chan []byte
+	done      chan struct{}
+	closeOnce sync.Once
+	why       atomic.Pointer[string]
+	closeWhy  atomic.Pointer[string] // set by flushAndClose
+
+	lastRecv  atomic.Int64  // unix nanoseconds
+	dwrSent   atomic.Int64  // unix nanoseconds of an unanswered DWR; 0 none
+	hssReady  chan struct{} // HSS: closed once the CEA said success
+	readyOnce sync.Once
+}
+
+const (
+	appS13 uint8 = 1 << iota
+	appS6a
+)
+
+func appBit(id uint32) uint8 {
+	switch id {
+	case wire.AppS13:
+		return appS13
+	case wire.AppS6a:
+		return appS6a
+	}
+	return 0
+}
+
+func (s *Server) newConn(nc net.Conn, r role) *conn {
+	c := &conn{s: s, nc: nc, role: r, out: make(chan []byte, 1024), done: make(chan struct{}), hssReady: make(chan struct{})}
+	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
+		c.remote = ap.Addr().Unmap()
+	}
+	if r == roleMME {
+		c.state.Store(int32(stWaitCER))
+	} else {
+		c.state.Store(int32(stWaitCEA))
+	}
+	c.lastRecv.Store(s.now().UnixNano())
+	return c
+}
+
+// start runs the connection's goroutines, tracked by the server.
+func (s *Server) start(c *conn) {
+	s.register(c)
+	s.wg.Add(3)
+	go func() {
+		defer s.wg.Done()
+		c.writeLoop()
+	}()
+	go func() {
+		defer s.wg.Done()
+		c.watchdog()
+	}()
+	go func() {
+		defer s.wg.Done()
+		defer s.unregister(c)
+		err := c.readLoop()
+		c.close(closeReason(err))
+	}()
+}
+
+func closeReason(err error) string {
+	switch {
+	case err == nil:
+		return "closed"
+	case errors.Is(err, io.EOF):
+		return "peer closed the connection"
+	case errors.Is(err, net.ErrClosed):
+		return "closed"
+	}
+	return err.Error()
+}
+
+func (c *conn) st() state { return state(c.state.Load()) }
+
+// close ends the connection once; the first reason is kept for the event.
+func (c *conn) close(why string) {
+	c.closeOnce.Do(func() {
+		c.why.Store(&why)
+		c.state.Store(int32(stClosed))
+		close(c.done)
+		c.nc.Close()
+		c.s.log.Info("diameter: connection closed", "role", c.role.String(), "peer", c.host, "remote", c.remote.String(), "why", why)
+		c.s.emitPeer(c, "disconnected", why)
+	})
+}
+
+// send queues an encoded message; it waits while the writer is behind
+// (backpressure on the reader of a pipelining peer) and gives up when the
+// connection closes.
+func (c *conn) send(b []byte) bool {
+	select {
+	case c.out <- b:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+func (c *conn) sendMsg(m *wire.Message) bool { return c.send(m.Append(nil)) }
+
+// writeLoop writes queued messages, flushing when the queue is empty, so
+// that a burst of answers costs few system calls.
+func (c *conn) writeLoop() {
+	w := bufio.NewWriterSize(c.nc, 32<<10)
+	for {
+		var b []byte
+		select {
+		case b = <-c.out:
+		case <-c.done:
+			return
+		}
+		if b == nil {
+			w.Flush()
+			why := "closed"
+			if p := c.closeWhy.Load(); p != nil {
+				why = *p
+			}
+			c.close(why)
+			return
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.Watchdog))
+		if _, err := w.Write(b); err != nil {
+			c.close("write: " + err.Error())
+			return
+		}
+		if len(c.out) == 0 {
+			if err := w.Flush(); err != nil {
+				c.close("write: " + err.Error())
+				return
+			}
+		}
+	}
+}
+
+// readLoop reads messages and dispatches them until the connection fails.
+// A message that cannot be framed (bad version, bad length, too large)
+// ends the connection: the byte stream cannot be trusted any more.
+func (c *conn) readLoop() error {
+	r := bufio.NewReaderSize(c.nc, 64<<10)
+	buf := make([]byte, 4096)
+	var m wire.Message
+	for {
+		wait := 3 * c.s.cfg.Watchdog
+		if c.st() == stWaitCER || c.st() == stWaitCEA {
+			wait = c.s.cfg.CERTimeout
+		}
+		c.nc.SetReadDeadline(time.Now().Add(wait))
+		if _, err := io.ReadFull(r, buf[:wire.HeaderLen]); err != nil {
+			return c.readErr(err)
+		}
+		n, err := wire.PeekLength(buf[:4])
+		if err != nil {
+			c.s.dropped(c, "malformed", err)
+			return err
+		}
+		if n > c.s.cfg.MaxMessageSize {
+			err := fmt.Errorf("message of %d bytes exceeds max_message_size %d", n, c.s.cfg.MaxMessageSize)
+			c.s.dropped(c, "too_large", err)
+			return err
+		}
+		if n > cap(buf) {
+			nb := make([]byte, n)
+			copy(nb, buf[:wire.HeaderLen])
+			buf = nb
+		}
+		buf = buf[:cap(buf)]
+		if _, err := io.ReadFull(r, buf[wire.HeaderLen:n]); err != nil {
+			return c.readErr(err)
+		}
+		if err := m.Decode(buf[:n]); err != nil {
+			c.s.dropped(c, "malformed", err)
+			return err
+		}
+		c.lastRecv.Store(c.s.now().UnixNano())
+		if err := c.dispatch(&m, buf[:n]); err != nil {
+			if errors.Is(err, errClose) {
+				// The writer closes after flushing the last answer.
+				select {
+				case <-c.done:
+				case <-time.After(c.s.cfg.Watchdog):
+				}
+			}
+			return err
+		}
+	}
+}
+
+func (c *conn) readErr(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		if c.st() == stWaitCER {
+			c.s.dropped(c, "no_cer", errors.New("no CER in time"))
+			return errors.New("no CER within cer_timeout")
+		}
+		return errors.New("read timeout")
+	}
+	return err
+}
+
+// watchdog sends a DWR after Tw of silence and closes the connection when
+// the DWA does not come within another Tw (RFC 3539 §3.4, without
+// failover: there is one path per peer).
+func (c *conn) watchdog() {
+	tw := c.s.cfg.Watchdog
+	tick := time.NewTicker(max(tw/4, 50*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-tick.C:
+		}
+		if c.st() != stOpen {
+			continue
+		}
+		now := c.s.now().UnixNano()
+		if sent := c.dwrSent.Load(); sent != 0 {
+			if time.Duration(now-sent) > tw {
+				c.s.m.watchdog.WithLabelValues("timeout").Inc()
+				c.close("watchdog: no DWA within " + tw.String())
+				return
+			}
+			continue
+		}
+		if time.Duration(now-c.lastRecv.Load()) >= tw {
+			c.dwrSent.Store(now)
+			c.s.m.watchdog.WithLabelValues("dwr_sent").Inc()
+			c.sendMsg(c.s.newRequest(wire.CmdDeviceWatchdog, wire.AppCommon, false,
+				wire.NewUint32(wire.AVPOriginStateID, 0, wire.AVPMandatory, c.s.stateID)))
+		}
+	}
+}
+
+// disconnect sends a DPR; the peer's DPA (or its closing) ends the
+// connection, and the watchdog bounds the wait.
+func (c *conn) disconnect(cause uint32) {
+	if c.st() != stOpen {
+		c.close("disconnect")
+		return
+	}
+	c.state.Store(int32(stClosing))
+	c.dwrSent.Store(c.s.now().UnixNano()) // the watchdog closes if no DPA comes
+	c.sendMsg(c.s.newRequest(wire.CmdDisconnectPeer, wire.AppCommon, false,
+		wire.NewUint32(wire.AVPDisconnectCause, 0, wire.AVPMandatory, cause)))
+}
+
+// newRequest makes a request from simguard with Origin-Host/Realm.
+func (s *Server) newRequest(code, app uint32, proxiable bool, avps ...wire.AVP) *wire.Message {
+	flags := wire.FlagRequest
+	if proxiable {
+		flags |= wire.FlagProxiable
+	}
+	m := &wire.Message{Header: wire.Header{Version: 1, Flags: flags, Code: code, AppID: app,
+		HopByHop: s.nextHopByHop(), EndToEnd: s.nextHopByHop() ^ s.stateID<<20}}
+	m.Add(s.originAVPs()...)
+	m.Add(avps...)
+	return m
+}
+
+func (s *Server) originAVPs() []wire.AVP {
+	return []wire.AVP{
+		wire.NewString(wire.AVPOriginHost, 0, wire.AVPMandatory, s.cfg.OriginHost),
+		wire.NewString(wire.AVPOriginRealm, 0, wire.AVPMandatory, s.cfg.OriginRealm),
+	}
+}
+
+// answer makes an answer to req with Result-Code and our origin.
+func (s *Server) answer(req *wire.Message, result uint32, avps ...wire.AVP) *wire.Message {
+	a := req.Answer()
+	if sid := req.Find(wire.AVPSessionID, 0); sid != nil {
+		a.Add(wire.NewBytes(wire.AVPSessionID, 0, wire.AVPMandatory, append([]byte(nil), sid.Data...)))
+	}
+	a.Add(wire.NewUint32(wire.AVPResultCode, 0, wire.AVPMandatory, result))
+	a.Add(s.originAVPs()...)
+	a.Add(avps...)
+	return a
+}
+
+// errorAnswer is a protocol error answer (E bit, RFC 6733 §7.2).
+func (s *Server) errorAnswer(req *wire.Message, result uint32, msg string, failed *wire.AVP) *wire.Message {
+	var extra []wire.AVP
+	if msg != "" {
+		extra = append(extra, wire.NewString(wire.AVPErrorMessage, 0, 0, msg))
+	}
+	if failed != nil {
+		cp := *failed
+		cp.Data = append([]byte(nil), failed.Data...)
+		extra = append(extra, wire.NewGroup(wire.AVPFailedAVP, 0, wire.AVPMandatory, cp))
+	}
+	a := s.answer(req, result, extra...)
+	a.Flags |= wire.FlagError
+	return a
+}
