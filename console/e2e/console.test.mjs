@@ -112,6 +112,26 @@ function watch(page) {
   page.on('pageerror', (e) => browserErrors.push(`${page.url()}: uncaught ${e.message}`));
 }
 
+// tabTo presses Tab until the focused control is named name, as a
+// keyboard-only user would reach it; the focus must be visible there.
+async function tabTo(page, name) {
+  for (let i = 0; i < 80; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      return { name: (el.innerText || el.value || el.getAttribute('aria-label') || '').trim(),
+        outline: style.outlineStyle !== 'none' && style.outlineWidth !== '0px', shadow: style.boxShadow !== 'none' };
+    });
+    if (focused && focused.name === name) {
+      assert(focused.outline || focused.shadow, `${name}: the keyboard focus is not visible`);
+      return;
+    }
+  }
+  throw new Error(`${name}: not reachable with Tab within 80 presses`);
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 }
@@ -196,12 +216,14 @@ try {
     await shots(page, 'sim');
   });
 
-  await step('suspend it, after a confirmation', async () => {
-    await page.getByRole('button', { name: 'Suspend…' }).click();
+  await step('suspend it, after a confirmation, with the keyboard only', async () => {
+    await tabTo(page, 'Suspend…');
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: `Suspend SIM ${iccid}?` }).waitFor();
     await shots(page, 'confirm');
     assert((await page.locator('#main .badge').first().textContent()) === 'active', 'nothing may change before confirming');
-    await page.getByRole('button', { name: 'Yes, Suspend' }).click();
+    await tabTo(page, 'Yes, Suspend');
+    await page.keyboard.press('Enter');
     await page.waitForURL(new RegExp(`/console/sims/${iccid}$`));
     assert((await text(page, '[role=status]')).includes('suspended'), 'no confirmation message');
     assert((await text(page, 'h1 .badge')) === 'suspended', 'the SIM is not shown suspended');
@@ -315,6 +337,8 @@ try {
 
   await step('group editor: the error is shown next to the policy, then a diff before saving', async () => {
     await page.getByRole('link', { name: 'Groups', exact: true }).click();
+    await page.getByRole('link', { name: 'smart-meters' }).first().waitFor();
+    await shots(page, 'groups');
     await page.getByRole('link', { name: 'smart-meters' }).first().click();
     const editor = page.getByLabel('Policy (YAML)');
     const yaml = await editor.inputValue();
