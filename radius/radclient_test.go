@@ -169,3 +169,23 @@ func TestAccessDecisions(t *testing.T) {
 		t.Errorf("Session-Timeout is not about 5400s:\n%s", res.out)
 	}
 }
+
+// TestIdentityOrderPerNAS: a NAS client whose identity order names only
+// Calling-Station-Id is answered for the SIM of that MSISDN, whatever the
+// IMSI attributes say; another NAS keeps the default order (IMSI first).
+func TestIdentityOrderPerNAS(t *testing.T) {
+	needRadclient(t)
+	byMSISDN := baseSIM(1, "001010000000001") // MSISDN 491700000001, as accessAttrs sends
+	suspended := baseSIM(2, "001010000000002")
+	suspended.State = simguard.SIMSuspended
+	h := startServer(t, newTestEvaluator(byMSISDN, suspended), func(_ *Config, d *Deps) {
+		d.Clients[0].IdentityOrder = []simguard.IdentitySource{simguard.IdentityCallingStationID}
+	})
+	attrs := accessAttrs(suspended.IMSI, "", testAPN)
+	if res := radclient(t, h.auth, "auth", testSecret, attrs...); !res.accepted() {
+		t.Errorf("NAS reading Calling-Station-Id only: want the MSISDN's SIM accepted:\n%s", res.out)
+	}
+	if res := radclient(t, h.auth6, "auth", testSecret, attrs...); !res.rejected() || !res.has(`Reply-Message = "sim_suspended"`) {
+		t.Errorf("NAS with the default order: want the IMSI's (suspended) SIM rejected:\n%s", res.out)
+	}
+}
