@@ -288,7 +288,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"bad msisdn", "POST", "/api/v1/sims", map[string]any{"iccid": demo.ICCID(900), "imsi": demo.IMSI(900), "msisdn": "abc", "group": "smart-meters"}, 400, "msisdn"},
 		{"duplicate", "POST", "/api/v1/sims", map[string]any{"iccid": demo.ICCID(0), "imsi": demo.IMSI(900), "group": "smart-meters"}, 409, "iccid"},
 		{"unknown field", "POST", "/api/v1/groups", map[string]any{"name": "g", "policy": map[string]any{"servics": []string{"data"}}}, 400, "policy.servics"},
-		{"bad cidr", "POST", "/api/v1/groups", map[string]any{"name": "g", "policy": map[string]any{"egress": []map[string]any{{"cidr": "10.0.0.0/33"}}}}, 400, ""},
+		{"bad cidr", "POST", "/api/v1/groups", map[string]any{"name": "g", "policy": map[string]any{"egress": []map[string]any{{"cidr": "10.0.0.0/33"}}}}, 400, "policy.egress[0].cidr"},
 		{"bad plmn", "POST", "/api/v1/groups", map[string]any{"name": "g", "policy": map[string]any{"location": map[string]any{"plmns": []string{"26"}}}}, 400, "policy.location.plmns[0]"},
 		{"bad duration", "POST", "/api/v1/sims/" + demo.ICCID(0) + "/activate", map[string]any{"for": "soon"}, 400, "for"},
 	}

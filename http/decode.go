@@ -36,6 +36,9 @@ func decodeJSON(r *http.Request, v any) error {
 				return simguard.FieldError(p, "unknown field")
 			}
 		}
+		if p, perr := badValuePath(body, reflect.TypeOf(v)); p != "" {
+			return simguard.FieldError(p, "%s", strings.TrimPrefix(perr.Error(), "json: "))
+		}
 		return jsonError(err)
 	}
 	if dec.More() {

@@ -95,3 +95,63 @@ func join(path, k string) string {
 	}
 	return path + "." + k
 }
+
+var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+// badValuePath finds the first value in the JSON body that a field type
+// with its own parser (netip.Prefix, port ranges, times …) refuses, and
+// returns its dotted path and the parser's reason, so that a bad CIDR deep
+// in a policy names where it is. "" if there is none.
+func badValuePath(body []byte, typ reflect.Type) (string, error) {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return "", nil
+	}
+	return walkBad(v, typ, "")
+}
+
+func walkBad(v any, t reflect.Type, path string) (string, error) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	pt := reflect.PointerTo(t)
+	if pt.Implements(textUnmarshaler) || pt.Implements(jsonUnmarshaler) {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return "", nil
+		}
+		if err := json.Unmarshal(raw, reflect.New(t).Interface()); err != nil {
+			return path, err
+		}
+		return "", nil
+	}
+	switch val := v.(type) {
+	case map[string]any:
+		switch t.Kind() {
+		case reflect.Map:
+			for k, e := range val {
+				if p, err := walkBad(e, t.Elem(), join(path, k)); err != nil {
+					return p, err
+				}
+			}
+		case reflect.Struct:
+			fields := jsonFields(t)
+			for k, e := range val {
+				if ft, ok := fields[k]; ok {
+					if p, err := walkBad(e, ft, join(path, k)); err != nil {
+						return p, err
+					}
+				}
+			}
+		}
+	case []any:
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			for i, e := range val {
+				if p, err := walkBad(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+					return p, err
+				}
+			}
+		}
+	}
+	return "", nil
+}
