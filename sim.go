@@ -104,6 +104,9 @@ type SIM struct {
 	// StaticIP is handed out in Access-Accept when valid.
 	StaticIP netip.Addr `json:"static_ip,omitzero"`
 	IMEILock IMEILock   `json:"imei_lock"`
+	// ActiveFrom starts a scheduled activation ("between 08:00 and
+	// 18:00 on Monday"): before it every service is outside its window.
+	ActiveFrom *time.Time `json:"active_from,omitempty"`
 	// ActiveUntil ends a time-limited activation ("activate for 2h"):
 	// after it every service is outside its window.
 	ActiveUntil *time.Time `json:"active_until,omitempty"`
@@ -162,6 +165,9 @@ func (s *SIM) Validate() error {
 	}
 	if s.IMEILock.Mode == IMEILockExplicit && s.IMEILock.IMEI == "" {
 		return FieldError("imei_lock.imei", "an explicit IMEI lock needs an IMEI")
+	}
+	if s.ActiveFrom != nil && s.ActiveUntil != nil && !s.ActiveUntil.After(*s.ActiveFrom) {
+		return FieldError("active_until", "must be after active_from")
 	}
 	return nil
 }

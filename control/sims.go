@@ -120,11 +120,45 @@ func (s *Service) ActivateSIM(ctx context.Context, ref string, ifVersion int64, 
 			return simguard.Errorf(simguard.ECONFLICT, "SIM %s is terminated and cannot be activated again", sim.ICCID)
 		}
 		sim.State = simguard.SIMActive
-		sim.ActiveUntil = nil
+		sim.ActiveFrom, sim.ActiveUntil = nil, nil
 		if d > 0 {
 			until := s.now().Add(d).UTC()
 			sim.ActiveUntil = &until
 		}
+		return nil
+	})
+}
+
+// ActivateSIMBetween puts a SIM in service from from until until: outside
+// that time every service is off. A zero from starts now.
+func (s *Service) ActivateSIMBetween(ctx context.Context, ref string, ifVersion int64, from, until time.Time) (simguard.SIM, error) {
+	a, err := writer(ctx)
+	if err != nil {
+		return simguard.SIM{}, err
+	}
+	now := s.now()
+	if from.IsZero() {
+		from = now
+	}
+	switch {
+	case until.IsZero():
+		return simguard.SIM{}, simguard.FieldError("until", "a scheduled activation needs an end; without one, activate without from")
+	case !until.After(from):
+		return simguard.SIM{}, simguard.FieldError("until", "must be after from (%s)", from.UTC().Format(time.RFC3339))
+	case !until.After(now):
+		return simguard.SIM{}, simguard.FieldError("until", "is in the past")
+	case until.Sub(from) > maxActivation:
+		return simguard.SIM{}, simguard.FieldError("until", "at most 366 days after from")
+	case from.Sub(now) > maxActivation:
+		return simguard.SIM{}, simguard.FieldError("from", "at most 366 days ahead")
+	}
+	return s.updateSIM(ctx, a, ref, ifVersion, "sim.activate", func(sim *simguard.SIM) error {
+		if sim.State == simguard.SIMTerminated {
+			return simguard.Errorf(simguard.ECONFLICT, "SIM %s is terminated and cannot be activated again", sim.ICCID)
+		}
+		f, u := from.UTC(), until.UTC()
+		sim.State = simguard.SIMActive
+		sim.ActiveFrom, sim.ActiveUntil = &f, &u
 		return nil
 	})
 }
@@ -152,7 +186,7 @@ func (s *Service) TerminateSIM(ctx context.Context, ref string, ifVersion int64)
 	}
 	return s.updateSIM(ctx, a, ref, ifVersion, "sim.terminate", func(sim *simguard.SIM) error {
 		sim.State = simguard.SIMTerminated
-		sim.ActiveUntil = nil
+		sim.ActiveFrom, sim.ActiveUntil = nil, nil
 		return nil
 	})
 }

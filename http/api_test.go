@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -376,5 +377,57 @@ func TestGroupApplyDryRunShowsDiff(t *testing.T) {
 	}
 	if r := a.call(a.admin, "GET", "/api/v1/groups/"+g.Name, nil); !strings.Contains(string(r.body), `"meters.iot"`) {
 		t.Fatal("dry run changed the group")
+	}
+}
+
+// TestScheduledActivation: a SIM activated between two times is outside
+// its window before the start, stored with both times, and a plain
+// activation clears the schedule.
+func TestScheduledActivation(t *testing.T) {
+	a := newAPI(t)
+	a.loadDemo(5)
+	ref := demo.IMSI(0)
+	from := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	until := from.Add(2 * time.Hour)
+	bad := []struct {
+		name  string
+		body  map[string]string
+		field string
+	}{
+		{"until before from", map[string]string{"from": until.Format(time.RFC3339), "until": from.Format(time.RFC3339)}, "until"},
+		{"no until", map[string]string{"from": from.Format(time.RFC3339)}, "until"},
+		{"both for and until", map[string]string{"for": "2h", "until": until.Format(time.RFC3339)}, "for"},
+		{"not a time", map[string]string{"until": "tomorrow"}, "until"},
+	}
+	for _, tt := range bad {
+		r := a.call(a.admin, "POST", "/api/v1/sims/"+ref+"/activate", tt.body)
+		var e struct{ Error struct{ Field string } }
+		r.decode(t, &e)
+		if r.status != 400 || e.Error.Field != tt.field {
+			t.Errorf("%s: %d %s, want 400 naming %s", tt.name, r.status, r.body, tt.field)
+		}
+	}
+	r := a.call(a.admin, "POST", "/api/v1/sims/"+ref+"/activate", map[string]string{"from": from.Format(time.RFC3339), "until": until.Format(time.RFC3339)})
+	var sim simguard.SIM
+	r.decode(t, &sim)
+	if r.status != 200 || sim.ActiveFrom == nil || !sim.ActiveFrom.Equal(from) || sim.ActiveUntil == nil || !sim.ActiveUntil.Equal(until) {
+		t.Fatalf("scheduled activation: %d %s", r.status, r.body)
+	}
+	check := map[string]any{"kind": "data_session", "imsi": ref, "imei": demo.IMEI(0), "plmn": "001-01", "rat": "nb-iot", "apn": "meters.iot"}
+	var ex simguard.Explanation
+	a.call(a.admin, "POST", "/api/v1/policy/check", check).decode(t, &ex)
+	if ex.Decision.Reason != simguard.ReasonOutsideWindow || ex.Decision.Rule != "sim:active_from" {
+		t.Errorf("before the start: %+v", ex.Decision)
+	}
+	check["time"] = from.Add(time.Minute).Format(time.RFC3339)
+	a.call(a.admin, "POST", "/api/v1/policy/check", check).decode(t, &ex)
+	if !ex.Decision.Allow {
+		t.Errorf("inside the scheduled activation: %+v", ex.Decision)
+	}
+	r = a.call(a.admin, "POST", "/api/v1/sims/"+ref+"/activate", nil)
+	sim = simguard.SIM{}
+	r.decode(t, &sim)
+	if r.status != 200 || sim.ActiveFrom != nil || sim.ActiveUntil != nil {
+		t.Errorf("plain activation keeps a schedule: %s", r.body)
 	}
 }

@@ -154,3 +154,15 @@ func parseDuration(field, s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// parseTime reads an optional RFC 3339 time ("" is the zero time).
+func parseTime(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, simguard.FieldError(field, "must be an RFC 3339 time like 2026-01-02T15:04:05Z, got %q", clipQuery(s))
+	}
+	return t, nil
+}

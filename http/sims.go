@@ -175,9 +175,12 @@ func (s *Server) patchSIM(w http.ResponseWriter, r *http.Request) {
 
 // actionInput is the optional body of a SIM action.
 type actionInput struct {
-	For  string                `json:"for"`  // activate, repair: a duration
-	IMEI string                `json:"imei"` // bind-imei
-	Mode simguard.IMEILockMode `json:"mode"` // unbind-imei: learn (default) or off
+	For string `json:"for"` // activate, repair: a duration
+	// From and Until schedule an activation (RFC 3339 times); instead of For.
+	From  string                `json:"from"`
+	Until string                `json:"until"`
+	IMEI  string                `json:"imei"` // bind-imei
+	Mode  simguard.IMEILockMode `json:"mode"` // unbind-imei: learn (default) or off
 }
 
 func (s *Server) action(w http.ResponseWriter, r *http.Request, do func(ref string, version int64, in actionInput) (simguard.SIM, error)) {
@@ -201,6 +204,20 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request, do func(ref stri
 
 func (s *Server) activateSIM(w http.ResponseWriter, r *http.Request) {
 	s.action(w, r, func(ref string, v int64, in actionInput) (simguard.SIM, error) {
+		if in.From != "" || in.Until != "" {
+			if in.For != "" {
+				return simguard.SIM{}, simguard.FieldError("for", "give either for, or from and until")
+			}
+			from, err := parseTime("from", in.From)
+			if err != nil {
+				return simguard.SIM{}, err
+			}
+			until, err := parseTime("until", in.Until)
+			if err != nil {
+				return simguard.SIM{}, err
+			}
+			return s.svc.ActivateSIMBetween(r.Context(), ref, v, from, until)
+		}
 		d, err := parseDuration("for", in.For)
 		if err != nil {
 			return simguard.SIM{}, err

@@ -27,7 +27,8 @@
 //     sim_unknown, "sim:identity".
 //  2. State: inventory → sim_inactive, suspended → sim_suspended,
 //     terminated → sim_terminated; "sim:state".
-//  3. Activation: ActiveUntil set and Time >= ActiveUntil →
+//  3. Activation: ActiveFrom set and Time < ActiveFrom → outside_window,
+//     "sim:active_from"; ActiveUntil set and Time >= ActiveUntil →
 //     outside_window, "sim:active_until". Otherwise ValidUntil starts as
 //     ActiveUntil.
 //  4. Service: data_session and flow need data, sms_mo and sms_mt their

@@ -12,6 +12,7 @@ const (
 	ruleIdentity     = "sim:identity"
 	ruleState        = "sim:state"
 	ruleActiveUntil  = "sim:active_until"
+	ruleActiveFrom   = "sim:active_from"
 	ruleIMEILock     = "sim:imei_lock"
 	ruleGroupMissing = "sim:group_missing"
 )
@@ -182,6 +183,12 @@ func (e *evaluation) state() bool {
 }
 
 func (e *evaluation) activeUntil() bool {
+	if af := e.rec.activeFrom; af != noStart && e.t < af {
+		if e.tr != nil {
+			e.tr.add("active_from", resultFail, "the activation starts at "+fmtNS(af))
+		}
+		return e.deny(simguard.ReasonOutsideWindow, ruleActiveFrom)
+	}
 	au := e.rec.activeUntil
 	if au == noEnd {
 		return e.skip("active_until", "no time-limited activation")

@@ -139,6 +139,16 @@ func TestStateAndService(t *testing.T) {
 				t.Errorf("ValidUntil = %v", d.ValidUntil)
 			}
 		}},
+		{name: "scheduled activation not started", sim: func(s *simguard.SIM) {
+			s.ActiveFrom, s.ActiveUntil = tp(t0.Add(time.Hour)), tp(t0.Add(3*time.Hour))
+		}, reason: simguard.ReasonOutsideWindow, rule: "sim:active_from"},
+		{name: "scheduled activation started now", sim: func(s *simguard.SIM) {
+			s.ActiveFrom, s.ActiveUntil = tp(t0), tp(t0.Add(3*time.Hour))
+		}, rule: "group:g", check: func(t *testing.T, d simguard.Decision) {
+			if !d.ValidUntil.Equal(t0.Add(3 * time.Hour)) {
+				t.Errorf("ValidUntil = %v", d.ValidUntil)
+			}
+		}},
 		{name: "group missing", sim: func(s *simguard.SIM) { s.Group = "nope" }, reason: simguard.ReasonServiceDisabled, rule: "sim:group_missing", check: func(t *testing.T, d simguard.Decision) {
 			if d.Group != "nope" || d.SIMID != 7 {
 				t.Errorf("decision must name the missing group: %+v", d)

@@ -19,6 +19,7 @@ type simRec struct {
 	msisdn      uint64 // 0: none
 	imei        uint64 // bound IMEI (14 digits) when flagBound
 	activeUntil int64  // noEnd: no limit
+	activeFrom  int64  // noStart: no scheduled start
 	repairUntil int64  // noStart: no re-pairing window
 	dataUsed    int64
 	smsUsed     int64
@@ -89,7 +90,7 @@ func prepareSIM(s *simguard.SIM) (simguard.SIM, error) {
 
 // recordOf builds the record of a validated SIM whose group has slot g.
 func recordOf(s *simguard.SIM, g uint32) simRec {
-	r := simRec{id: s.ID, group: g, activeUntil: noEnd, repairUntil: noStart}
+	r := simRec{id: s.ID, group: g, activeUntil: noEnd, activeFrom: noStart, repairUntil: noStart}
 	r.imsi, _ = simguard.ParseDigits(s.IMSI)
 	if s.MSISDN != "" {
 		r.msisdn, _ = simguard.ParseDigits(s.MSISDN)
@@ -127,6 +128,9 @@ func recordOf(s *simguard.SIM, g uint32) simRec {
 	}
 	if s.ActiveUntil != nil {
 		r.activeUntil = nsOf(*s.ActiveUntil)
+	}
+	if s.ActiveFrom != nil {
+		r.activeFrom = nsOf(*s.ActiveFrom)
 	}
 	r.dataUsed, r.smsUsed = s.Usage.DataBytes, s.Usage.SMSCount
 	r.usageDay, r.usageMonthEnd = periodDays(s.Usage.PeriodStart)

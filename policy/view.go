@@ -22,7 +22,9 @@ type SIMView struct {
 	IMEILockMode  simguard.IMEILockMode
 	IMEILockState simguard.IMEILockState
 	IMEI          string
-	// ActiveUntil ends a time-limited activation; zero when none.
+	// ActiveFrom and ActiveUntil bound a scheduled or time-limited
+	// activation; zero when none.
+	ActiveFrom  time.Time
 	ActiveUntil time.Time
 
 	rec simRec
@@ -42,7 +44,7 @@ func (v SIMView) ServiceOn(svc simguard.Service, t time.Time) bool {
 		return false
 	}
 	ns := nsOf(t)
-	if ns >= r.activeUntil {
+	if ns >= r.activeUntil || ns < r.activeFrom {
 		return false
 	}
 	if on, _ := v.g.serviceOn(bit, ns); !on {
@@ -58,7 +60,7 @@ func (s *Snapshot) view(r *simRec) SIMView {
 		ID: r.id, TenantID: slot.tenant, IMSI: imsiString(r.imsi), MSISDN: msisdnString(r.msisdn),
 		State: stateName(r.state), Group: slot.name, StaticIP: r.staticIP(),
 		IMEILockMode: lockModeName(r.lockMode), IMEILockState: r.lockState(),
-		ActiveUntil: timeOf(r.activeUntil), rec: *r, g: slot.g,
+		ActiveFrom: timeOf(r.activeFrom), ActiveUntil: timeOf(r.activeUntil), rec: *r, g: slot.g,
 	}
 	if r.flags&flagBound != 0 {
 		v.IMEI = imeiString(r.imei)

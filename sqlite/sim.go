@@ -14,7 +14,7 @@ import (
 
 const simColumns = `s.id, s.tenant_id, s.iccid, s.imsi, s.msisdn, s.state, g.name, s.labels, s.static_ip,
 	s.imei_mode, s.imei, s.imei_bound_at, s.imei_mismatch, s.imei_mismatch_at, s.imei_repair_until,
-	s.active_until, s.usage_period, s.usage_data, s.usage_sms, s.version, s.created_at, s.updated_at`
+	s.active_until, s.usage_period, s.usage_data, s.usage_sms, s.version, s.created_at, s.updated_at, s.active_from`
 
 const simFrom = ` FROM sims s JOIN sim_groups g ON g.id = s.group_id`
 
@@ -23,6 +23,7 @@ const simFrom = ` FROM sims s JOIN sim_groups g ON g.id = s.group_id`
 type simScanner struct {
 	msisdn, labels, staticIP, imei, mismatch              sql.NullString
 	boundAt, mismatchAt, repairUntil, activeUntil, period sql.NullInt64
+	activeFrom                                            sql.NullInt64
 	state, mode                                           string
 	created, updated                                      int64
 	dest                                                  []any
@@ -32,7 +33,7 @@ func newSIMScanner(s *simguard.SIM) *simScanner {
 	sc := &simScanner{}
 	sc.dest = []any{&s.ID, &s.TenantID, &s.ICCID, &s.IMSI, &sc.msisdn, &sc.state, &s.Group, &sc.labels, &sc.staticIP,
 		&sc.mode, &sc.imei, &sc.boundAt, &sc.mismatch, &sc.mismatchAt, &sc.repairUntil,
-		&sc.activeUntil, &sc.period, &s.Usage.DataBytes, &s.Usage.SMSCount, &s.Version, &sc.created, &sc.updated}
+		&sc.activeUntil, &sc.period, &s.Usage.DataBytes, &s.Usage.SMSCount, &s.Version, &sc.created, &sc.updated, &sc.activeFrom}
 	return sc
 }
 
@@ -67,6 +68,7 @@ func (sc *simScanner) scan(row interface{ Scan(...any) error }, s *simguard.SIM)
 		RepairUntil:  ptrTS(sc.repairUntil),
 	}
 	s.ActiveUntil = ptrTS(sc.activeUntil)
+	s.ActiveFrom = ptrTS(sc.activeFrom)
 	s.Usage.PeriodStart = timeOrZero(sc.period)
 	s.CreatedAt, s.UpdatedAt = fromTS(sc.created), fromTS(sc.updated)
 	return nil

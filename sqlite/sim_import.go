@@ -180,8 +180,8 @@ func groupID(ctx context.Context, tx *sql.Tx, tenantID int64, name string) (int6
 
 const insertSIM = `INSERT INTO sims (tenant_id, iccid, imsi, msisdn, state, group_id, labels, static_ip,
 	imei_mode, imei, imei_bound_at, imei_mismatch, imei_mismatch_at, imei_repair_until, active_until,
-	usage_period, usage_data, usage_sms, version, created_at, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 0, 1, ?, ?)`
+	usage_period, usage_data, usage_sms, version, created_at, updated_at, active_from)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 0, 1, ?, ?, ?)`
 
 func (db *DB) insertSIMs(ctx context.Context, tx *sql.Tx, now time.Time, tenantID int64, sims []simguard.SIM, groupIDs map[string]int64) error {
 	ins, err := tx.PrepareContext(ctx, insertSIM)
@@ -203,7 +203,7 @@ func (db *DB) insertSIMs(ctx context.Context, tx *sql.Tx, now time.Time, tenantI
 		l := &s.IMEILock
 		res, err := ins.ExecContext(ctx, tenantID, s.ICCID, s.IMSI, nullStr(s.MSISDN), string(s.State), groupIDs[s.Group],
 			labels, staticIP(s.StaticIP), string(l.Mode), nullStr(l.IMEI), nullTS(l.BoundAt), nullStr(l.MismatchIMEI),
-			nullTS(l.MismatchAt), nullTS(l.RepairUntil), nullTS(s.ActiveUntil), ts(now), ts(now))
+			nullTS(l.MismatchAt), nullTS(l.RepairUntil), nullTS(s.ActiveUntil), ts(now), ts(now), nullTS(s.ActiveFrom))
 		if err != nil {
 			return fmt.Errorf("import row %d: %w", i+1, err)
 		}

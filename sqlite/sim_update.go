@@ -105,11 +105,11 @@ func updateSIMRow(ctx context.Context, tx *sql.Tx, s *simguard.SIM, groupID int6
 	l := &s.IMEILock
 	_, err = tx.ExecContext(ctx, `UPDATE sims SET msisdn = ?, state = ?, group_id = ?, labels = ?, static_ip = ?,
 		imei_mode = ?, imei = ?, imei_bound_at = ?, imei_mismatch = ?, imei_mismatch_at = ?, imei_repair_until = ?,
-		active_until = ?, version = ?, updated_at = ?
+		active_until = ?, active_from = ?, version = ?, updated_at = ?
 		WHERE id = ?`,
 		nullStr(s.MSISDN), string(s.State), groupID, labels, staticIP(s.StaticIP),
 		string(l.Mode), nullStr(l.IMEI), nullTS(l.BoundAt), nullStr(l.MismatchIMEI), nullTS(l.MismatchAt), nullTS(l.RepairUntil),
-		nullTS(s.ActiveUntil), s.Version, ts(s.UpdatedAt), s.ID)
+		nullTS(s.ActiveUntil), nullTS(s.ActiveFrom), s.Version, ts(s.UpdatedAt), s.ID)
 	if col, ok := uniqueViolation(err); ok {
 		// The pre-check covers MSISDN; this catches a constraint added later.
 		switch col {
@@ -148,6 +148,7 @@ func cloneSIM(s simguard.SIM) simguard.SIM {
 	c.IMEILock.MismatchAt = clonePtr(s.IMEILock.MismatchAt)
 	c.IMEILock.RepairUntil = clonePtr(s.IMEILock.RepairUntil)
 	c.ActiveUntil = clonePtr(s.ActiveUntil)
+	c.ActiveFrom = clonePtr(s.ActiveFrom)
 	return c
 }
 

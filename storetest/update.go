@@ -18,18 +18,19 @@ func testSIMUpdate(t *testing.T, open func(t *testing.T) simguard.Store) {
 	s := sims[0]
 	ch := Change(f.alpha.ID, "sim.suspend")
 	until := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	from := until.Add(-48 * time.Hour)
 	got, err := f.s.UpdateSIM(f.ctx, f.alpha.ID, s.ID, 1, ch, func(s *simguard.SIM) error {
 		s.State = simguard.SIMSuspended
 		s.Group = "cameras"
 		s.Labels = map[string]string{"site": "lyon"}
 		s.IMEILock = simguard.IMEILock{Mode: simguard.IMEILockLearn}
-		s.ActiveUntil = &until
+		s.ActiveUntil, s.ActiveFrom = &until, &from
 		s.Usage.DataBytes = 999 // metering is not the operator's to set
 		return nil
 	})
 	must(t, "UpdateSIM", err)
 	if got.Version != 2 || got.State != simguard.SIMSuspended || got.Group != "cameras" || got.Labels["site"] != "lyon" ||
-		got.IMEILock.Mode != simguard.IMEILockLearn || got.ActiveUntil == nil || !got.ActiveUntil.Equal(until) || got.Usage.DataBytes != 0 {
+		got.IMEILock.Mode != simguard.IMEILockLearn || got.ActiveUntil == nil || !got.ActiveUntil.Equal(until) || got.ActiveFrom == nil || !got.ActiveFrom.Equal(from) || got.Usage.DataBytes != 0 {
 		t.Errorf("UpdateSIM = %+v", got)
 	}
 	if !got.UpdatedAt.After(s.UpdatedAt) && !got.UpdatedAt.Equal(s.UpdatedAt) || !got.CreatedAt.Equal(s.CreatedAt) {

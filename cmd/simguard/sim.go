@@ -22,7 +22,7 @@ func simCommand() *command {
 		{name: "get", summary: "show one SIM", run: simGet},
 		{name: "import", summary: "import SIMs from CSV or JSON, all or none", run: simImport},
 		{name: "update", summary: "change a SIM's group, MSISDN, static IP, labels or lock mode", run: simUpdate},
-		{name: "activate", summary: "put a SIM in service (optionally --for a while)", run: simAction("activate", "REF [--for 2h]", "Put a SIM in service; with --for only for that long.")},
+		{name: "activate", summary: "put a SIM in service (optionally --for a while)", run: simAction("activate", "REF [--for 2h | --from TIME --until TIME]", "Put a SIM in service; with --for only for that long, with --until only until then (from --from, default now). Times are RFC 3339, e.g. 2026-12-01T08:00:00Z.")},
 		{name: "suspend", summary: "take a SIM out of service", run: simAction("suspend", "REF", "Suspend a SIM: every service stops; live data sessions are disconnected.")},
 		{name: "terminate", summary: "take a SIM out of service for good", run: simAction("terminate", "REF", "Terminate a SIM. This cannot be undone.")},
 		{name: "bind-imei", summary: "lock a SIM to a device", run: simAction("bind-imei", "REF IMEI", "Lock a SIM to the device with this IMEI (explicit lock).")},
@@ -104,6 +104,9 @@ func printSIM(w io.Writer, s client.SIM) {
 	row("IMSI", s.IMSI)
 	row("MSISDN", orDash(s.MSISDN))
 	row("State", string(s.State))
+	if s.ActiveFrom != nil {
+		row("Active from", s.ActiveFrom.Format(time.RFC3339))
+	}
 	if s.ActiveUntil != nil {
 		row("Active until", s.ActiveUntil.Format(time.RFC3339))
 	}
@@ -256,9 +259,13 @@ func simAction(action, usage, summary string) func(context.Context, *cliEnv, []s
 	return func(ctx context.Context, env *cliEnv, args []string) error {
 		fs := newFlags(env, "sim "+action, usage, summary)
 		api := addAPIFlags(fs, env)
-		var dur, mode *string
+		var dur, mode, from, until *string
 		if action == "activate" || action == "repair" {
 			dur = fs.String("for", "", "duration, e.g. 2h, 90m, 7d")
+		}
+		if action == "activate" {
+			from = fs.String("from", "", "scheduled start, RFC 3339 (with --until; default now)")
+			until = fs.String("until", "", "end of the activation, RFC 3339")
 		}
 		if action == "unbind-imei" {
 			mode = fs.String("mode", "learn", "what the lock becomes: learn or off")
@@ -281,6 +288,12 @@ func simAction(action, usage, summary string) func(context.Context, *cliEnv, []s
 		}
 		if dur != nil && *dur != "" {
 			in["for"] = *dur
+		}
+		if from != nil && *from != "" {
+			in["from"] = *from
+		}
+		if until != nil && *until != "" {
+			in["until"] = *until
 		}
 		if mode != nil {
 			in["mode"] = *mode
