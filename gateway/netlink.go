@@ -22,14 +22,15 @@ var ErrPermission = errors.New("nftables refused the change: simguard gateway ne
 // batch, so the kernel applies it whole or not at all.
 type Netlink struct {
 	netns int // 0: the caller's network namespace
-	// maxElems bounds the elements of one message: a message must fit
-	// in the socket buffer, and many messages go in one batch anyway.
+	// maxElems bounds the elements of one message: the element list is
+	// one netlink attribute, whose length field has 16 bits (a vmap
+	// element takes about 60 bytes). Many messages go in one batch.
 	maxElems int
 }
 
 // NewNetlink programs the network namespace the file descriptor netns
 // refers to, or the caller's when netns is 0.
-func NewNetlink(netns int) *Netlink { return &Netlink{netns: netns, maxElems: 4096} }
+func NewNetlink(netns int) *Netlink { return &Netlink{netns: netns, maxElems: 512} }
 
 func (n *Netlink) conn() (*nftables.Conn, error) {
 	opts := []nftables.ConnOption{nftables.WithSockOptions(bigBuffers)}

@@ -60,22 +60,23 @@ func (rs *Ruleset) sets() []setDef {
 	return ds
 }
 
-// addrsOf returns the device addresses of one family, sorted, split into
-// blocked and let-through ones.
-func (rs *Ruleset) addrsOf(v6 bool) (open, blocked []netip.Addr) {
+// addrsOf returns the device addresses of one family, sorted: those with
+// a group (verdict map elements) and the blocked ones.
+func (rs *Ruleset) addrsOf(v6 bool) (grouped, blocked []netip.Addr) {
 	for a, b := range rs.Addrs {
 		if a.Is6() != v6 {
 			continue
 		}
 		if b.Blocked() {
 			blocked = append(blocked, a)
-		} else {
-			open = append(open, a)
+		}
+		if b.Chain != "" {
+			grouped = append(grouped, a)
 		}
 	}
-	slices.SortFunc(open, netip.Addr.Compare)
+	slices.SortFunc(grouped, netip.Addr.Compare)
 	slices.SortFunc(blocked, netip.Addr.Compare)
-	return open, blocked
+	return grouped, blocked
 }
 
 func (rs *Ruleset) netsOf(v6 bool) []netip.Prefix {
