@@ -103,13 +103,14 @@ func (n *Netlink) Install(rs *Ruleset) error {
 		c.AddChain(ch)
 	}
 	sets := map[string]*nftables.Set{}
+	al := rs.addrLists()
 	for _, d := range rs.sets() {
 		s := newSet(t, d)
 		if err := c.AddSet(s, nil); err != nil {
 			return fmt.Errorf("set %s: %w", d.name, err)
 		}
 		sets[d.name] = s
-		els, err := rs.elements(d)
+		els, err := rs.elements(d, al)
 		if err != nil {
 			return err
 		}
@@ -254,7 +255,7 @@ func newSet(t *nftables.Table, d setDef) *nftables.Set {
 func addrKey(a netip.Addr) []byte { return a.AsSlice() }
 
 // elements encodes a set's elements for the kernel.
-func (rs *Ruleset) elements(d setDef) ([]nftables.SetElement, error) {
+func (rs *Ruleset) elements(d setDef, al *addrLists) ([]nftables.SetElement, error) {
 	var els []nftables.SetElement
 	switch d.kind {
 	case setNets:
@@ -265,13 +266,11 @@ func (rs *Ruleset) elements(d setDef) ([]nftables.SetElement, error) {
 			}
 		}
 	case setAddrs:
-		_, blocked := rs.addrsOf(d.v6)
-		for _, a := range blocked {
+		for _, a := range al.blocked[fam(d.v6)] {
 			els = append(els, nftables.SetElement{Key: addrKey(a)})
 		}
 	case setVmap:
-		open, _ := rs.addrsOf(d.v6)
-		for _, a := range open {
+		for _, a := range al.grouped[fam(d.v6)] {
 			els = append(els, nftables.SetElement{Key: addrKey(a),
 				VerdictData: &expr.Verdict{Kind: expr.VerdictGoto, Chain: rs.vmapTarget(rs.Addrs[a], d.inbound)}})
 		}
