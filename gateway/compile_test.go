@@ -52,21 +52,22 @@ func TestRenderGolden(t *testing.T) {
 func TestCompileBindings(t *testing.T) {
 	rs := Compile(fixture(t), fixtureConfig(), t0, fixtureLeases)
 	cases := []struct {
-		name  string
-		addr  string
-		chain string // "" blocked
-		in    bool   // present at all
+		name    string
+		addr    string
+		chain   string
+		blocked bool
+		in      bool // present at all
 	}{
-		{"active static", "10.64.0.1", "g1", true},
-		{"suspended", "10.64.0.2", "", true},
-		{"active other group", "10.64.0.3", "g2", true},
-		{"terminated", "10.64.0.4", "", true},
-		{"data service off", "10.64.0.5", "", true},
-		{"inventory", "10.64.0.6", "", true},
-		{"ipv6", "fd00:64::7", "g1", true},
-		{"outside device nets", "172.16.0.8", "", false},
-		{"pool lease", "10.64.1.9", "g2", true},
-		{"group missing", "10.64.0.10", "", true},
+		{"active static", "10.64.0.1", "g1", false, true},
+		{"suspended", "10.64.0.2", "g1", true, true},
+		{"active other group", "10.64.0.3", "g2", false, true},
+		{"terminated", "10.64.0.4", "g2", true, true},
+		{"data service off", "10.64.0.5", "g3", true, true},
+		{"inventory", "10.64.0.6", "g1", true, true},
+		{"ipv6", "fd00:64::7", "g1", false, true},
+		{"outside device nets", "172.16.0.8", "", false, false},
+		{"pool lease", "10.64.1.9", "g2", false, true},
+		{"group missing", "10.64.0.10", "", true, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -74,8 +75,8 @@ func TestCompileBindings(t *testing.T) {
 			if ok != c.in {
 				t.Fatalf("present %v, want %v", ok, c.in)
 			}
-			if ok && b.Chain != c.chain {
-				t.Errorf("chain %q, want %q", b.Chain, c.chain)
+			if ok && (b.Chain != c.chain || b.Blocked() != c.blocked) {
+				t.Errorf("chain %q blocked %v, want %q %v", b.Chain, b.Blocked(), c.chain, c.blocked)
 			}
 		})
 	}

@@ -34,12 +34,36 @@ func elemsOf(a netip.Addr, b Binding) []elemChange {
 	if a.Is6() {
 		fam = "6"
 	}
+	var es []elemChange
 	if b.Blocked() {
-		return []elemChange{{Set: "blocked" + fam, Addr: a}}
+		es = append(es, elemChange{Set: "blocked" + fam, Addr: a})
 	}
-	return []elemChange{
-		{Set: "sim" + fam + "_out", Addr: a, Chain: b.Chain},
-		{Set: "sim" + fam + "_in", Addr: a, Chain: b.Chain + "_in"},
+	if b.Chain != "" {
+		es = append(es, elemChange{Set: "sim" + fam + "_out", Addr: a, Chain: b.Chain},
+			elemChange{Set: "sim" + fam + "_in", Addr: a, Chain: b.Chain + "_in"})
+	}
+	return es
+}
+
+// change appends what turns address a from binding old (had: present)
+// into nb (has) to d: only elements that differ.
+func (d *Delta) change(a netip.Addr, old Binding, had bool, nb Binding, has bool) {
+	var from, to []elemChange
+	if had {
+		from = elemsOf(a, old)
+	}
+	if has {
+		to = elemsOf(a, nb)
+	}
+	for _, e := range from {
+		if !slices.Contains(to, e) {
+			d.Del = append(d.Del, e)
+		}
+	}
+	for _, e := range to {
+		if !slices.Contains(from, e) {
+			d.Add = append(d.Add, e)
+		}
 	}
 }
 
@@ -70,13 +94,12 @@ func SameStructure(a, b *Ruleset) bool {
 func Diff(from, to *Ruleset) Delta {
 	var d Delta
 	for a, b := range from.Addrs {
-		if nb, ok := to.Addrs[a]; !ok || nb.Chain != b.Chain {
-			d.Del = append(d.Del, elemsOf(a, b)...)
-		}
+		nb, ok := to.Addrs[a]
+		d.change(a, b, true, nb, ok)
 	}
 	for a, b := range to.Addrs {
-		if ob, ok := from.Addrs[a]; !ok || ob.Chain != b.Chain {
-			d.Add = append(d.Add, elemsOf(a, b)...)
+		if _, ok := from.Addrs[a]; !ok {
+			d.change(a, Binding{}, false, b, true)
 		}
 	}
 	sortChanges(d.Del)
@@ -143,15 +166,7 @@ func (rs *Ruleset) UpdateSIMs(snap *policy.Snapshot, ids []int64, now time.Time,
 	for _, a := range slices.SortedFunc(maps.Keys(touched), netip.Addr.Compare) {
 		ob, had := before[a]
 		nb, has := rs.Addrs[a]
-		if had == has && (!had || ob.Chain == nb.Chain) {
-			continue
-		}
-		if had {
-			d.Del = append(d.Del, elemsOf(a, ob)...)
-		}
-		if has {
-			d.Add = append(d.Add, elemsOf(a, nb)...)
-		}
+		d.change(a, ob, had, nb, has)
 	}
 	return d
 }

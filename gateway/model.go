@@ -133,14 +133,19 @@ type Binding struct {
 	TenantID int64
 	IMSI     string
 	Group    string // policy group name
-	// Chain is the group's egress chain; "" when the SIM may not use
-	// data now (suspended, terminated, inventory, data off, outside its
-	// window, quota used up, group missing): the address is blocked.
+	// Chain is the group's egress chain; "" when the group is missing.
 	Chain string
+	// Off: the SIM may not use data now (suspended, terminated,
+	// inventory, data off, outside its window, quota used up).
+	Off bool
 }
 
 // Blocked reports whether the address is dropped whatever its group says.
-func (b Binding) Blocked() bool { return b.Chain == "" }
+// A blocked address keeps its group's verdict map element: the blocked
+// set is checked first, and a state change then touches that set alone,
+// which the kernel applies far faster than a verdict element (a new
+// goto element makes it re-validate every verdict map of the table).
+func (b Binding) Blocked() bool { return b.Off || b.Chain == "" }
 
 // Compile builds the ruleset from a snapshot at time now. extra are
 // addresses handed out beyond the static ones (pool leases); addresses
@@ -175,11 +180,8 @@ type groupKey struct {
 }
 
 func bindingOf(v policy.SIMView, chains map[groupKey]string, now time.Time) Binding {
-	b := Binding{SIMID: v.ID, TenantID: v.TenantID, IMSI: v.IMSI, Group: v.Group}
-	if v.ServiceOn(simguard.ServiceData, now) {
-		b.Chain = chains[groupKey{v.TenantID, v.Group}]
-	}
-	return b
+	return Binding{SIMID: v.ID, TenantID: v.TenantID, IMSI: v.IMSI, Group: v.Group,
+		Chain: chains[groupKey{v.TenantID, v.Group}], Off: !v.ServiceOn(simguard.ServiceData, now)}
 }
 
 func (rs *Ruleset) add(ip netip.Addr, b Binding) {
@@ -190,7 +192,7 @@ func (rs *Ruleset) add(ip netip.Addr, b Binding) {
 	// Two SIMs claiming one address (a static IP inside a lease pool)
 	// must not open it for either: block it and let the operator fix it.
 	if old, ok := rs.Addrs[ip]; ok && old.SIMID != b.SIMID {
-		b.Chain = ""
+		b.Chain, b.Off = "", true
 	}
 	rs.Addrs[ip] = b
 	if !slices.Contains(rs.bySIM[b.SIMID], ip) {

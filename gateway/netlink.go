@@ -22,14 +22,15 @@ var ErrPermission = errors.New("nftables refused the change: simguard gateway ne
 // batch, so the kernel applies it whole or not at all.
 type Netlink struct {
 	netns int // 0: the caller's network namespace
-	// maxElems bounds the elements of one message: a message must fit
-	// in the socket buffer, and many messages go in one batch anyway.
+	// maxElems bounds the elements of one message: the element list is
+	// one netlink attribute, whose length field has 16 bits (a vmap
+	// element takes about 60 bytes). Many messages go in one batch.
 	maxElems int
 }
 
 // NewNetlink programs the network namespace the file descriptor netns
 // refers to, or the caller's when netns is 0.
-func NewNetlink(netns int) *Netlink { return &Netlink{netns: netns, maxElems: 4096} }
+func NewNetlink(netns int) *Netlink { return &Netlink{netns: netns, maxElems: 512} }
 
 func (n *Netlink) conn() (*nftables.Conn, error) {
 	opts := []nftables.ConnOption{nftables.WithSockOptions(bigBuffers)}
@@ -102,13 +103,14 @@ func (n *Netlink) Install(rs *Ruleset) error {
 		c.AddChain(ch)
 	}
 	sets := map[string]*nftables.Set{}
+	al := rs.addrLists()
 	for _, d := range rs.sets() {
 		s := newSet(t, d)
 		if err := c.AddSet(s, nil); err != nil {
 			return fmt.Errorf("set %s: %w", d.name, err)
 		}
 		sets[d.name] = s
-		els, err := rs.elements(d)
+		els, err := rs.elements(d, al)
 		if err != nil {
 			return err
 		}
@@ -253,7 +255,7 @@ func newSet(t *nftables.Table, d setDef) *nftables.Set {
 func addrKey(a netip.Addr) []byte { return a.AsSlice() }
 
 // elements encodes a set's elements for the kernel.
-func (rs *Ruleset) elements(d setDef) ([]nftables.SetElement, error) {
+func (rs *Ruleset) elements(d setDef, al *addrLists) ([]nftables.SetElement, error) {
 	var els []nftables.SetElement
 	switch d.kind {
 	case setNets:
@@ -264,13 +266,11 @@ func (rs *Ruleset) elements(d setDef) ([]nftables.SetElement, error) {
 			}
 		}
 	case setAddrs:
-		_, blocked := rs.addrsOf(d.v6)
-		for _, a := range blocked {
+		for _, a := range al.blocked[fam(d.v6)] {
 			els = append(els, nftables.SetElement{Key: addrKey(a)})
 		}
 	case setVmap:
-		open, _ := rs.addrsOf(d.v6)
-		for _, a := range open {
+		for _, a := range al.grouped[fam(d.v6)] {
 			els = append(els, nftables.SetElement{Key: addrKey(a),
 				VerdictData: &expr.Verdict{Kind: expr.VerdictGoto, Chain: rs.vmapTarget(rs.Addrs[a], d.inbound)}})
 		}

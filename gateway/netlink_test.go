@@ -58,8 +58,9 @@ func TestNetlinkMatchesNftText(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := rs.UpdateSIMs(snap2, []int64{1}, t0, fixtureLeases)
-	if d.Len() != 3 { // out of sim4_out and sim4_in, into blocked4
-		t.Fatalf("delta %+v, want 3 element changes", d)
+	// A state change touches the blocked set only (no verdict element).
+	if d.Len() != 1 || d.Add[0].Set != "blocked4" {
+		t.Fatalf("delta %+v, want 10.64.0.1 into blocked4 only", d)
 	}
 	if err := nl.Apply(rs, d); err != nil {
 		t.Fatal(err)
@@ -71,6 +72,26 @@ func TestNetlinkMatchesNftText(t *testing.T) {
 	got = inNS(t, nsNL, "nft", "list", "table", "inet", "simguard")
 	if got != want {
 		t.Fatalf("after the delta the kernel lists\n%s\nwant\n%s", got, want)
+	}
+
+	// A group change of one SIM moves its verdict map elements.
+	s3 := sim(3, "meters", simguard.SIMActive, "10.64.0.3")
+	snap3, err := snap2.WithSIM(&s3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = rs.UpdateSIMs(snap3, []int64{3}, t0, fixtureLeases)
+	if d.Len() != 4 {
+		t.Fatalf("group move: delta %+v, want sim4_out and sim4_in replaced", d)
+	}
+	if err := nl.Apply(rs, d); err != nil {
+		t.Fatal(err)
+	}
+	fresh = Compile(snap3, fixtureConfig(), t0, fixtureLeases)
+	os.WriteFile(file, []byte("table inet simguard; delete table inet simguard;\n"+fresh.Text()), 0o644)
+	inNS(t, nsText, "nft", "-f", file)
+	if got, want := inNS(t, nsNL, "nft", "list", "table", "inet", "simguard"), inNS(t, nsText, "nft", "list", "table", "inet", "simguard"); got != want {
+		t.Fatalf("after the group move the kernel lists\n%s\nwant\n%s", got, want)
 	}
 
 	if err := nl.Remove("simguard"); err != nil {

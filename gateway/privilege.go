@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -22,7 +23,11 @@ func CheckPrivilege() error {
 		return nil // not Linux /proc: let netlink decide
 	}
 	defer f.Close()
-	eff, ok, err := capEff(f)
+	return checkCaps(f)
+}
+
+func checkCaps(r io.Reader) error {
+	eff, ok, err := capEff(r)
 	if err != nil || !ok {
 		return nil
 	}
@@ -32,7 +37,7 @@ func CheckPrivilege() error {
 	return nil
 }
 
-func capEff(f *os.File) (uint64, bool, error) {
+func capEff(f io.Reader) (uint64, bool, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "CapEff:"); ok {

@@ -60,22 +60,38 @@ func (rs *Ruleset) sets() []setDef {
 	return ds
 }
 
-// addrsOf returns the device addresses of one family, sorted, split into
-// blocked and let-through ones.
-func (rs *Ruleset) addrsOf(v6 bool) (open, blocked []netip.Addr) {
+// addrLists are the device addresses by family (0 IPv4, 1 IPv6),
+// sorted: those with a group (verdict map elements) and the blocked ones.
+type addrLists struct {
+	grouped, blocked [2][]netip.Addr
+}
+
+func (rs *Ruleset) addrLists() *addrLists {
+	l := &addrLists{}
 	for a, b := range rs.Addrs {
-		if a.Is6() != v6 {
-			continue
+		f := 0
+		if a.Is6() {
+			f = 1
 		}
 		if b.Blocked() {
-			blocked = append(blocked, a)
-		} else {
-			open = append(open, a)
+			l.blocked[f] = append(l.blocked[f], a)
+		}
+		if b.Chain != "" {
+			l.grouped[f] = append(l.grouped[f], a)
 		}
 	}
-	slices.SortFunc(open, netip.Addr.Compare)
-	slices.SortFunc(blocked, netip.Addr.Compare)
-	return open, blocked
+	for f := range 2 {
+		slices.SortFunc(l.grouped[f], netip.Addr.Compare)
+		slices.SortFunc(l.blocked[f], netip.Addr.Compare)
+	}
+	return l
+}
+
+func fam(v6 bool) int {
+	if v6 {
+		return 1
+	}
+	return 0
 }
 
 func (rs *Ruleset) netsOf(v6 bool) []netip.Prefix {
@@ -90,7 +106,7 @@ func (rs *Ruleset) netsOf(v6 bool) []netip.Prefix {
 }
 
 // elementTexts renders a set's elements as nft writes them.
-func (rs *Ruleset) elementTexts(d setDef) []string {
+func (rs *Ruleset) elementTexts(d setDef, al *addrLists) []string {
 	var out []string
 	switch d.kind {
 	case setNets:
@@ -98,13 +114,11 @@ func (rs *Ruleset) elementTexts(d setDef) []string {
 			out = append(out, p.String())
 		}
 	case setAddrs:
-		_, blocked := rs.addrsOf(d.v6)
-		for _, a := range blocked {
+		for _, a := range al.blocked[fam(d.v6)] {
 			out = append(out, a.String())
 		}
 	case setVmap:
-		open, _ := rs.addrsOf(d.v6)
-		for _, a := range open {
+		for _, a := range al.grouped[fam(d.v6)] {
 			out = append(out, fmt.Sprintf("%s : goto %s", a, rs.vmapTarget(rs.Addrs[a], d.inbound)))
 		}
 	case setTuple:
@@ -138,6 +152,7 @@ func (rs *Ruleset) WriteText(w io.Writer) error {
 	for _, n := range rs.counterNames() {
 		fmt.Fprintf(&b, "\tcounter %s {\n\t}\n", n)
 	}
+	al := rs.addrLists()
 	for _, d := range rs.sets() {
 		word := "set"
 		typ := d.keyType()
@@ -148,7 +163,7 @@ func (rs *Ruleset) WriteText(w io.Writer) error {
 		if d.kind == setNets || d.kind == setTuple {
 			b.WriteString("\t\tflags interval\n")
 		}
-		if es := rs.elementTexts(d); len(es) > 0 {
+		if es := rs.elementTexts(d, al); len(es) > 0 {
 			fmt.Fprintf(&b, "\t\telements = { %s }\n", strings.Join(es, ",\n\t\t\t     "))
 		}
 		b.WriteString("\t}\n")

@@ -1,10 +1,15 @@
 package http_test
 
 import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/audit"
+	"github.com/simguard/simguard/control"
 	sghttp "github.com/simguard/simguard/http"
 	"github.com/simguard/simguard/sqlite"
 )
@@ -55,4 +60,42 @@ func TestGatewayRoute(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzGatewayRoute sends arbitrary query strings to the gateway route: the
+// answer is 200 or 400, never a 5xx or a panic.
+func FuzzGatewayRoute(f *testing.F) {
+	ctx := context.Background()
+	dir := f.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "s.db"), sqlite.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer db.Close()
+	signer, _ := audit.LoadOrCreateKey(filepath.Join(dir, "k"))
+	svc, err := control.New(ctx, db, control.Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	secret, _ := svc.Bootstrap(ctx, "provider")
+	s, err := sghttp.New(sghttp.Config{Service: svc, AuditKey: signer.PublicKey()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var with bool
+	s.HandleGateway(fakeGateway{&with})
+	h := s.Handler()
+	for _, q := range []string{"", "ruleset=true", "ruleset=0", "ruleset=%ff", "ruleset=1&ruleset=0", "x=y"} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		req := httptest.NewRequest("GET", "http://x/api/v1/gateway", nil)
+		req.URL.RawQuery = q
+		req.Header.Set("Authorization", "Bearer "+secret)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 && rec.Code != 400 {
+			t.Fatalf("?%s → %d %s", q, rec.Code, rec.Body)
+		}
+	})
 }

@@ -59,8 +59,12 @@ func gatewayNode(ctx context.Context, env *cliEnv, args []string) error {
 		return nil
 	})
 	gatewayFlags(fs, &cfg.Gateway, "")
-	if _, err := parse(fs, args); err != nil {
+	pos, err := parse(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
 	}
 	if _, err := parseLevel(cfg.Log.Level); err != nil {
 		return err

@@ -1,0 +1,112 @@
+//go:build linux
+
+package gateway
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/enforce"
+	"github.com/simguard/simguard/policy"
+)
+
+// startAgent runs an agent on pol programming a fresh namespace.
+func startAgent(t *testing.T, pol *enforce.Policy, opt Options) (*Agent, string, *prometheus.Registry, func() error) {
+	t.Helper()
+	ns, fd := newNetns(t, "sgwag")
+	reg := prometheus.NewRegistry()
+	a, err := New(fixtureConfig(), opt, Deps{Policy: pol, Reg: reg, NetNS: fd, Clock: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	stop := func() error { cancel(); return <-done }
+	t.Cleanup(func() { cancel() })
+	waitSynced(t, a)
+	return a, ns, reg, stop
+}
+
+func waitSynced(t *testing.T, a *Agent) {
+	t.Helper()
+	select {
+	case <-a.Synced():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the agent did not sync within 20s")
+	}
+}
+
+func TestAgentFollowsPolicy(t *testing.T) {
+	requireNetns(t)
+	pol := enforce.NewPolicy(fixture(t), nil)
+	a, ns, reg, stop := startAgent(t, pol, Options{Resync: time.Hour, NoNFLog: true})
+
+	if got := testutil.ToFloat64(a.m.installs); got != 1 {
+		t.Fatalf("installs after start: %v, want 1", got)
+	}
+	// Suspending one SIM changes one element, no install.
+	s1 := sim(1, "meters", simguard.SIMSuspended, "10.64.0.1")
+	if err := pol.UpdateSIMs([]int64{1}, func(s *policy.Snapshot) (*policy.Snapshot, error) { return s.WithSIM(&s1) }); err != nil {
+		t.Fatal(err)
+	}
+	waitSynced(t, a)
+	if got := inNS(t, ns, "nft", "list", "set", "inet", "simguard", "blocked4"); !strings.Contains(got, "10.64.0.1") {
+		t.Fatalf("10.64.0.1 not blocked:\n%s", got)
+	}
+	if i, e := testutil.ToFloat64(a.m.installs), testutil.ToFloat64(a.m.elements); i != 1 || e != 1 {
+		t.Errorf("after one suspension: installs %v (want 1), element updates %v (want 1)", i, e)
+	}
+	// A group change replaces the table whole.
+	g := group(2, "cameras", data, rules("192.0.2.0/24 tcp 443"), nil)
+	if err := pol.Update(func(s *policy.Snapshot) (*policy.Snapshot, error) { return s.WithGroup(&g) }); err != nil {
+		t.Fatal(err)
+	}
+	waitSynced(t, a)
+	if got := testutil.ToFloat64(a.m.installs); got != 2 {
+		t.Errorf("installs after a group change: %v, want 2", got)
+	}
+	if got := inNS(t, ns, "nft", "list", "set", "inet", "simguard", "g2_e4"); !strings.Contains(got, "192.0.2.0/24 . tcp . 443") {
+		t.Errorf("group change not installed:\n%s", got)
+	}
+	st, err := a.Status(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Generation != 2 || st.Groups != 3 || st.Blocked != 6 || st.SIMs != 2 || !strings.Contains(st.Ruleset, "table inet simguard") || len(st.Counters) != 4+2*3 {
+		t.Errorf("status %+v", st)
+	}
+	// Metrics read the kernel's counters.
+	n, err := testutil.GatherAndCount(reg, "simguard_gateway_group_packets_total", "simguard_gateway_denied_packets_total", "simguard_gateway_addresses")
+	if err != nil || n != 6+4+2 {
+		t.Errorf("gateway metrics: %d series, %v", n, err)
+	}
+	// By default the table stays after exit (fail closed).
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := inNS(t, ns, "nft", "list", "tables"); !strings.Contains(got, "inet simguard") {
+		t.Errorf("the table is gone after exit:\n%s", got)
+	}
+}
+
+func TestAgentRemoveOnExit(t *testing.T) {
+	requireNetns(t)
+	pol := enforce.NewPolicy(fixture(t), nil)
+	_, ns, _, stop := startAgent(t, pol, Options{Resync: time.Hour, RemoveOnExit: true, NoNFLog: true})
+	if got := inNS(t, ns, "nft", "list", "tables"); !strings.Contains(got, "inet simguard") {
+		t.Fatalf("no table while running:\n%s", got)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := inNS(t, ns, "nft", "list", "tables"); strings.Contains(got, "simguard") {
+		t.Errorf("table left after exit with RemoveOnExit:\n%s", got)
+	}
+}
