@@ -33,10 +33,11 @@ type serveConfig struct {
 		// an incident, to investigate with the server up).
 		AcceptBroken bool `yaml:"accept_broken"`
 	} `yaml:"audit"`
-	RADIUS  radiusConfig  `yaml:"radius"`
-	Console consoleConfig `yaml:"console"`
-	SMPP    smppConfig    `yaml:"smpp"`
-	Scan    scanConfig    `yaml:"scan"`
+	RADIUS   radiusConfig   `yaml:"radius"`
+	Console  consoleConfig  `yaml:"console"`
+	SMPP     smppConfig     `yaml:"smpp"`
+	Scan     scanConfig     `yaml:"scan"`
+	Diameter diameterConfig `yaml:"diameter"`
 }
 
 type logConfig struct {

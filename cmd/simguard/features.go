@@ -28,4 +28,5 @@ var features = []feature{
 	{name: "radius", flags: radiusFlags, check: checkRADIUS, attach: attachRADIUS},
 	{name: "smpp", flags: smppServeFlags, check: checkSMPP, attach: attachSMPP},
 	scanFeature,
+	diameterFeature,
 }

@@ -56,6 +56,7 @@ func commands() *command {
 		detectCommand(),
 		alertsCommand(),
 		smppCommand(),
+		diameterCommand(), devicesCommand(),
 		scanCommand(), findingsCommand(),
 		{name: "version", summary: "print the version", run: func(_ context.Context, env *cliEnv, _ []string) error {
 			fmt.Fprintln(env.stdout, "simguard", version)
