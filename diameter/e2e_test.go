@@ -241,7 +241,9 @@ func TestNodeDiameterS6aGuard(t *testing.T) {
 		t.Fatalf("relayed ULR at the HSS: %v", ulrs[0])
 	}
 	h.ev.wait(t, EventULR, func(e simguard.Event) bool { return e.Reason == simguard.ReasonRATDenied && e.Attrs["rat"] == "3g" })
-	h.ev.wait(t, EventULR, func(e simguard.Event) bool { return e.Reason == simguard.ReasonLocationDenied && e.Attrs["plmn"] == "262-01" })
+	h.ev.wait(t, EventULR, func(e simguard.Event) bool {
+		return e.Reason == simguard.ReasonLocationDenied && e.Attrs["plmn"] == "262-01"
+	})
 }
 
 func TestNodeDiameterWatchdogAndGarbage(t *testing.T) {
