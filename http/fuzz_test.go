@@ -61,6 +61,11 @@ func FuzzAPI(f *testing.F) {
 	f.Add("GET", "/api/v1/sims?label=a%3Db&q=00101&state=active&limit=5", "", []byte(nil))
 	f.Add("GET", "/api/v1/events?since=15m&type=radius.,sms.mt", "", []byte(nil))
 	f.Add("POST", "/api/v1/tokens", "application/json", []byte(`{"name":"x","role":"auditor"}`))
+	f.Add("POST", "/api/v1/diameter/peers", "application/json", []byte(`{"origin_host":"mme.example.net","prefix":"127.0.0.1/32","plmns":["00101"]}`))
+	f.Add("DELETE", "/api/v1/diameter/peers/1", "", []byte(nil))
+	f.Add("POST", "/api/v1/devices", "text/csv", []byte("imei,status,note\n356092040793009,stolen,x\n"))
+	f.Add("POST", "/api/v1/devices", "application/json", []byte(`{"items":[{"imei":"35209900176148","status":"watch"}]}`))
+	f.Add("DELETE", "/api/v1/devices/35209900176148", "", []byte(nil))
 	f.Fuzz(func(t *testing.T, method, path, ctype string, body []byte) {
 		switch method {
 		case "GET", "POST", "PUT", "PATCH", "DELETE":

@@ -151,6 +151,7 @@ func (s *Server) routes(g prometheus.Gatherer) error {
 	api("POST /api/v1/sync/events", s.syncEvents)
 	s.smppRoutes(api)
 	s.scanRoutes(api)
+	s.diameterRoutes(api)
 
 	m.Handle("/api/", s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, simguard.Errorf(simguard.ENOTFOUND, "no API endpoint %s %s; see /api/v1/openapi.json", r.Method, r.URL.Path))

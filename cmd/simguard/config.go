@@ -33,11 +33,12 @@ type serveConfig struct {
 		// an incident, to investigate with the server up).
 		AcceptBroken bool `yaml:"accept_broken"`
 	} `yaml:"audit"`
-	RADIUS  radiusConfig  `yaml:"radius"`
-	Console consoleConfig `yaml:"console"`
-	SMPP    smppConfig    `yaml:"smpp"`
-	Scan    scanConfig    `yaml:"scan"`
-	Gateway gatewayConfig `yaml:"gateway"`
+	RADIUS   radiusConfig   `yaml:"radius"`
+	Console  consoleConfig  `yaml:"console"`
+	SMPP     smppConfig     `yaml:"smpp"`
+	Scan     scanConfig     `yaml:"scan"`
+	Diameter diameterConfig `yaml:"diameter"`
+	Gateway  gatewayConfig  `yaml:"gateway"`
 }
 
 type logConfig struct {

@@ -29,4 +29,5 @@ var features = []feature{
 	{name: "smpp", flags: smppServeFlags, check: checkSMPP, attach: attachSMPP},
 	scanFeature,
 	{name: "gateway", flags: gatewayServeFlags, check: checkGateway, attach: attachGateway},
+	diameterFeature,
 }

@@ -57,6 +57,7 @@ func commands() *command {
 		alertsCommand(),
 		smppCommand(),
 		gatewayCommand(),
+		diameterCommand(), devicesCommand(),
 		scanCommand(), findingsCommand(),
 		{name: "version", summary: "print the version", run: func(_ context.Context, env *cliEnv, args []string) error {
 			if _, err := parse(newFlags(env, "version", "", "Print the version of this binary."), args); err != nil {

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/simguard/simguard/client"
+	"github.com/simguard/simguard/diameter"
+	"github.com/simguard/simguard/enforce"
+	"github.com/simguard/simguard/node"
+)
+
+// diameterNode runs the S13 EIR / S6a guard as a node of a remote control
+// plane: it follows the policy (device list included) over the sync API,
+// keeps enforcing the last policy when the control plane is away, reads
+// its peers from the API, and reports learned IMEIs and events through it.
+func diameterNode(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "diameter", "[--server URL] [--config FILE] [flags]  |  simguard diameter peers …",
+		"Run the Diameter S13 EIR and S6a guard as a separate node of the control plane at --server, with a\n"+
+			"node token in SIMGUARD_TOKEN (simguard token create --role node). The diameter: section of the config\n"+
+			"file (the same format as serve's) or the --diameter-* flags configure it.")
+	def := env.getenv("SIMGUARD_SERVER")
+	if def == "" {
+		def = "http://127.0.0.1:8080"
+	}
+	server := fs.String("server", def, "control plane URL (env SIMGUARD_SERVER)")
+	file := configFileArg(args, env)
+	fs.String("config", file, "YAML config file (env SIMGUARD_CONFIG): its diameter: and log: sections")
+	metrics := fs.String("metrics-listen", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9276 (empty: none)")
+	peerEvery := fs.Duration("peer-check", 30*time.Second, "how often the peers are re-read from the control plane")
+	cfg, err := nodeConfig(file)
+	if err != nil {
+		return err
+	}
+	fs.StringVar(&cfg.Log.Level, "log-level", cfg.Log.Level, "debug, info, warn or error")
+	fs.StringVar(&cfg.Log.Format, "log-format", cfg.Log.Format, "text or json")
+	diameterNetFlags(fs, &cfg.Diameter.Config)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if _, err := parseLevel(cfg.Log.Level); err != nil {
+		return err
+	}
+	token := env.getenv("SIMGUARD_TOKEN")
+	if token == "" {
+		return fmt.Errorf("no token: export SIMGUARD_TOKEN=<a node token> (simguard token create --name diameter-1 --role node)")
+	}
+	c, err := client.New(*server, token, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, env)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	follower, err := node.Start(ctx, c, log, reg)
+	if err != nil {
+		return err
+	}
+	events := enforce.NewEventWriter(node.NewEvents(c, log), enforce.EventWriterConfig{}, log, time.Now, reg)
+	srv, err := diameter.New(cfg.Diameter.Config, diameter.Deps{
+		Evaluator: follower.Policy(), Feedback: node.NewFeedback(c), Events: events,
+		Logger: log.With("component", "diameter"), Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
+	peers, err := c.DiameterPeers(ctx)
+	if err != nil {
+		return fmt.Errorf("read the Diameter peers from the control plane: %w", err)
+	}
+	srv.SetPeers(peers)
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "Diameter node listening on %s (%d peers), following %s\n", srv.Addr(), len(peers), *server)
+
+	var wg sync.WaitGroup
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	evCtx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Add(3)
+	go func() { defer wg.Done(); _ = follower.Run(bg) }()
+	go func() { defer wg.Done(); _ = events.Run(evCtx) }()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(*peerEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+			}
+			cctx, cancel := context.WithTimeout(bg, *peerEvery)
+			list, err := c.DiameterPeers(cctx)
+			cancel()
+			if err != nil {
+				log.Warn("diameter: re-read peers; keeping the last ones", "err", err)
+				continue
+			}
+			srv.SetPeers(list)
+		}
+	}()
+	var msrv *http.Server
+	if *metrics != "" {
+		mln, err := net.Listen("tcp", *metrics)
+		if err == nil {
+			msrv = &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+			wg.Add(1)
+			go func() { defer wg.Done(); _ = msrv.Serve(mln) }()
+		} else {
+			log.Error("metrics listen", "addr", *metrics, "err", err)
+		}
+	}
+	runErr := srv.Run(ctx)
+	stopEvents()
+	stopBG()
+	if msrv != nil {
+		msrv.Close()
+	}
+	wg.Wait()
+	return runErr
+}
