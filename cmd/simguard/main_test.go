@@ -6,12 +6,14 @@ import (
 	"database/sql"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
 
@@ -225,5 +227,74 @@ func TestRestartKeepsStateAndRefusesATamperedAuditLog(t *testing.T) {
 	env = &cliEnv{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
 	if code := run(context.Background(), env, []string{"audit", "verify", "--data", dir}); code != 1 || !strings.Contains(out.String(), "seq 2: edited") {
 		t.Fatalf("offline verify: %d\n%s", code, out.String())
+	}
+}
+
+// TestServeCommandDemo runs "simguard serve --demo" through the command
+// line, as the README's first command does: flags, first-start token, demo
+// fleet, API, console and metrics answer, and it stops cleanly.
+func TestServeCommandDemo(t *testing.T) {
+	out := &syncBuffer{}
+	env := &cliEnv{stdout: out, stderr: out, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan int, 1)
+	go func() {
+		exited <- run(ctx, env, []string{"serve", "--demo", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--log-level", "warn"})
+	}()
+	var url, token string
+	for deadline := time.Now().Add(60 * time.Second); url == ""; {
+		if m := regexp.MustCompile(`serving on (http://\S+)`).FindStringSubmatch(out.String()); m != nil {
+			url = m[1]
+			break
+		}
+		select {
+		case code := <-exited:
+			t.Fatalf("serve exited with %d:\n%s", code, out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start:\n%s", out.String())
+		}
+	}
+	token = regexp.MustCompile(`SIMGUARD_TOKEN=(sgt_\S+)`).FindStringSubmatch(out.String())[1]
+	for _, want := range []string{"Demo fleet loaded: 4 groups, 1000 SIMs.", "ALLOW allowed", "DENY  imei_mismatch", "Web console:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("serve --demo does not print %q", want)
+		}
+	}
+	get := func(path string, auth bool) (int, string) {
+		req, _ := http.NewRequest("GET", url+path, nil)
+		if auth {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/api/v1/sims?limit=1", true); code != 200 || !strings.Contains(body, `"iccid"`) {
+		t.Errorf("GET /api/v1/sims with the printed token: %d %s", code, body)
+	}
+	if code, _ := get("/api/v1/sims?limit=1", false); code != 401 {
+		t.Errorf("GET /api/v1/sims without a token: %d, want 401", code)
+	}
+	if code, body := get("/console/", false); code != 200 || !strings.Contains(body, "token") {
+		t.Errorf("GET /console/: %d", code)
+	}
+	if code, body := get("/metrics", true); code != 200 || !strings.Contains(body, "simguard_") {
+		t.Errorf("GET /metrics: %d", code)
+	}
+	cancel()
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Errorf("serve exited with %d after the signal:\n%s", code, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop within 30 s of the signal")
 	}
 }
