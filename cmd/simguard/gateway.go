@@ -145,6 +145,17 @@ func attachGateway(cp *controlPlane) error {
 	if err != nil {
 		return err
 	}
+	// A pool address handed out in an Access-Accept opens at once, not at
+	// the next resync.
+	cp.events.Subscribe(func(evs []simguard.Event) {
+		for _, e := range evs {
+			if e.Source == "radius" && e.Decision == "allow" && e.Attrs["ip"] != "" {
+				if ip, err := netip.ParseAddr(e.Attrs["ip"]); err == nil {
+					agent.NoteAddr(e.SIMID, ip)
+				}
+			}
+		}
+	})
 	cp.components = append(cp.components, component{name: "gateway", run: agent.Run})
 	cp.apiHooks = append(cp.apiHooks, func(api *sghttp.Server) { api.HandleGateway(agent) })
 	fmt.Fprintf(cp.env.stdout, "Gateway firewall: table inet %s for devices in %s, uplink %q (SNAT %s)\n",
