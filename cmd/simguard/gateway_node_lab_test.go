@@ -91,7 +91,9 @@ func TestGatewayNodeFollows(t *testing.T) {
 			}
 		}
 	}
-	waitFor("table installed", func() bool { return strings.Contains(nft("list", "map", "inet", "simguard", "sim4_out"), "10.64.1.2 : goto g") })
+	waitFor("table installed", func() bool {
+		return strings.Contains(nft("list", "map", "inet", "simguard", "sim4_out"), "10.64.1.2 : goto g")
+	})
 
 	if _, err := api.SIMAction(ctx, "001010000000001", "suspend", nil, 0); err != nil {
 		t.Fatal(err)
