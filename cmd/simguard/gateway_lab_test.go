@@ -269,7 +269,6 @@ func TestGatewayLab(t *testing.T) {
 		t.Fatalf("import: %d SIMs, %v", n, err)
 	}
 
-
 	// The policy changes reach the table asynchronously: wait until the
 	// allowed endpoint answers (bounded), then assert everything else.
 	const wait = 2 * time.Second
