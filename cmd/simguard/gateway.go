@@ -54,7 +54,11 @@ func gatewayServeFlags(fs *flag.FlagSet, cfg *serveConfig) {
 // gatewayFlags binds the flags shared by serve (prefix "gateway-") and the
 // node (no prefix).
 func gatewayFlags(fs *flag.FlagSet, c *gatewayConfig, p string) {
-	fs.Func(p+"device-net", "gateway: prefixes device addresses come from, comma-separated or repeated, e.g. 10.64.0.0/16 (config device_nets)", func(s string) error {
+	fromFlags := false
+	fs.Func(p+"device-net", "gateway: prefixes device addresses come from, comma-separated or repeated, e.g. 10.64.0.0/16; replaces the config's device_nets", func(s string) error {
+		if !fromFlags {
+			c.DeviceNets, fromFlags = nil, true
+		}
 		for _, x := range strings.Split(s, ",") {
 			pr, err := netip.ParsePrefix(strings.TrimSpace(x))
 			if err != nil {
