@@ -320,7 +320,7 @@ const (
 	reg1      = 1
 	reg32v4   = 9  // first 4-byte register after an IPv4 address
 	reg32v6   = 12 // first 4-byte register after an IPv6 address
-	regVerdit = 0
+	regVerdict = 0
 )
 
 func nfproto(v6 bool) []expr.Any {
@@ -380,7 +380,7 @@ func (r rule) exprs(sets map[string]*nftables.Set) ([]expr.Any, error) {
 			if err != nil {
 				return nil, err
 			}
-			l.IsDestRegSet, l.DestRegister = true, regVerdit
+			l.IsDestRegSet, l.DestRegister = true, regVerdict
 			es = append(append(es, nfproto(s.v6)...), loadAddr(s.v6, s.dst), l)
 		case ctReplyEstablished:
 			es = append(es,
