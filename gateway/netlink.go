@@ -317,9 +317,9 @@ func tupleKey(a netip.Addr, proto uint8, port uint16) []byte {
 // registers after it hold the protocol and the port of a tuple, as nft
 // lays out a concatenation.
 const (
-	reg1      = 1
-	reg32v4   = 9  // first 4-byte register after an IPv4 address
-	reg32v6   = 12 // first 4-byte register after an IPv6 address
+	reg1       = 1
+	reg32v4    = 9  // first 4-byte register after an IPv4 address
+	reg32v6    = 12 // first 4-byte register after an IPv6 address
 	regVerdict = 0
 )
 
