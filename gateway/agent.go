@@ -62,6 +62,7 @@ type Agent struct {
 	cur      *Ruleset   // what the kernel holds; nil before the first install
 	addrs    simguard.DeviceAddrs
 	pending  map[int64]bool
+	noted    simguard.DeviceAddrs // addresses heard of since the last sync
 	full     bool
 	gen      int64
 	install  time.Time
@@ -179,8 +180,24 @@ func (a *Agent) sync(ctx context.Context) error {
 	for id := range a.pending {
 		ids = append(ids, id)
 	}
-	a.full, a.pending = false, map[int64]bool{}
+	noted := a.noted
+	a.full, a.pending, a.noted = false, map[int64]bool{}, nil
 	a.mu.Unlock()
+	// a.addrs belongs to this goroutine (Run's): only sync and swap,
+	// which runs inside it, touch it.
+	for id, ips := range noted {
+		if a.addrs == nil {
+			a.addrs = simguard.DeviceAddrs{}
+		}
+		for _, ip := range ips {
+			if !slices.Contains(a.addrs[id], ip) {
+				a.addrs[id] = append(a.addrs[id], ip)
+			}
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
 	slices.Sort(ids)
 	snap := a.deps.Policy.Snapshot()
 	now := a.now()
@@ -268,6 +285,30 @@ func (a *Agent) swap(rs *Ruleset, addrs simguard.DeviceAddrs, installed bool) {
 		a.gen++
 		a.install = a.updated
 	}
+}
+
+// NoteAddr tells the agent that the network gave a SIM an address (a
+// RADIUS Access-Accept with a pool address), so that the device gets its
+// group's access now rather than at the next resync. Cheap when the
+// address is already bound to the SIM.
+func (a *Agent) NoteAddr(simID int64, ip netip.Addr) {
+	ip = ip.Unmap()
+	if !ip.IsValid() || simID == 0 || !a.cfg.isDevice(ip) {
+		return
+	}
+	a.mu.Lock()
+	if a.cur != nil {
+		if b, ok := a.cur.Addrs[ip]; ok && b.SIMID == simID {
+			a.mu.Unlock()
+			return
+		}
+	}
+	if a.noted == nil {
+		a.noted = simguard.DeviceAddrs{}
+	}
+	a.noted[simID] = append(a.noted[simID], ip)
+	a.mu.Unlock()
+	a.poke()
 }
 
 // Synced returns a channel closed after the next sync, for tests and for

@@ -4,6 +4,7 @@ package gateway
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,16 @@ func TestAgentFollowsPolicy(t *testing.T) {
 	if i, e := testutil.ToFloat64(a.m.installs), testutil.ToFloat64(a.m.elements); i != 1 || e != 1 {
 		t.Errorf("after one suspension: installs %v (want 1), element updates %v (want 1)", i, e)
 	}
+	// A pool address heard of (RADIUS Access-Accept) opens at once, as
+	// elements.
+	a.NoteAddr(9, netip.MustParseAddr("10.64.1.9"))
+	waitSynced(t, a)
+	if got := inNS(t, ns, "nft", "list", "map", "inet", "simguard", "sim4_out"); !strings.Contains(got, "10.64.1.9 : goto g2") {
+		t.Fatalf("noted address not in the map:\n%s", got)
+	}
+	if i := testutil.ToFloat64(a.m.installs); i != 1 {
+		t.Errorf("a noted address reinstalled the table (%v installs)", i)
+	}
 	// A group change replaces the table whole.
 	g := group(2, "cameras", data, rules("192.0.2.0/24 tcp 443"), nil)
 	if err := pol.Update(func(s *policy.Snapshot) (*policy.Snapshot, error) { return s.WithGroup(&g) }); err != nil {
@@ -79,7 +90,7 @@ func TestAgentFollowsPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Generation != 2 || st.Groups != 3 || st.Blocked != 6 || st.SIMs != 2 || !strings.Contains(st.Ruleset, "table inet simguard") || len(st.Counters) != 4+2*3 {
+	if st.Generation != 2 || st.Groups != 3 || st.Blocked != 6 || st.SIMs != 3 || !strings.Contains(st.Ruleset, "table inet simguard") || len(st.Counters) != 4+2*3 {
 		t.Errorf("status %+v", st)
 	}
 	// Metrics read the kernel's counters.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/simguard/simguard"
 )
@@ -30,8 +31,8 @@ func TestNetlinkMatchesNftText(t *testing.T) {
 	if err := nl.Install(rs); err != nil {
 		t.Fatal(err)
 	}
-	want := inNS(t, nsText, "nft", "list", "table", "inet", "simguard")
-	got := inNS(t, nsNL, "nft", "list", "table", "inet", "simguard")
+	want := listTable(t, nsText, "simguard")
+	got := listTable(t, nsNL, "simguard")
 	if got != want {
 		t.Fatalf("netlink install lists differently from nft -f of the dry-run text\n--- nft -f:\n%s\n--- netlink:\n%s", want, got)
 	}
@@ -42,7 +43,7 @@ func TestNetlinkMatchesNftText(t *testing.T) {
 	if err := nl.Install(rs); err != nil {
 		t.Fatal(err)
 	}
-	if again := inNS(t, nsNL, "nft", "list", "table", "inet", "simguard"); again != want {
+	if again := listTable(t, nsNL, "simguard"); again != want {
 		t.Fatalf("second install differs:\n%s", again)
 	}
 	if other := inNS(t, nsNL, "nft", "list", "table", "inet", "other"); !strings.Contains(other, "counter") {
@@ -68,8 +69,8 @@ func TestNetlinkMatchesNftText(t *testing.T) {
 	fresh := Compile(snap2, fixtureConfig(), t0, fixtureLeases)
 	os.WriteFile(file, []byte("table inet simguard; delete table inet simguard;\n"+fresh.Text()), 0o644)
 	inNS(t, nsText, "nft", "-f", file)
-	want = inNS(t, nsText, "nft", "list", "table", "inet", "simguard")
-	got = inNS(t, nsNL, "nft", "list", "table", "inet", "simguard")
+	want = listTable(t, nsText, "simguard")
+	got = listTable(t, nsNL, "simguard")
 	if got != want {
 		t.Fatalf("after the delta the kernel lists\n%s\nwant\n%s", got, want)
 	}
@@ -90,8 +91,31 @@ func TestNetlinkMatchesNftText(t *testing.T) {
 	fresh = Compile(snap3, fixtureConfig(), t0, fixtureLeases)
 	os.WriteFile(file, []byte("table inet simguard; delete table inet simguard;\n"+fresh.Text()), 0o644)
 	inNS(t, nsText, "nft", "-f", file)
-	if got, want := inNS(t, nsNL, "nft", "list", "table", "inet", "simguard"), inNS(t, nsText, "nft", "list", "table", "inet", "simguard"); got != want {
+	if got, want := listTable(t, nsNL, "simguard"), listTable(t, nsText, "simguard"); got != want {
 		t.Fatalf("after the group move the kernel lists\n%s\nwant\n%s", got, want)
+	}
+
+	// Re-activating SIM 1 unblocks it: its blocked element expires at
+	// once (a timeout update, not a delete) and the kernel lists what a
+	// fresh install would.
+	s1.State = simguard.SIMActive
+	snap4, err := snap3.WithSIM(&s1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = rs.UpdateSIMs(snap4, []int64{1}, t0, fixtureLeases)
+	if d.Len() != 1 || len(d.Del) != 1 || d.Del[0].Set != "blocked4" {
+		t.Fatalf("re-activation: delta %+v, want 10.64.0.1 out of blocked4 only", d)
+	}
+	if err := nl.Apply(rs, d); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	fresh = Compile(snap4, fixtureConfig(), t0, fixtureLeases)
+	os.WriteFile(file, []byte("table inet simguard; delete table inet simguard;\n"+fresh.Text()), 0o644)
+	inNS(t, nsText, "nft", "-f", file)
+	if got, want := listTable(t, nsNL, "simguard"), listTable(t, nsText, "simguard"); got != want {
+		t.Fatalf("after the re-activation the kernel lists\n%s\nwant\n%s", got, want)
 	}
 
 	if err := nl.Remove("simguard"); err != nil {

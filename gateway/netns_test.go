@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -49,6 +50,17 @@ func newNetns(t testing.TB, prefix string) (string, int) {
 		}
 	})
 	return name, fd
+}
+
+// expires drops the time left of elements with a timeout from nft's
+// listing: it differs between two listings of the same table.
+var expires = regexp.MustCompile(` expires [0-9dhms]+`)
+
+// listTable lists a table of ns as nft prints it, without the time left
+// of timed elements.
+func listTable(t testing.TB, ns, table string) string {
+	t.Helper()
+	return expires.ReplaceAllString(inNS(t, ns, "nft", "list", "table", "inet", table), "")
 }
 
 // inNS runs a command inside a namespace and returns its output.

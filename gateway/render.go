@@ -115,7 +115,7 @@ func (rs *Ruleset) elementTexts(d setDef, al *addrLists) []string {
 		}
 	case setAddrs:
 		for _, a := range al.blocked[fam(d.v6)] {
-			out = append(out, a.String())
+			out = append(out, a.String()+" timeout 3650d")
 		}
 	case setVmap:
 		for _, a := range al.grouped[fam(d.v6)] {
@@ -162,6 +162,9 @@ func (rs *Ruleset) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "\t%s %s {\n\t\ttype %s\n", word, d.name, typ)
 		if d.kind == setNets || d.kind == setTuple {
 			b.WriteString("\t\tflags interval\n")
+		}
+		if d.kind == setAddrs {
+			b.WriteString("\t\tflags timeout\n")
 		}
 		if es := rs.elementTexts(d, al); len(es) > 0 {
 			fmt.Fprintf(&b, "\t\telements = { %s }\n", strings.Join(es, ",\n\t\t\t     "))

@@ -54,7 +54,11 @@ func gatewayServeFlags(fs *flag.FlagSet, cfg *serveConfig) {
 // gatewayFlags binds the flags shared by serve (prefix "gateway-") and the
 // node (no prefix).
 func gatewayFlags(fs *flag.FlagSet, c *gatewayConfig, p string) {
-	fs.Func(p+"device-net", "gateway: prefixes device addresses come from, comma-separated or repeated, e.g. 10.64.0.0/16 (config device_nets)", func(s string) error {
+	fromFlags := false
+	fs.Func(p+"device-net", "gateway: prefixes device addresses come from, comma-separated or repeated, e.g. 10.64.0.0/16; replaces the config's device_nets", func(s string) error {
+		if !fromFlags {
+			c.DeviceNets, fromFlags = nil, true
+		}
 		for _, x := range strings.Split(s, ",") {
 			pr, err := netip.ParsePrefix(strings.TrimSpace(x))
 			if err != nil {
@@ -145,6 +149,17 @@ func attachGateway(cp *controlPlane) error {
 	if err != nil {
 		return err
 	}
+	// A pool address handed out in an Access-Accept opens at once, not at
+	// the next resync.
+	cp.events.Subscribe(func(evs []simguard.Event) {
+		for _, e := range evs {
+			if e.Source == "radius" && e.Decision == "allow" && e.Attrs["ip"] != "" {
+				if ip, err := netip.ParseAddr(e.Attrs["ip"]); err == nil {
+					agent.NoteAddr(e.SIMID, ip)
+				}
+			}
+		}
+	})
 	cp.components = append(cp.components, component{name: "gateway", run: agent.Run})
 	cp.apiHooks = append(cp.apiHooks, func(api *sghttp.Server) { api.HandleGateway(agent) })
 	fmt.Fprintf(cp.env.stdout, "Gateway firewall: table inet %s for devices in %s, uplink %q (SNAT %s)\n",

@@ -87,6 +87,17 @@ func newGWLab(t *testing.T) *gwLab {
 	l.ip("-n", l.dev2, "route", "add", "default", "via", "10.64.2.1")
 	l.ip("-n", l.inet, "route", "add", "10.64.0.0/16", "via", "192.0.2.1")
 	l.exec(l.gw, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	// IPv6 beside it: dev1 also holds a second SIM's address. nodad: the
+	// addresses are usable at once.
+	for _, a := range [][3]string{
+		{l.dev1, "eth0", "fd00:64:1::2/64"}, {l.gw, "d1", "fd00:64:1::1/64"},
+		{l.gw, "up0", "2001:db8:100::1/64"}, {l.inet, "eth0", "2001:db8:100::100/64"}, {l.inet, "eth0", "2001:db8:100::101/64"},
+	} {
+		l.ip("-n", a[0], "addr", "add", a[2], "dev", a[1], "nodad")
+	}
+	l.ip("-n", l.dev1, "-6", "route", "add", "default", "via", "fd00:64:1::1")
+	l.ip("-n", l.inet, "-6", "route", "add", "fd00:64::/32", "via", "2001:db8:100::1")
+	l.exec(l.gw, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
 	return l
 }
 
@@ -204,10 +215,12 @@ func TestGatewayLab(t *testing.T) {
 	l.serveTCP(l.inet, "192.0.2.101:8443") // forbidden endpoint
 	l.serveTCP(l.dev1, "10.64.1.2:22")     // a device's SSH: nobody may reach it
 	l.serveTCP(l.dev1, "10.64.1.2:2222")   // a management port the group opens to 192.0.2.100
+	l.serveTCP(l.inet, "[2001:db8:100::100]:8443")
+	l.serveTCP(l.inet, "[2001:db8:100::101]:8443")
 
 	cfg := defaultServeConfig()
 	cfg.Data, cfg.Listen = t.TempDir(), "127.0.0.1:0"
-	cfg.Gateway = gatewayConfig{Enabled: true, DeviceNets: []netip.Prefix{netip.MustParsePrefix("10.64.0.0/16")},
+	cfg.Gateway = gatewayConfig{Enabled: true, DeviceNets: []netip.Prefix{netip.MustParsePrefix("10.64.0.0/16"), netip.MustParsePrefix("fd00:64::/32")},
 		Uplink: "up0", NetNS: "/run/netns/" + l.gw, Resync: time.Hour}
 	out := &syncBuffer{}
 	env := &cliEnv{stdout: out, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
@@ -240,6 +253,7 @@ func TestGatewayLab(t *testing.T) {
 		Egress: []simguard.FlowRule{
 			{CIDR: netip.MustParsePrefix("192.0.2.100/32"), Proto: "tcp", Ports: []simguard.PortRange{{From: 8443, To: 8443}}},
 			{CIDR: netip.MustParsePrefix("192.0.2.100/32"), Proto: "udp", Ports: []simguard.PortRange{{From: 5353, To: 5353}}},
+			{CIDR: netip.MustParsePrefix("2001:db8:100::100/128"), Proto: "tcp", Ports: []simguard.PortRange{{From: 8443, To: 8443}}},
 		},
 		Inbound: []simguard.FlowRule{
 			{CIDR: netip.MustParsePrefix("192.0.2.100/32"), Proto: "tcp", Ports: []simguard.PortRange{{From: 2222, To: 2222}}},
@@ -249,9 +263,10 @@ func TestGatewayLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	sims := `[{"iccid":"8949000000000000018","imsi":"001010000000001","group":"meters","state":"active","static_ip":"10.64.1.2"},
-	          {"iccid":"8949000000000000026","imsi":"001010000000002","group":"meters","state":"active","static_ip":"10.64.2.2"}]`
-	if _, err := api.ImportSIMs(ctx, strings.NewReader(sims), "application/json", nil); err != nil {
-		t.Fatal(err)
+	          {"iccid":"8949000000000000026","imsi":"001010000000002","group":"meters","state":"active","static_ip":"10.64.2.2"},
+	          {"iccid":"8949000000000000034","imsi":"001010000000003","group":"meters","state":"active","static_ip":"fd00:64:1::2"}]`
+	if n, err := api.ImportSIMs(ctx, strings.NewReader(sims), "application/json", nil); err != nil || n != 3 {
+		t.Fatalf("import: %d SIMs, %v", n, err)
 	}
 
 	// The policy changes reach the table asynchronously: wait until the
@@ -276,6 +291,30 @@ func TestGatewayLab(t *testing.T) {
 		got, err := l.udp(l.dev2, "192.0.2.100:5353", wait)
 		if err != nil || !strings.HasPrefix(got, "192.0.2.1:") {
 			t.Errorf("dev2 → allowed udp endpoint: %q, %v", got, err)
+		}
+	})
+	t.Run("IPv6: allowed endpoint reachable through masquerade, forbidden one not", func(t *testing.T) {
+		dial := func(addr string) (string, error) {
+			var c net.Conn
+			var err error
+			l.in(l.dev1, func() {
+				d := net.Dialer{Timeout: wait, LocalAddr: &net.TCPAddr{IP: net.ParseIP("fd00:64:1::2")}}
+				c, err = d.Dial("tcp", addr)
+			})
+			if err != nil {
+				return "", err
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(wait))
+			b, err := io.ReadAll(c)
+			return strings.TrimSpace(string(b)), err
+		}
+		got, err := dial("[2001:db8:100::100]:8443")
+		if err != nil || !strings.HasPrefix(got, "[2001:db8:100::1]:") {
+			t.Errorf("v6 allowed endpoint: %q, %v (want the gateway's 2001:db8:100::1)", got, err)
+		}
+		if got, err := dial("[2001:db8:100::101]:8443"); err == nil {
+			t.Errorf("v6 forbidden endpoint reached: %q", got)
 		}
 	})
 	t.Run("forbidden endpoint not reachable", func(t *testing.T) {
@@ -311,7 +350,7 @@ func TestGatewayLab(t *testing.T) {
 		if err := getJSON(ctx, cp.URL+"/api/v1/gateway?ruleset=true", m, &st); err != nil {
 			t.Fatal(err)
 		}
-		if st.SIMs != 2 || st.Blocked != 0 || st.Groups != 1 {
+		if st.SIMs != 3 || st.Blocked != 0 || st.Groups != 1 {
 			t.Errorf("status %+v", st)
 		}
 		compareNftJSON(t, l, st.Ruleset)
