@@ -196,6 +196,11 @@ type ScanStats struct {
 	Unknown  int64 `json:"unknown"`
 	Filtered int64 `json:"filtered"` // no answer even after the retry
 	Attempts int   `json:"credential_attempts"`
+	// Narrowed counts the CIDR targets of a tenant's scan that were cut
+	// down to the tenant's own devices' addresses (Targets lists what
+	// was scanned); a tenant other than the provider's admins scans only
+	// its own SIMs.
+	Narrowed int `json:"narrowed,omitempty"`
 }
 
 // Covers reports whether the run looked at proto/port on target.

@@ -139,6 +139,15 @@ func (i inventory) DeviceByIP(_ int64, a netip.Addr) (Device, bool) {
 	return d, ok
 }
 
+func (i inventory) TenantAddrs(int64) []netip.Addr {
+	var out []netip.Addr
+	for a := range i.devices {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
+}
+
 func (i inventory) Group(_ int64, name string) (simguard.Group, bool) {
 	g, ok := i.groups[name]
 	return g, ok

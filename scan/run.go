@@ -52,6 +52,7 @@ func (s *Scanner) newRun(p *plan, status simguard.ScanStatus) simguard.ScanRun {
 		Credentials: p.req.Credentials,
 		Status:      status,
 		StartedAt:   s.now(),
+		Stats:       simguard.ScanStats{Narrowed: p.narrowed},
 	}
 	for _, u := range p.udp {
 		run.UDPPorts = append(run.UDPPorts, simguard.PortRange{From: u.port, To: u.port})
@@ -140,6 +141,24 @@ func refreshDiff(d *simguard.ScanDiff, findings []simguard.Finding) {
 
 // execute does the network work and builds the findings.
 func (s *Scanner) execute(ctx context.Context, p *plan, run *simguard.ScanRun) ([]simguard.Finding, error) {
+	if p.confined {
+		// The plan was checked when the scan was asked for; a queued scan
+		// may start later, when a dynamic address has moved to another
+		// tenant's SIM. Such an address is left out, not probed.
+		own, err := s.ownAddrs(p.req.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		kept := p.addrs[:0:0]
+		for _, a := range p.addrs {
+			if own[a] {
+				kept = append(kept, a)
+			} else {
+				s.log.Warn("scan: an address is no longer the tenant's; not scanned", "scan", run.ID, "target", a, "tenant", p.req.TenantID)
+			}
+		}
+		p.addrs = kept
+	}
 	var st tcpStats
 	var (
 		mu   sync.Mutex
@@ -173,6 +192,7 @@ func (s *Scanner) execute(ctx context.Context, p *plan, run *simguard.ScanRun) (
 		OpenPorts: len(open) + len(udpOpen),
 		Unknown:   st.unknown.Load(),
 		Filtered:  st.filtered.Load(),
+		Narrowed:  p.narrowed,
 	}
 	for _, r := range results {
 		run.Stats.Attempts += r.Attempts
