@@ -242,7 +242,9 @@ func TestScanAPITenantConfined(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := a.call(c.token, "POST", "/api/v1/scans", map[string]any{"targets": c.targets, "ports": "1"})
-			var e struct{ Error struct{ Field, Message string } }
+			var e struct {
+				Error struct{ Field, Message string }
+			}
 			r.decode(t, &e)
 			if r.status != c.status || e.Error.Field != c.field || !strings.Contains(e.Error.Message, c.addr) {
 				t.Fatalf("%d %s, want %d on %s naming %s", r.status, r.body, c.status, c.field, c.addr)
