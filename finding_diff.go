@@ -11,6 +11,10 @@ type ScanDiff struct {
 	Closed []Finding `json:"closed,omitempty"`
 	// NewCredentials: a default credential works now that did not before.
 	NewCredentials []Finding `json:"new_credentials,omitempty"`
+	// Unverified: open before, not found now, but this run could not
+	// learn the port's state (its address answered nothing, or the port
+	// gave no answer): neither closed nor open, the finding stays open.
+	Unverified []Finding `json:"unverified,omitempty"`
 }
 
 // DiffScans compares the findings of cur with those of prev (prev may be
@@ -49,9 +53,23 @@ func DiffScans(prev *ScanRun, prevFindings []Finding, cur *ScanRun, curFindings 
 	}
 	for i := range prevFindings {
 		p := &prevFindings[i]
-		if !now[p.Key()] && cur.Covers(p.Target, p.Proto, p.Port) {
+		if now[p.Key()] {
+			continue
+		}
+		switch {
+		case cur.Covers(p.Target, p.Proto, p.Port):
 			d.Closed = append(d.Closed, *p)
+		case coversPort(cur, p):
+			d.Unverified = append(d.Unverified, *p)
 		}
 	}
 	return d
+}
+
+// coversPort reports whether the run's targets and port lists include
+// the finding's port, answered or not.
+func coversPort(r *ScanRun, f *Finding) bool {
+	bare := *r
+	bare.Unreachable, bare.Inconclusive = nil, nil
+	return bare.Covers(f.Target, f.Proto, f.Port)
 }

@@ -128,6 +128,10 @@ func (l *eventLog) all() []simguard.Event {
 	return slices.Clone(l.events)
 }
 
+// loopbackDevice makes 127.0.0.1 a device of every tenant, so that a
+// tenant's scan may reach it.
+var loopbackDevice = inventory{devices: map[netip.Addr]Device{netip.MustParseAddr("127.0.0.1"): {SIMID: 1}}}
+
 // inventory maps addresses to SIMs and names to groups.
 type inventory struct {
 	devices map[netip.Addr]Device

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/simguard/simguard"
@@ -157,6 +156,14 @@ func (s *Scanner) execute(ctx context.Context, p *plan, run *simguard.ScanRun) (
 				s.log.Warn("scan: an address is no longer the tenant's; not scanned", "scan", run.ID, "target", a, "tenant", p.req.TenantID)
 			}
 		}
+		if len(kept) < len(p.addrs) {
+			// A confined plan's targets are single addresses: the run
+			// must not claim to have looked at the ones left out.
+			run.Targets = run.Targets[:0:0]
+			for _, a := range kept {
+				run.Targets = append(run.Targets, netip.PrefixFrom(a, a.BitLen()))
+			}
+		}
 		p.addrs = kept
 	}
 	var st tcpStats
@@ -164,15 +171,19 @@ func (s *Scanner) execute(ctx context.Context, p *plan, run *simguard.ScanRun) (
 		mu   sync.Mutex
 		open []netip.AddrPort
 	)
-	err := s.sweepTCP(ctx, p.addrs, p.ports, &st, func(ap netip.AddrPort) {
-		mu.Lock()
-		open = append(open, ap)
-		mu.Unlock()
+	book := newLedger(p.addrs)
+	err := s.sweepTCP(ctx, p.addrs, p.ports, &st, func(host int, ap netip.AddrPort, state PortState) {
+		book.record(host, "tcp", ap.Port(), state)
+		if state == PortOpen {
+			mu.Lock()
+			open = append(open, ap)
+			mu.Unlock()
+		}
 	})
-	var udpSent atomic.Int64
+	var ust udpStats
 	var udpOpen []udpResult
 	if err == nil && len(p.udp) > 0 {
-		udpOpen = s.sweepUDP(ctx, p.addrs, p.udp, &udpSent)
+		udpOpen = s.sweepUDP(ctx, p.addrs, p.udp, &ust, book)
 		err = ctx.Err()
 	}
 	slices.SortFunc(open, func(a, b netip.AddrPort) int { return a.Compare(b) })
@@ -188,12 +199,13 @@ func (s *Scanner) execute(ctx context.Context, p *plan, run *simguard.ScanRun) (
 	}
 	run.Stats = simguard.ScanStats{
 		Hosts:     len(p.addrs),
-		Probes:    st.probes.Load() + udpSent.Load(),
+		Probes:    st.probes.Load() + ust.sent.Load(),
 		OpenPorts: len(open) + len(udpOpen),
-		Unknown:   st.unknown.Load(),
-		Filtered:  st.filtered.Load(),
+		Unknown:   st.unknown.Load() + ust.unknown.Load(),
+		Filtered:  st.filtered.Load() + ust.filtered.Load(),
 		Narrowed:  p.narrowed,
 	}
+	book.apply(run)
 	for _, r := range results {
 		run.Stats.Attempts += r.Attempts
 	}

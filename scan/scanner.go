@@ -62,6 +62,9 @@ type Scanner struct {
 	deps    Deps
 	// slots holds a token per scan sending packets (Config.Parallel).
 	slots chan struct{}
+	// connectTCP is connectTCP; tests make a device fall silent with it,
+	// which loopback cannot do.
+	connectTCP func(ctx context.Context, ap netip.AddrPort, timeout time.Duration, spare *socket) (PortState, error)
 }
 
 // New validates cfg and returns a scanner.
@@ -93,6 +96,8 @@ func New(cfg Config, deps Deps) (*Scanner, error) {
 		creds:   ca,
 		deps:    deps,
 		slots:   make(chan struct{}, cfg.Parallel),
+
+		connectTCP: connectTCP,
 	}, nil
 }
 
