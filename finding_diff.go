@@ -20,9 +20,17 @@ type ScanDiff struct {
 // DiffScans compares the findings of cur with those of prev (prev may be
 // nil: no baseline) and carries FirstSeen over from prev for services that
 // stayed open. Ports that prev did not cover are neither opened nor closed.
+// Without a baseline nothing is opened or closed, but every default
+// credential that works is new: a working vendor login is news on the
+// first scan of a scope too, and detection must hear of it.
 func DiffScans(prev *ScanRun, prevFindings []Finding, cur *ScanRun, curFindings []Finding) ScanDiff {
 	var d ScanDiff
 	if prev == nil {
+		for i := range curFindings {
+			if len(curFindings[i].Credentials) > 0 {
+				d.NewCredentials = append(d.NewCredentials, curFindings[i])
+			}
+		}
 		return d
 	}
 	d.PrevScanID = prev.ID

@@ -82,7 +82,9 @@ func TestDiffScans(t *testing.T) {
 			t.Errorf("port %d FirstSeen = %s, want %s", x.Port, x.FirstSeen, want)
 		}
 	}
-	if d := DiffScans(nil, nil, cur, curF); d.PrevScanID != 0 || len(d.Opened)+len(d.Closed)+len(d.NewCredentials) != 0 {
+	// Without a baseline nothing opened or closed, but a working default
+	// login is news.
+	if d := DiffScans(nil, nil, cur, curF); d.PrevScanID != 0 || len(d.Opened)+len(d.Closed) != 0 || len(d.NewCredentials) != 1 || d.NewCredentials[0].Port != 23 {
 		t.Errorf("diff without a baseline: %+v", d)
 	}
 }

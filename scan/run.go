@@ -98,7 +98,9 @@ func (s *Scanner) runRecorded(ctx context.Context, p *plan, run simguard.ScanRun
 			switch {
 			case err == nil:
 				rep.Diff = simguard.DiffScans(&prev, prevFindings, &run, findings)
-			case simguard.ErrorCode(err) != simguard.ENOTFOUND:
+			case simguard.ErrorCode(err) == simguard.ENOTFOUND:
+				rep.Diff = simguard.DiffScans(nil, nil, &run, findings) // the first of its scope
+			default:
 				scanErr = fmt.Errorf("load previous scan of %s: %w", run.Scope, err)
 			}
 		}
