@@ -35,8 +35,9 @@ const (
 	IssuePortNotAllowed IssueKind = "port_not_allowed"
 	// IssueWeakTLS: the service negotiated a TLS version below 1.2.
 	IssueWeakTLS IssueKind = "weak_tls"
-	// IssueInfoLeak: the service tells more than it should (NTP mode 6
-	// variables, DNS version.bind), often also an amplification vector.
+	// IssueInfoLeak: the service tells more than it should (an NTP
+	// server answering mode 6 READVAR), often also an amplification
+	// vector.
 	IssueInfoLeak IssueKind = "info_leak"
 	// IssueLockout: the credential audit stopped because the device showed
 	// signs of locking accounts; the result is incomplete.
