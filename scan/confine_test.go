@@ -27,6 +27,11 @@ func TestScanConfinedToTenant(t *testing.T) {
 	if got, want := inv.TenantAddrs(2), addrs("10.45.0.3", "10.99.0.1"); !slices.Equal(got, want) {
 		t.Errorf("TenantAddrs(2) = %v, want %v", got, want)
 	}
+	// A group scan leaves out the static IP another tenant's session holds
+	// (SIM 2's), rather than failing as a whole.
+	if got, _ := inv.GroupAddrs(context.Background(), 1, "meters"); !slices.Equal(got, addrs("10.45.0.9", "10.46.0.20")) {
+		t.Errorf("GroupAddrs(1, meters) = %v, want [10.45.0.9 10.46.0.20]", got)
+	}
 	s, err := scan.New(scan.Config{AuditRanges: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}},
 		scan.Deps{Inventory: inv, Fleet: inv})
 	if err != nil {
@@ -52,6 +57,7 @@ func TestScanConfinedToTenant(t *testing.T) {
 		{"tenant, outside the ranges", acme, []string{"192.0.2.1"}, simguard.EINVALID, "targets[0]", "192.0.2.1"},
 		{"provider operator is a tenant like any", providerOp, []string{"10.99.0.1"}, simguard.EFORBIDDEN, "targets[0]", "10.99.0.1"},
 		{"provider operator, own static IP", providerOp, []string{"10.45.0.9"}, "", "", ""},
+		{"provider operator, own static IP another tenant's session holds", providerOp, []string{"10.45.0.3"}, simguard.EFORBIDDEN, "targets[0]", "10.45.0.3"},
 		{"provider admin acting in another tenant is confined", simguard.Actor{TenantID: 2, Role: simguard.RoleAdmin, Provider: true}, []string{"10.45.0.9"}, simguard.EFORBIDDEN, "targets[0]", "10.45.0.9"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -67,6 +73,10 @@ func TestScanConfinedToTenant(t *testing.T) {
 				t.Fatalf("Validate = %v, want field %s naming %s", err, c.field, c.names)
 			}
 		})
+	}
+
+	if err := s.Validate(context.Background(), scan.Request{TenantID: 1, Actor: providerOp, Group: "meters", Ports: "22"}); err != nil {
+		t.Errorf("a group scan of the tenant's own group: %v", err)
 	}
 
 	// A prefix is narrowed to the tenant's own addresses, and the run

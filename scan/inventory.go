@@ -116,10 +116,13 @@ func (p *PolicyInventory) Group(tenantID int64, name string) (simguard.Group, bo
 // GroupAddrs lists the addresses of the group's active SIMs, sorted: a
 // live session's address, else the static IP. Suspended, terminated and
 // inventory SIMs have no data service, so nothing of theirs is scanned.
+// A static IP that a live session of another tenant's SIM holds now is
+// left out: the device there is not the group's.
 func (p *PolicyInventory) GroupAddrs(_ context.Context, tenantID int64, group string) ([]netip.Addr, error) {
 	seen := map[netip.Addr]bool{}
 	var out []netip.Addr
-	p.snapshot().RangeSIMs(func(v policy.SIMView) bool {
+	snap := p.snapshot()
+	snap.RangeSIMs(func(v policy.SIMView) bool {
 		if v.TenantID != tenantID || v.Group != group || v.State != simguard.SIMActive {
 			return true
 		}
@@ -129,7 +132,7 @@ func (p *PolicyInventory) GroupAddrs(_ context.Context, tenantID int64, group st
 				a = s
 			}
 		}
-		if a.IsValid() && !seen[a] {
+		if a.IsValid() && !seen[a] && p.ownerOf(snap, a) == tenantID {
 			seen[a] = true
 			out = append(out, a)
 		}

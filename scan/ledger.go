@@ -20,14 +20,52 @@ type ledger struct {
 
 	mu sync.Mutex
 	// unsure holds, per address index and protocol, the ports that were
-	// filtered or unknown; 2 bytes a port keeps a silent /20 on the full
-	// top-1000 list at a few MB.
-	unsure map[int]map[string][]uint16
+	// filtered or unknown.
+	unsure map[int]map[string]*portSet
+}
+
+// portSet is a set of ports: a list while small (2 bytes a port), a
+// bitmap (8 KiB) once larger, so that a silent address swept over all
+// 65,535 ports costs 8 KiB, not 128.
+type portSet struct {
+	list []uint16
+	bits *[1024]uint64
+}
+
+const portSetListMax = 4096
+
+func (s *portSet) add(p uint16) {
+	if s.bits == nil && len(s.list) < portSetListMax {
+		s.list = append(s.list, p)
+		return
+	}
+	if s.bits == nil {
+		s.bits = new([1024]uint64)
+		for _, q := range s.list {
+			s.bits[q/64] |= 1 << (q % 64)
+		}
+		s.list = nil
+	}
+	s.bits[p/64] |= 1 << (p % 64)
+}
+
+// ports lists the set's ports (unsorted when a list).
+func (s *portSet) ports() []uint16 {
+	if s.bits == nil {
+		return s.list
+	}
+	var out []uint16
+	for i := range 65536 {
+		if s.bits[i/64]&(1<<(i%64)) != 0 {
+			out = append(out, uint16(i))
+		}
+	}
+	return out
 }
 
 func newLedger(addrs []netip.Addr) *ledger {
 	l := &ledger{addrs: addrs, index: make(map[netip.Addr]int, len(addrs)), answered: make([]atomic.Bool, len(addrs)),
-		unsure: map[int]map[string][]uint16{}}
+		unsure: map[int]map[string]*portSet{}}
 	for i, a := range addrs {
 		l.index[a] = i
 	}
@@ -45,10 +83,13 @@ func (l *ledger) record(host int, proto string, port uint16, st PortState) {
 	l.mu.Lock()
 	m := l.unsure[host]
 	if m == nil {
-		m = map[string][]uint16{}
+		m = map[string]*portSet{}
 		l.unsure[host] = m
 	}
-	m[proto] = append(m[proto], port)
+	if m[proto] == nil {
+		m[proto] = &portSet{}
+	}
+	m[proto].add(port)
 	l.mu.Unlock()
 }
 
@@ -69,8 +110,8 @@ func (l *ledger) apply(run *simguard.ScanRun) {
 			run.Unreachable = append(run.Unreachable, a)
 			continue
 		}
-		for proto, ports := range l.unsure[i] {
-			run.Inconclusive = append(run.Inconclusive, simguard.HostPorts{Target: a, Proto: proto, Ports: portRanges(ports)})
+		for proto, set := range l.unsure[i] {
+			run.Inconclusive = append(run.Inconclusive, simguard.HostPorts{Target: a, Proto: proto, Ports: portRanges(set.ports())})
 		}
 	}
 	run.Stats.Unreachable = len(run.Unreachable)

@@ -87,3 +87,36 @@ func TestUnreachableHostKeepsFindings(t *testing.T) {
 		t.Fatalf("a device that answered raised an event: %+v", events.all())
 	}
 }
+
+// The ledger's port sets turn into ranges the same way whether they are
+// small lists or bitmaps.
+func TestLedgerRanges(t *testing.T) {
+	a, b := netip.MustParseAddr("10.45.0.7"), netip.MustParseAddr("10.45.0.8")
+	l := newLedger([]netip.Addr{a, b})
+	l.record(0, "tcp", 22, PortOpen)
+	for _, p := range []uint16{81, 80, 79, 443, 80} {
+		l.record(0, "tcp", p, PortFiltered)
+	}
+	l.record(0, "udp", 161, PortUnknown)
+	for p := 1; p <= 65535; p++ { // every port of b: a bitmap
+		if p != 7 {
+			l.record(1, "tcp", uint16(p), PortFiltered)
+		}
+	}
+	l.record(1, "tcp", 7, PortClosed)
+	var run simguard.ScanRun
+	l.apply(&run)
+	want := []simguard.HostPorts{
+		{Target: a, Proto: "tcp", Ports: []simguard.PortRange{{From: 79, To: 81}, {From: 443, To: 443}}},
+		{Target: a, Proto: "udp", Ports: []simguard.PortRange{{From: 161, To: 161}}},
+		{Target: b, Proto: "tcp", Ports: []simguard.PortRange{{From: 1, To: 6}, {From: 8, To: 65535}}},
+	}
+	if len(run.Unreachable) != 0 || fmt.Sprint(run.Inconclusive) != fmt.Sprint(want) {
+		t.Fatalf("unreachable %v, inconclusive %v; want none, %v", run.Unreachable, run.Inconclusive, want)
+	}
+	run.Targets = []netip.Prefix{netip.MustParsePrefix("10.45.0.0/24")}
+	run.TCPPorts = []simguard.PortRange{{From: 1, To: 65535}}
+	if run.Covers(b, "tcp", 9) || !run.Covers(b, "tcp", 7) || run.Covers(a, "tcp", 80) || !run.Covers(a, "tcp", 22) || !run.Covers(a, "tcp", 23) {
+		t.Errorf("Covers: only the answered ports count")
+	}
+}
