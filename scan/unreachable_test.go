@@ -120,3 +120,34 @@ func TestLedgerRanges(t *testing.T) {
 		t.Errorf("Covers: only the answered ports count")
 	}
 }
+
+// movingInventory owns 127.0.0.1 for the first answer only: the address
+// moves to another tenant's SIM while the scan waits.
+type movingInventory struct {
+	inventory
+	calls atomic.Int32
+}
+
+func (m *movingInventory) TenantAddrs(int64) []netip.Addr {
+	if m.calls.Add(1) == 1 {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+	}
+	return nil
+}
+
+// A tenant's scan checks ownership again when it starts sending: an
+// address that is no longer the tenant's is neither probed nor claimed as
+// covered.
+func TestConfinedScanRechecksAtStart(t *testing.T) {
+	_, port := listenTCP(t)
+	inv := &movingInventory{}
+	s := newTestScanner(t, Deps{Inventory: inv})
+	rep, err := s.Scan(context.Background(), Request{TenantID: 3, Actor: simguard.SystemActor(3, "test"),
+		Targets: []string{"127.0.0.1"}, Ports: fmt.Sprint(port), PortsOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 0 || rep.Run.Stats.Hosts != 0 || rep.Run.Stats.Probes != 0 || len(rep.Run.Targets) != 0 {
+		t.Fatalf("an address that moved away was scanned: run %+v, findings %+v", rep.Run, rep.Findings)
+	}
+}
