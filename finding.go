@@ -35,8 +35,9 @@ const (
 	IssuePortNotAllowed IssueKind = "port_not_allowed"
 	// IssueWeakTLS: the service negotiated a TLS version below 1.2.
 	IssueWeakTLS IssueKind = "weak_tls"
-	// IssueInfoLeak: the service tells more than it should (NTP mode 6
-	// variables, DNS version.bind), often also an amplification vector.
+	// IssueInfoLeak: the service tells more than it should (an NTP
+	// server answering mode 6 READVAR), often also an amplification
+	// vector.
 	IssueInfoLeak IssueKind = "info_leak"
 	// IssueLockout: the credential audit stopped because the device showed
 	// signs of locking accounts; the result is incomplete.
@@ -184,6 +185,23 @@ type ScanRun struct {
 	StartedAt   time.Time      `json:"started_at"`
 	FinishedAt  time.Time      `json:"finished_at,omitzero"`
 	Stats       ScanStats      `json:"stats"`
+	// Unreachable lists, sorted, the addresses that answered no probe of
+	// the run at all (no open port, no refusal): an offline or sleeping
+	// device, or one whose every port is filtered. The run says nothing
+	// about their ports, so it closes none of their findings (Covers).
+	Unreachable []netip.Addr `json:"unreachable,omitempty"`
+	// Inconclusive lists, sorted by target and protocol, the ports of
+	// answering addresses whose state the run could not learn (filtered:
+	// no answer after the retries; unknown: a local failure). They close
+	// no finding either.
+	Inconclusive []HostPorts `json:"inconclusive,omitempty"`
+}
+
+// HostPorts is a set of ports of one address and protocol.
+type HostPorts struct {
+	Target netip.Addr  `json:"target"`
+	Proto  string      `json:"proto"`
+	Ports  []PortRange `json:"ports"`
 }
 
 // ScanStats counts what a run did.
@@ -191,24 +209,62 @@ type ScanStats struct {
 	Hosts     int   `json:"hosts"`
 	Probes    int64 `json:"probes"`     // TCP connects and UDP probes sent, retries included
 	OpenPorts int   `json:"open_ports"` // TCP and UDP
-	// Unknown counts ports whose state could not be learned (local
-	// resource errors that persisted); non-zero means the run is partial.
-	Unknown  int64 `json:"unknown"`
-	Filtered int64 `json:"filtered"` // no answer even after the retry
-	Attempts int   `json:"credential_attempts"`
+	// Unknown counts ports, TCP and UDP, whose state could not be learned
+	// (local resource errors that persisted); non-zero means the run is
+	// partial, and those ports close no finding.
+	Unknown int64 `json:"unknown"`
+	// Filtered counts ports, TCP and UDP, with no answer even after the
+	// retry.
+	Filtered int64 `json:"filtered"`
+	// Unreachable counts the addresses that answered nothing at all
+	// (ScanRun.Unreachable).
+	Unreachable int `json:"unreachable"`
+	Attempts    int `json:"credential_attempts"`
+	// Narrowed counts the CIDR targets of a tenant's scan that were cut
+	// down to the tenant's own devices' addresses (Targets lists what
+	// was scanned); a tenant other than the provider's admins scans only
+	// its own SIMs.
+	Narrowed int `json:"narrowed,omitempty"`
 }
 
-// Covers reports whether the run looked at proto/port on target.
+// Covers reports whether the run looked at proto/port on target and
+// learned its state: the port was in the run's lists, the target in its
+// targets, the target answered at least one probe (not Unreachable) and
+// the port got an answer (not Inconclusive). Only a covered port that
+// was not found open is closed.
 func (r *ScanRun) Covers(target netip.Addr, proto string, port uint16) bool {
 	ranges := r.TCPPorts
 	if strings.EqualFold(proto, "udp") {
-		ranges = r.UDPPorts
+		ranges, proto = r.UDPPorts, "udp"
+	} else {
+		proto = "tcp"
 	}
 	inPorts := slices.ContainsFunc(ranges, func(pr PortRange) bool { return pr.Contains(port) })
 	if !inPorts {
 		return false
 	}
-	return slices.ContainsFunc(r.Targets, func(p netip.Prefix) bool { return p.Contains(target) })
+	if !slices.ContainsFunc(r.Targets, func(p netip.Prefix) bool { return p.Contains(target) }) {
+		return false
+	}
+	if _, silent := slices.BinarySearchFunc(r.Unreachable, target, netip.Addr.Compare); silent {
+		return false
+	}
+	i, ok := slices.BinarySearchFunc(r.Inconclusive, HostPorts{Target: target, Proto: proto}, compareHostPorts)
+	return !ok || !slices.ContainsFunc(r.Inconclusive[i].Ports, func(pr PortRange) bool { return pr.Contains(port) })
+}
+
+// compareHostPorts orders HostPorts by target, then protocol.
+func compareHostPorts(a, b HostPorts) int {
+	if c := a.Target.Compare(b.Target); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Proto, b.Proto)
+}
+
+// SortUnanswered sorts Unreachable and Inconclusive as Covers needs them.
+func (r *ScanRun) SortUnanswered() {
+	slices.SortFunc(r.Unreachable, netip.Addr.Compare)
+	slices.SortFunc(r.Inconclusive, compareHostPorts)
 }
 
 // FindingFilter selects findings. Zero fields do not filter.
@@ -245,7 +301,8 @@ type FindingStore interface {
 	// its findings. It sets ID, ScanID, TenantID, FirstSeen and State of
 	// each element of findings, and keeps every service's exposure: a
 	// finding opens (or refreshes) it, and a done run closes the open
-	// ones it covered and did not find. ENOTFOUND for an unknown run.
+	// ones it covered (ScanRun.Covers: looked at and got an answer) and
+	// did not find. ENOTFOUND for an unknown run.
 	FinishScanRun(ctx context.Context, run ScanRun, findings []Finding) error
 	// AbandonScanRuns marks every queued or running run failed with
 	// reason: on start, for runs a stopped process left behind. It

@@ -82,7 +82,9 @@ func TestDiffScans(t *testing.T) {
 			t.Errorf("port %d FirstSeen = %s, want %s", x.Port, x.FirstSeen, want)
 		}
 	}
-	if d := DiffScans(nil, nil, cur, curF); d.PrevScanID != 0 || len(d.Opened)+len(d.Closed)+len(d.NewCredentials) != 0 {
+	// Without a baseline nothing opened or closed, but a working default
+	// login is news.
+	if d := DiffScans(nil, nil, cur, curF); d.PrevScanID != 0 || len(d.Opened)+len(d.Closed) != 0 || len(d.NewCredentials) != 1 || d.NewCredentials[0].Port != 23 {
 		t.Errorf("diff without a baseline: %+v", d)
 	}
 }
@@ -106,5 +108,52 @@ func TestFindingIssues(t *testing.T) {
 	}
 	if Severity("bad").Valid() {
 		t.Error("unknown severity is valid")
+	}
+}
+
+// A run learns nothing about the ports of an address that answered no
+// probe, nor about a port that gave no answer: it covers neither, so it
+// closes no finding there, and the next run opens none.
+func TestScanRunCoversOnlyAnswers(t *testing.T) {
+	dev, other := netip.MustParseAddr("10.45.0.7"), netip.MustParseAddr("10.45.0.8")
+	offline := &ScanRun{ID: 5, Targets: []netip.Prefix{netip.MustParsePrefix("10.45.0.0/24")}, TCPPorts: []PortRange{{1, 65535}},
+		UDPPorts: []PortRange{{161, 161}}, Unreachable: []netip.Addr{dev}}
+	filtered := &ScanRun{ID: 6, Targets: offline.Targets, TCPPorts: offline.TCPPorts, UDPPorts: offline.UDPPorts,
+		Inconclusive: []HostPorts{{Target: dev, Proto: "tcp", Ports: []PortRange{{20, 23}}}, {Target: dev, Proto: "udp", Ports: []PortRange{{161, 161}}}}}
+	filtered.SortUnanswered()
+	for _, c := range []struct {
+		run    *ScanRun
+		target netip.Addr
+		proto  string
+		port   uint16
+		want   bool
+	}{
+		{offline, dev, "tcp", 22, false},
+		{offline, dev, "udp", 161, false},
+		{offline, other, "tcp", 22, true},
+		{filtered, dev, "tcp", 22, false},
+		{filtered, dev, "TCP", 23, false},
+		{filtered, dev, "tcp", 24, true},
+		{filtered, dev, "udp", 161, false},
+		{filtered, other, "tcp", 22, true},
+	} {
+		if got := c.run.Covers(c.target, c.proto, c.port); got != c.want {
+			t.Errorf("run %d Covers(%s %s/%d) = %v, want %v", c.run.ID, c.target, c.proto, c.port, got, c.want)
+		}
+	}
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	open := []Finding{{Target: dev, Proto: "tcp", Port: 22, FirstSeen: t0}, {Target: dev, Proto: "tcp", Port: 80, FirstSeen: t0}}
+	prev := &ScanRun{ID: 4, Targets: offline.Targets, TCPPorts: offline.TCPPorts}
+	d := DiffScans(prev, open, offline, nil)
+	if len(d.Closed) != 0 || len(d.Unverified) != 2 {
+		t.Errorf("diff to an offline run: %+v", d)
+	}
+	back := &ScanRun{ID: 7, Targets: offline.Targets, TCPPorts: offline.TCPPorts}
+	if d := DiffScans(offline, nil, back, open); len(d.Opened) != 0 {
+		t.Errorf("a device back online opened %+v", d.Opened)
+	}
+	d = DiffScans(prev, open, filtered, nil)
+	if len(d.Closed) != 1 || d.Closed[0].Port != 80 || len(d.Unverified) != 1 || d.Unverified[0].Port != 22 {
+		t.Errorf("diff to a run with port 22 filtered: %+v", d)
 	}
 }

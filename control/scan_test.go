@@ -2,7 +2,9 @@ package control_test
 
 import (
 	"context"
+	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/control"
 	"github.com/simguard/simguard/demo"
+	"github.com/simguard/simguard/scan"
 )
 
 // fakeRunner records what the control plane asks of the fleet auditor.
@@ -163,5 +166,88 @@ func TestScansAndRemediation(t *testing.T) {
 	}
 	if _, err := f.svc.RemediateFinding(f.admin, 9999, 0); simguard.ErrorCode(err) != simguard.ENOTFOUND {
 		t.Fatalf("remediating an unknown finding: %v", err)
+	}
+}
+
+// startQueue connects a real fleet auditor whose audit range is loopback.
+func (f *fixture) startQueue(t *testing.T) {
+	t.Helper()
+	inv := scan.NewPolicyInventory(f.svc.Policy().Snapshot, nil)
+	s, err := scan.New(scan.Config{AuditRanges: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Rate: 10000, ConnectTimeout: time.Second},
+		scan.Deps{Store: f.db, Inventory: inv, Fleet: inv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := scan.NewQueue(s, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { q.Run(ctx); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+	f.svc.SetScanRunner(q)
+}
+
+// A tenant scans only its own SIMs' addresses; the provider's admin the
+// whole audit ranges.
+func TestStartScanConfinedToTenant(t *testing.T) {
+	f := newFixture(t)
+	f.startQueue(t)
+	other, err := f.svc.CreateTenant(f.admin, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme := f.as(t, other.ID, simguard.RoleAdmin)
+	g := demo.Groups()[0]
+	if _, err := f.svc.CreateGroup(acme, g); err != nil {
+		t.Fatal(err)
+	}
+	own := demo.SIMs()[900]
+	own.Group, own.State, own.StaticIP = g.Name, simguard.SIMActive, netip.MustParseAddr("127.0.0.2")
+	if _, err := f.svc.CreateSIM(acme, own); err != nil {
+		t.Fatal(err)
+	}
+	theirs := demo.SIMs()[901]
+	theirs.Group, theirs.State, theirs.StaticIP = g.Name, simguard.SIMActive, netip.MustParseAddr("127.0.0.3")
+	if _, err := f.svc.CreateSIM(f.admin, theirs); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, c := range []struct {
+		name    string
+		targets []string
+		field   string
+		addr    string
+	}{
+		{"the provider's SIM", []string{"127.0.0.2", "127.0.0.3"}, "targets[1]", "127.0.0.3"},
+		{"nobody's address", []string{"127.0.0.9"}, "targets[0]", "127.0.0.9"},
+		{"a prefix without its SIMs", []string{"127.0.1.0/24"}, "targets[0]", "127.0.1.0/24"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := f.svc.StartScan(acme, simguard.ScanRequest{Targets: c.targets, Ports: "1"})
+			var e *simguard.Error
+			if !errors.As(err, &e) || e.Code != simguard.EFORBIDDEN || e.Field != c.field || !strings.Contains(e.Message, c.addr) {
+				t.Fatalf("StartScan(%v) = %v; want forbidden on %s naming %s", c.targets, err, c.field, c.addr)
+			}
+		})
+	}
+	run, err := f.svc.StartScan(acme, simguard.ScanRequest{Targets: []string{"127.0.0.0/29"}, Ports: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}; !slices.Equal(run.Targets, want) || run.Stats.Narrowed != 1 {
+		t.Fatalf("tenant's prefix scan: targets %v, stats %+v; want %v, narrowed 1", run.Targets, run.Stats, want)
+	}
+	run, err = f.svc.StartScan(f.admin, simguard.ScanRequest{Targets: []string{"127.0.0.0/29"}, Ports: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/29")}; !slices.Equal(run.Targets, want) || run.Stats.Narrowed != 0 {
+		t.Fatalf("provider admin's scan: targets %v, stats %+v; want %v", run.Targets, run.Stats, want)
+	}
+	operator := f.as(t, simguard.ProviderTenantID, simguard.RoleOperator)
+	if _, err := f.svc.StartScan(operator, simguard.ScanRequest{Targets: []string{"127.0.0.2"}, Ports: "1"}); simguard.ErrorCode(err) != simguard.EFORBIDDEN {
+		t.Fatalf("a provider operator scanned a tenant's SIM: %v", err)
 	}
 }

@@ -30,6 +30,15 @@ func flow(typ string, at time.Duration, src, dst, port string) simguard.Event {
 	return evt(typ, 7, at, "", "", "src", src, "dst", dst, "port", port, "proto", "tcp", "direction", "egress", "group", "meters")
 }
 
+// scanEvt is an event of the fleet exposure audit as scan/assess.go emits
+// it.
+func scanEvt(typ string, sim int64, port, service string) simguard.Event {
+	e := evt(typ, sim, 0, "", "", "scan_id", "7", "target", "10.45.0.7", "proto", "tcp", "port", port,
+		"service", service, "severity", "critical", "group", "meters")
+	e.Source = "scan"
+	return e
+}
+
 // volume makes accounting interims of one session growing by step bytes
 // every 10 minutes, starting at minute start.
 func volume(n, start int, step int64) []simguard.Event {
@@ -182,6 +191,30 @@ func TestBuiltinRules(t *testing.T) {
 						"input_octets", fmt.Sprint(int64(i+1)*mb), "output_octets", "0")
 				}),
 				[]simguard.Event{evt("radius.accounting", 42, 70*time.Minute, "", "", "session", "s9", "status", "interim", "input_octets", fmt.Sprint(6*mb+300*mb), "output_octets", "0")}), 1},
+		{"scan: default login on a device", "scan-default-credential",
+			[]simguard.Event{scanEvt("scan.default_credential", 42, "23", "telnet")}, 1},
+		{"scan: default login on two services of one device", "scan-default-credential",
+			[]simguard.Event{scanEvt("scan.default_credential", 42, "23", "telnet"), scanEvt("scan.default_credential", 42, "80", "http")}, 2},
+		{"scan: default login on an address of no SIM", "scan-default-credential",
+			[]simguard.Event{scanEvt("scan.default_credential", 0, "23", "telnet")}, 0},
+		{"scan: an opened port is not a default login", "scan-default-credential",
+			[]simguard.Event{scanEvt("scan.port_opened", 42, "23", "telnet")}, 0},
+		{"scan: telnet opened", "scan-port-opened",
+			[]simguard.Event{scanEvt("scan.port_opened", 42, "23", "telnet")}, 1},
+		{"scan: ssh opened on another port", "scan-port-opened",
+			[]simguard.Event{scanEvt("scan.port_opened", 42, "8022", "ssh")}, 1},
+		{"scan: Mirai's 2323 opened, service not identified", "scan-port-opened",
+			[]simguard.Event{scanEvt("scan.port_opened", 42, "2323", "unknown")}, 1},
+		{"scan: HTTP opened", "scan-port-opened",
+			[]simguard.Event{scanEvt("scan.port_opened", 42, "80", "http")}, 0},
+		{"scan: a UDP service on port 23", "scan-port-opened",
+			[]simguard.Event{func() simguard.Event {
+				e := scanEvt("scan.port_opened", 42, "23", "unknown")
+				e.Attrs["proto"] = "udp"
+				return e
+			}()}, 0},
+		{"scan: an unreachable device", "scan-port-opened",
+			[]simguard.Event{evt("scan.host_unreachable", 42, 0, "", "", "scan_id", "7", "target", "10.45.0.7", "group", "meters", "open_findings", "2")}, 0},
 	}
 	seen := map[string]bool{}
 	for _, c := range cases {

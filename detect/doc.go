@@ -86,7 +86,14 @@
 //	diameter.ecr           decision, reason; imei, imsi
 //	flow.denied,           src (device), dst (remote), port, proto (tcp/udp/icmp),
 //	flow.allowed           direction (egress/inbound)
-//	scan.port_opened       ip, port, proto, service
+//	scan.port_opened       scan_id, target (the device's address), proto (tcp/udp),
+//	                       port, service (ssh, telnet, http … or unknown), severity
+//	                       (the finding's), group (source "scan"; SIMID 0 for an
+//	                       address of no SIM): a port open now that the previous
+//	                       scan of the scope looked at and found closed
+//	scan.default_credential the same attrs: a default login works that did not before
+//	scan.host_unreachable  scan_id, target, group, open_findings: an address with
+//	                       open findings answered no probe; they stay open
 //
 // # Wiring
 //

@@ -204,3 +204,62 @@ func TestScanAPI(t *testing.T) {
 		t.Fatalf("audit of the scan: %+v", audits)
 	}
 }
+
+// A tenant's scan reaches only its own SIMs: another tenant's address is
+// refused with 403 naming it, a CIDR is narrowed to the tenant's own.
+func TestScanAPITenantConfined(t *testing.T) {
+	a := newAPI(t)
+	a.startAuditor()
+	r := a.call(a.admin, "POST", "/api/v1/tenants", map[string]string{"name": "acme"})
+	var tenant simguard.Tenant
+	r.decode(t, &tenant)
+	if r.status != 201 {
+		t.Fatalf("tenant: %d %s", r.status, r.body)
+	}
+	acme := a.token(tenant.ID, "admin")
+	group := map[string]any{"name": "meters", "policy": map[string]any{"services": []string{"data"}}}
+	for _, tok := range []string{a.admin, acme} {
+		if r := a.call(tok, "POST", "/api/v1/groups", group); r.status != 201 {
+			t.Fatalf("group: %d %s", r.status, r.body)
+		}
+	}
+	for i, c := range []struct{ token, ip string }{{a.admin, "127.0.0.1"}, {acme, "127.0.0.2"}} {
+		r := a.call(c.token, "POST", "/api/v1/sims", map[string]any{"iccid": demo.ICCID(i), "imsi": demo.IMSI(i),
+			"group": "meters", "state": "active", "static_ip": c.ip})
+		if r.status != 201 {
+			t.Fatalf("sim: %d %s", r.status, r.body)
+		}
+	}
+	for _, c := range []struct {
+		name, token string
+		targets     []string
+		status      int
+		field, addr string
+	}{
+		{"another tenant's SIM", acme, []string{"127.0.0.1"}, 403, "targets[0]", "127.0.0.1"},
+		{"nobody's address", acme, []string{"127.0.0.2", "127.0.0.5"}, 403, "targets[1]", "127.0.0.5"},
+		{"outside the ranges", acme, []string{"192.0.2.1"}, 400, "targets[0]", "192.0.2.1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := a.call(c.token, "POST", "/api/v1/scans", map[string]any{"targets": c.targets, "ports": "1"})
+			var e struct {
+				Error struct{ Field, Message string }
+			}
+			r.decode(t, &e)
+			if r.status != c.status || e.Error.Field != c.field || !strings.Contains(e.Error.Message, c.addr) {
+				t.Fatalf("%d %s, want %d on %s naming %s", r.status, r.body, c.status, c.field, c.addr)
+			}
+		})
+	}
+	var run simguard.ScanRun
+	r = a.call(acme, "POST", "/api/v1/scans", map[string]any{"targets": []string{"127.0.0.0/30"}, "ports": "1"})
+	r.decode(t, &run)
+	if want := []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}; r.status != 202 || !slices.Equal(run.Targets, want) || run.Stats.Narrowed != 1 {
+		t.Fatalf("tenant's CIDR scan: %d %s; want targets %v, narrowed 1", r.status, r.body, want)
+	}
+	r = a.call(a.admin, "POST", "/api/v1/scans", map[string]any{"targets": []string{"127.0.0.0/30"}, "ports": "1"})
+	r.decode(t, &run)
+	if want := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/30")}; r.status != 202 || !slices.Equal(run.Targets, want) {
+		t.Fatalf("provider admin's CIDR scan: %d %s; want targets %v", r.status, r.body, want)
+	}
+}

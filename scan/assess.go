@@ -3,6 +3,8 @@ package scan
 import (
 	"crypto/tls"
 	"fmt"
+	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/simguard/simguard"
@@ -133,5 +135,35 @@ func (s *Scanner) emit(rep *Report) {
 	}
 	for i := range rep.Diff.NewCredentials {
 		ev("scan.default_credential", &rep.Diff.NewCredentials[i])
+	}
+	// A device with open findings that answered nothing: its findings stay
+	// open (nothing proves them closed), and someone may want to know why
+	// it went silent. One event per address, not per finding.
+	kept := map[netip.Addr]int{}
+	var order []*simguard.Finding
+	for i := range rep.Diff.Unverified {
+		f := &rep.Diff.Unverified[i]
+		if _, silent := slices.BinarySearchFunc(rep.Run.Unreachable, f.Target, netip.Addr.Compare); !silent {
+			continue
+		}
+		if kept[f.Target] == 0 {
+			order = append(order, f)
+		}
+		kept[f.Target]++
+	}
+	for _, f := range order {
+		sink.Emit(simguard.Event{
+			Time:     rep.Run.FinishedAt,
+			TenantID: f.TenantID,
+			SIMID:    f.SIMID,
+			Source:   "scan",
+			Type:     "scan.host_unreachable",
+			Attrs: map[string]string{
+				"scan_id":       strconv.FormatInt(rep.Run.ID, 10),
+				"target":        f.Target.String(),
+				"group":         f.Group,
+				"open_findings": strconv.Itoa(kept[f.Target]),
+			},
+		})
 	}
 }

@@ -128,6 +128,10 @@ func (l *eventLog) all() []simguard.Event {
 	return slices.Clone(l.events)
 }
 
+// loopbackDevice makes 127.0.0.1 a device of every tenant, so that a
+// tenant's scan may reach it.
+var loopbackDevice = inventory{devices: map[netip.Addr]Device{netip.MustParseAddr("127.0.0.1"): {SIMID: 1}}}
+
 // inventory maps addresses to SIMs and names to groups.
 type inventory struct {
 	devices map[netip.Addr]Device
@@ -137,6 +141,15 @@ type inventory struct {
 func (i inventory) DeviceByIP(_ int64, a netip.Addr) (Device, bool) {
 	d, ok := i.devices[a]
 	return d, ok
+}
+
+func (i inventory) TenantAddrs(int64) []netip.Addr {
+	var out []netip.Addr
+	for a := range i.devices {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
 }
 
 func (i inventory) Group(_ int64, name string) (simguard.Group, bool) {

@@ -56,6 +56,58 @@ func (p *PolicyInventory) DeviceByIP(tenantID int64, addr netip.Addr) (Device, b
 	return Device{SIMID: v.ID, Group: v.Group}, true
 }
 
+// TenantAddrs lists the tenant's devices' addresses now, sorted: static
+// IPs and live-session addresses of its SIMs in any state (a suspended
+// SIM's static IP is still its tenant's), less those a live session of
+// another SIM holds now.
+func (p *PolicyInventory) TenantAddrs(tenantID int64) []netip.Addr {
+	snap := p.snapshot()
+	seen := map[netip.Addr]bool{}
+	var out []netip.Addr
+	add := func(a netip.Addr) {
+		a = a.Unmap()
+		if !a.IsValid() || seen[a] {
+			return
+		}
+		seen[a] = true
+		if p.ownerOf(snap, a) == tenantID {
+			out = append(out, a)
+		}
+	}
+	snap.RangeSIMs(func(v policy.SIMView) bool {
+		if v.TenantID != tenantID {
+			return true
+		}
+		add(v.StaticIP)
+		if p.sessions != nil {
+			if a, ok := p.sessions.SessionAddr(v.ID); ok {
+				add(a)
+			}
+		}
+		return true
+	})
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
+}
+
+// ownerOf returns the tenant of the SIM at addr now: the live session's
+// SIM's, else the static IP's, 0 when none (or the session's SIM is not
+// in the snapshot: then nobody may claim the address).
+func (p *PolicyInventory) ownerOf(snap *policy.Snapshot, a netip.Addr) int64 {
+	if p.sessions != nil {
+		if id, ok := p.sessions.SessionSIM(a); ok {
+			if v, ok := snap.SIMByID(id); ok {
+				return v.TenantID
+			}
+			return 0
+		}
+	}
+	if v, ok := snap.SIMByIP(a); ok {
+		return v.TenantID
+	}
+	return 0
+}
+
 // Group returns the tenant's group as the snapshot compiled it.
 func (p *PolicyInventory) Group(tenantID int64, name string) (simguard.Group, bool) {
 	return p.snapshot().GroupPolicy(tenantID, name)
@@ -64,10 +116,13 @@ func (p *PolicyInventory) Group(tenantID int64, name string) (simguard.Group, bo
 // GroupAddrs lists the addresses of the group's active SIMs, sorted: a
 // live session's address, else the static IP. Suspended, terminated and
 // inventory SIMs have no data service, so nothing of theirs is scanned.
+// A static IP that a live session of another tenant's SIM holds now is
+// left out: the device there is not the group's.
 func (p *PolicyInventory) GroupAddrs(_ context.Context, tenantID int64, group string) ([]netip.Addr, error) {
 	seen := map[netip.Addr]bool{}
 	var out []netip.Addr
-	p.snapshot().RangeSIMs(func(v policy.SIMView) bool {
+	snap := p.snapshot()
+	snap.RangeSIMs(func(v policy.SIMView) bool {
 		if v.TenantID != tenantID || v.Group != group || v.State != simguard.SIMActive {
 			return true
 		}
@@ -77,7 +132,7 @@ func (p *PolicyInventory) GroupAddrs(_ context.Context, tenantID int64, group st
 				a = s
 			}
 		}
-		if a.IsValid() && !seen[a] {
+		if a.IsValid() && !seen[a] && p.ownerOf(snap, a) == tenantID {
 			seen[a] = true
 			out = append(out, a)
 		}

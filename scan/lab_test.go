@@ -84,7 +84,9 @@ func TestLabAcceptance(t *testing.T) {
 			UDPTimeout:     time.Second,
 		},
 		Request: scan.Request{
-			TenantID:    1,
+			TenantID: 1,
+			// The provider's admin audits the whole range.
+			Actor:       simguard.Actor{TenantID: 1, Role: simguard.RoleAdmin, Name: "lab", Provider: true},
 			Targets:     []string{dev1.Addr.String(), dev2.Addr.String()},
 			Ports:       "all",
 			UDP:         true,

@@ -29,7 +29,7 @@ func TestQueue(t *testing.T) {
 	_, open := listenTCP(t)
 	store := newMemStore()
 	s, err := New(Config{AuditRanges: loopback, Rate: 100000, Parallel: 1, ConnectTimeout: time.Second,
-		BannerWait: 100 * time.Millisecond, ProbeTimeout: time.Second}, Deps{Store: store})
+		BannerWait: 100 * time.Millisecond, ProbeTimeout: time.Second}, Deps{Store: store, Inventory: loopbackDevice})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/simguard/simguard"
@@ -52,6 +51,7 @@ func (s *Scanner) newRun(p *plan, status simguard.ScanStatus) simguard.ScanRun {
 		Credentials: p.req.Credentials,
 		Status:      status,
 		StartedAt:   s.now(),
+		Stats:       simguard.ScanStats{Narrowed: p.narrowed},
 	}
 	for _, u := range p.udp {
 		run.UDPPorts = append(run.UDPPorts, simguard.PortRange{From: u.port, To: u.port})
@@ -98,7 +98,9 @@ func (s *Scanner) runRecorded(ctx context.Context, p *plan, run simguard.ScanRun
 			switch {
 			case err == nil:
 				rep.Diff = simguard.DiffScans(&prev, prevFindings, &run, findings)
-			case simguard.ErrorCode(err) != simguard.ENOTFOUND:
+			case simguard.ErrorCode(err) == simguard.ENOTFOUND:
+				rep.Diff = simguard.DiffScans(nil, nil, &run, findings) // the first of its scope
+			default:
 				scanErr = fmt.Errorf("load previous scan of %s: %w", run.Scope, err)
 			}
 		}
@@ -140,20 +142,50 @@ func refreshDiff(d *simguard.ScanDiff, findings []simguard.Finding) {
 
 // execute does the network work and builds the findings.
 func (s *Scanner) execute(ctx context.Context, p *plan, run *simguard.ScanRun) ([]simguard.Finding, error) {
+	if p.confined {
+		// The plan was checked when the scan was asked for; a queued scan
+		// may start later, when a dynamic address has moved to another
+		// tenant's SIM. Such an address is left out, not probed.
+		own, err := s.ownAddrs(p.req.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		kept := p.addrs[:0:0]
+		for _, a := range p.addrs {
+			if own[a] {
+				kept = append(kept, a)
+			} else {
+				s.log.Warn("scan: an address is no longer the tenant's; not scanned", "scan", run.ID, "target", a, "tenant", p.req.TenantID)
+			}
+		}
+		if len(kept) < len(p.addrs) {
+			// A confined plan's targets are single addresses: the run
+			// must not claim to have looked at the ones left out.
+			run.Targets = run.Targets[:0:0]
+			for _, a := range kept {
+				run.Targets = append(run.Targets, netip.PrefixFrom(a, a.BitLen()))
+			}
+		}
+		p.addrs = kept
+	}
 	var st tcpStats
 	var (
 		mu   sync.Mutex
 		open []netip.AddrPort
 	)
-	err := s.sweepTCP(ctx, p.addrs, p.ports, &st, func(ap netip.AddrPort) {
-		mu.Lock()
-		open = append(open, ap)
-		mu.Unlock()
+	book := newLedger(p.addrs)
+	err := s.sweepTCP(ctx, p.addrs, p.ports, &st, func(host int, ap netip.AddrPort, state PortState) {
+		book.record(host, "tcp", ap.Port(), state)
+		if state == PortOpen {
+			mu.Lock()
+			open = append(open, ap)
+			mu.Unlock()
+		}
 	})
-	var udpSent atomic.Int64
+	var ust udpStats
 	var udpOpen []udpResult
 	if err == nil && len(p.udp) > 0 {
-		udpOpen = s.sweepUDP(ctx, p.addrs, p.udp, &udpSent)
+		udpOpen = s.sweepUDP(ctx, p.addrs, p.udp, &ust, book)
 		err = ctx.Err()
 	}
 	slices.SortFunc(open, func(a, b netip.AddrPort) int { return a.Compare(b) })
@@ -169,11 +201,13 @@ func (s *Scanner) execute(ctx context.Context, p *plan, run *simguard.ScanRun) (
 	}
 	run.Stats = simguard.ScanStats{
 		Hosts:     len(p.addrs),
-		Probes:    st.probes.Load() + udpSent.Load(),
+		Probes:    st.probes.Load() + ust.sent.Load(),
 		OpenPorts: len(open) + len(udpOpen),
-		Unknown:   st.unknown.Load(),
-		Filtered:  st.filtered.Load(),
+		Unknown:   st.unknown.Load() + ust.unknown.Load(),
+		Filtered:  st.filtered.Load() + ust.filtered.Load(),
+		Narrowed:  p.narrowed,
 	}
+	book.apply(run)
 	for _, r := range results {
 		run.Stats.Attempts += r.Attempts
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,11 +23,16 @@ type Device struct {
 
 // Inventory tells which SIM holds an address and what its group allows.
 // The control plane implements it from the policy snapshot (static IPs)
-// and the live data sessions; both methods must be cheap and safe for
+// and the live data sessions; all methods must be cheap and safe for
 // concurrent use.
 type Inventory interface {
 	DeviceByIP(tenantID int64, addr netip.Addr) (Device, bool)
 	Group(tenantID int64, name string) (simguard.Group, bool)
+	// TenantAddrs lists, sorted, the addresses that are the tenant's
+	// devices now: the static IPs and live-session addresses of its SIMs,
+	// less any address a live session of another tenant's SIM holds.
+	// A tenant's scan reaches nothing else (see Request.Actor).
+	TenantAddrs(tenantID int64) []netip.Addr
 }
 
 // Deps are the scanner's collaborators. All are optional: without Store
@@ -56,6 +62,9 @@ type Scanner struct {
 	deps    Deps
 	// slots holds a token per scan sending packets (Config.Parallel).
 	slots chan struct{}
+	// connectTCP is connectTCP; tests make a device fall silent with it,
+	// which loopback cannot do.
+	connectTCP func(ctx context.Context, ap netip.AddrPort, timeout time.Duration, spare *socket) (PortState, error)
 }
 
 // New validates cfg and returns a scanner.
@@ -87,6 +96,8 @@ func New(cfg Config, deps Deps) (*Scanner, error) {
 		creds:   ca,
 		deps:    deps,
 		slots:   make(chan struct{}, cfg.Parallel),
+
+		connectTCP: connectTCP,
 	}, nil
 }
 
@@ -96,7 +107,13 @@ type Request struct {
 	// Scope names the series of scans this one is compared with
 	// ("group:meters"); default "adhoc".
 	Scope string
-	// Actor is who asked; it goes into the audit record of the run.
+	// Actor is who asked; it goes into the audit record of the run. Only
+	// a provider admin (Actor.Provider) or a scan outside any tenant
+	// (TenantID 0: a local scan) may reach every address of the audit
+	// ranges; any other scan is confined to the addresses of its tenant's
+	// SIMs (Inventory.TenantAddrs): an address target that is not one is
+	// refused (EFORBIDDEN), a CIDR target is narrowed to the tenant's
+	// addresses inside it (ScanStats.Narrowed counts such targets).
 	Actor simguard.Actor
 	// Targets are addresses or CIDRs inside the audit ranges.
 	Targets []string
@@ -124,6 +141,12 @@ type plan struct {
 	addrs   []netip.Addr
 	ports   PortList
 	udp     []udpProbe
+	// confined: only the tenant's own addresses may be probed, checked
+	// again just before the sweep (a dynamic address can move to another
+	// tenant's SIM while the scan waits in the queue).
+	confined bool
+	// narrowed counts CIDR targets cut down to the tenant's addresses.
+	narrowed int
 }
 
 // prepare resolves a group request into its devices' addresses and plans
@@ -174,6 +197,13 @@ func (s *Scanner) plan(req Request) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	confined := confinedTo(req) != 0
+	narrowed := 0
+	if confined {
+		if targets, narrowed, err = s.confine(req.TenantID, targets); err != nil {
+			return nil, err
+		}
+	}
 	addrs, err := ExpandTargets(targets, s.cfg.MaxHosts)
 	if err != nil {
 		return nil, err
@@ -185,7 +215,7 @@ func (s *Scanner) plan(req Request) (*plan, error) {
 	if req.Credentials && req.PortsOnly {
 		return nil, simguard.FieldError("credentials", "a credential audit needs identification; drop ports_only")
 	}
-	p := &plan{req: req, targets: targets, addrs: addrs, ports: ports}
+	p := &plan{req: req, targets: targets, addrs: addrs, ports: ports, confined: confined, narrowed: narrowed}
 	if req.UDP {
 		p.udp = udpProbes
 	}
@@ -197,4 +227,74 @@ func (s *Scanner) plan(req Request) (*plan, error) {
 func (s *Scanner) Validate(ctx context.Context, req Request) error {
 	_, err := s.prepare(ctx, req)
 	return err
+}
+
+// confinedTo returns the tenant whose own addresses are all req may
+// reach, or 0 when it may reach the whole audit ranges: a provider admin
+// audits the shared address pools, a local scan (no tenant) answers to
+// the --audit-range of whoever runs it.
+func confinedTo(req Request) int64 {
+	if req.TenantID == 0 || req.Actor.Provider && req.TenantID == simguard.ProviderTenantID {
+		return 0
+	}
+	return req.TenantID
+}
+
+// ownAddrs is the set of the tenant's addresses now.
+func (s *Scanner) ownAddrs(tenantID int64) (map[netip.Addr]bool, error) {
+	if s.deps.Inventory == nil {
+		return nil, simguard.Errorf(simguard.EUNAVAILABLE,
+			"this scanner has no fleet inventory, so it cannot tell which addresses are your tenant's: only a provider admin may scan here")
+	}
+	own := map[netip.Addr]bool{}
+	for _, a := range s.deps.Inventory.TenantAddrs(tenantID) {
+		own[a.Unmap()] = true
+	}
+	return own, nil
+}
+
+// confine keeps a tenant's scan on its own devices: an address target
+// must be one of them (EFORBIDDEN, naming it, if not), a CIDR target is
+// replaced by the tenant's addresses inside it (EFORBIDDEN when there is
+// none). The run's targets are then exactly what is scanned, so the
+// coverage that closes findings stays honest.
+func (s *Scanner) confine(tenantID int64, targets []netip.Prefix) ([]netip.Prefix, int, error) {
+	own, err := s.ownAddrs(tenantID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var sorted []netip.Addr
+	var out []netip.Prefix
+	narrowed := 0
+	for i, t := range targets {
+		field := fmt.Sprintf("targets[%d]", i)
+		if t.IsSingleIP() {
+			if !own[t.Addr()] {
+				return nil, 0, &simguard.Error{Code: simguard.EFORBIDDEN, Field: field, Message: fmt.Sprintf(
+					"%s is not the address of a SIM of your tenant (a static IP, or a live data session's): a tenant may scan only its own devices", t.Addr())}
+			}
+			out = append(out, t)
+			continue
+		}
+		if sorted == nil {
+			sorted = make([]netip.Addr, 0, len(own))
+			for a := range own {
+				sorted = append(sorted, a)
+			}
+			slices.SortFunc(sorted, netip.Addr.Compare)
+		}
+		n := 0
+		for _, a := range sorted {
+			if t.Contains(a) {
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, 0, &simguard.Error{Code: simguard.EFORBIDDEN, Field: field, Message: fmt.Sprintf(
+				"%s holds no address of a SIM of your tenant (static IPs, live data sessions): a tenant may scan only its own devices", t)}
+		}
+		narrowed++
+	}
+	return out, narrowed, nil
 }

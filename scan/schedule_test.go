@@ -21,7 +21,7 @@ func (f fleetFunc) GroupAddrs(ctx context.Context, tenant int64, group string) (
 func TestSchedulerRunsAndStops(t *testing.T) {
 	_, port := listenTCP(t)
 	store := newMemStore()
-	s := newTestScanner(t, Deps{Store: store})
+	s := newTestScanner(t, Deps{Store: store, Inventory: loopbackDevice})
 	before := runtime.NumGoroutine()
 	lo := netip.MustParseAddr("127.0.0.1")
 	fleet := fleetFunc(func(_ context.Context, tenant int64, group string) ([]netip.Addr, error) {

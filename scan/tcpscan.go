@@ -35,14 +35,14 @@ type tcpStats struct {
 // failure says nothing about the port, so it must not count as closed.
 const localTries = 8
 
-// sweepTCP connects to every port of every address and calls open for
-// each port that completed the handshake. Jobs are taken port-major (all
+// sweepTCP connects to every port of every address and calls seen with
+// each port's state and the index of its address. Jobs are taken port-major (all
 // hosts on one port, then the next port) so no single device sees a burst.
 // Workers claim jobs from a shared counter rather than a channel: most
 // probes finish inside the connect call, and a hand-off per probe would
 // cost more scheduling than the probe itself. It returns early only when
 // ctx ends.
-func (s *Scanner) sweepTCP(ctx context.Context, addrs []netip.Addr, ports PortList, st *tcpStats, open func(netip.AddrPort)) error {
+func (s *Scanner) sweepTCP(ctx context.Context, addrs []netip.Addr, ports PortList, st *tcpStats, seen func(host int, ap netip.AddrPort, state PortState)) error {
 	total := int64(len(addrs)) * int64(len(ports))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -57,10 +57,9 @@ func (s *Scanner) sweepTCP(ctx context.Context, addrs []netip.Addr, ports PortLi
 				if i >= total || s.limit.Take(ctx) != nil {
 					return
 				}
-				ap := netip.AddrPortFrom(addrs[i%int64(len(addrs))], ports[i/int64(len(addrs))])
-				if s.probeTCP(ctx, ap, st, &spare) == PortOpen {
-					open(ap)
-				}
+				host := int(i % int64(len(addrs)))
+				ap := netip.AddrPortFrom(addrs[host], ports[i/int64(len(addrs))])
+				seen(host, ap, s.probeTCP(ctx, ap, st, &spare))
 			}
 		}()
 	}
@@ -98,7 +97,7 @@ func (s *Scanner) connect(ctx context.Context, ap netip.AddrPort, st *tcpStats, 
 	backoff := 10 * time.Millisecond
 	for range localTries {
 		st.probes.Add(1)
-		state, err := connectTCP(ctx, ap, s.cfg.ConnectTimeout, spare)
+		state, err := s.connectTCP(ctx, ap, s.cfg.ConnectTimeout, spare)
 		if state != PortUnknown || ctx.Err() != nil {
 			return state
 		}

@@ -93,10 +93,19 @@ func TestSweepUDP(t *testing.T) {
 				}
 			}
 			probe.port = tt.port
-			var sent atomic.Int64
-			res := s.sweepUDP(context.Background(), []netip.Addr{lo}, []udpProbe{probe}, &sent)
+			var st udpStats
+			book := newLedger([]netip.Addr{lo})
+			res := s.sweepUDP(context.Background(), []netip.Addr{lo}, []udpProbe{probe}, &st, book)
 			if (len(res) == 1) != tt.open {
 				t.Fatalf("%d results, want open=%v", len(res), tt.open)
+			}
+			// An answer (a service, or ICMP port unreachable) proves the
+			// host is there; silence is filtered and proves nothing.
+			var run simguard.ScanRun
+			book.apply(&run)
+			silent := tt.name == "silent" || tt.name == "answer of another protocol"
+			if silent != (st.filtered.Load() == 1) || silent != (run.Stats.Unreachable == 1) || st.unknown.Load() != 0 {
+				t.Fatalf("filtered %d, unknown %d, unreachable %v", st.filtered.Load(), st.unknown.Load(), run.Unreachable)
 			}
 			if !tt.open {
 				return
@@ -118,5 +127,26 @@ func TestSweepUDP(t *testing.T) {
 	}
 	if n := silentHits.Load(); n != 2 {
 		t.Errorf("silent service got %d probes, want 2 (one retry)", n)
+	}
+}
+
+// A UDP probe that fails on this host (here: a datagram too large to
+// send) says nothing about the port: it is counted as unknown, and the
+// address is not taken as answering.
+func TestUDPUnknownCounted(t *testing.T) {
+	s := newTestScanner(t, Deps{})
+	lo := netip.MustParseAddr("127.0.0.1")
+	probe := udpProbe{service: "snmp", port: closedUDPPort(t),
+		request: func(uint16) []byte { return make([]byte, 70000) },
+		parse:   func([]byte, uint16) (string, bool) { return "", false }}
+	var st udpStats
+	book := newLedger([]netip.Addr{lo})
+	if res := s.sweepUDP(context.Background(), []netip.Addr{lo}, []udpProbe{probe}, &st, book); len(res) != 0 {
+		t.Fatalf("results %+v", res)
+	}
+	var run simguard.ScanRun
+	book.apply(&run)
+	if st.unknown.Load() != 1 || st.filtered.Load() != 0 || len(run.Unreachable) != 1 {
+		t.Fatalf("unknown %d, filtered %d, unreachable %v; want 1, 0, [%s]", st.unknown.Load(), st.filtered.Load(), run.Unreachable, lo)
 	}
 }

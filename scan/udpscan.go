@@ -17,10 +17,17 @@ type udpResult struct {
 	svc service
 }
 
+// udpStats counts a UDP sweep.
+type udpStats struct {
+	sent, filtered, unknown atomic.Int64
+}
+
 // sweepUDP sends each probe to each address: a valid answer is an open
 // port, an ICMP port unreachable a closed one, silence after the retries
-// "open|filtered", which is not reported (no finding without evidence).
-func (s *Scanner) sweepUDP(ctx context.Context, addrs []netip.Addr, probes []udpProbe, probesSent *atomic.Int64) []udpResult {
+// "open|filtered", which is not reported (no finding without evidence)
+// and counted as filtered; a local failure is unknown. Every state goes
+// to l when it is not nil.
+func (s *Scanner) sweepUDP(ctx context.Context, addrs []netip.Addr, probes []udpProbe, st *udpStats, l *ledger) []udpResult {
 	type job struct {
 		a netip.Addr
 		p udpProbe
@@ -37,8 +44,17 @@ func (s *Scanner) sweepUDP(ctx context.Context, addrs []netip.Addr, probes []udp
 			defer wg.Done()
 			for j := range jobs {
 				ap := netip.AddrPortFrom(j.a, j.p.port)
-				svc, state := s.probeUDP(ctx, ap, j.p, probesSent)
+				svc, state := s.probeUDP(ctx, ap, j.p, &st.sent)
 				s.metrics.probe("udp", state)
+				switch state {
+				case PortFiltered:
+					st.filtered.Add(1)
+				case PortUnknown:
+					st.unknown.Add(1)
+				}
+				if l != nil {
+					l.recordAddr(j.a, "udp", j.p.port, state)
+				}
 				if state == PortOpen {
 					mu.Lock()
 					out = append(out, udpResult{ap, svc})

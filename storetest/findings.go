@@ -261,6 +261,24 @@ func testExposure(t *testing.T, open func(t *testing.T) simguard.Store) {
 	f.runScan(t, scanRun(a, "adhoc", at(3)), simguard.ScanCanceled)
 	check("runs that proved nothing", 80, simguard.FindingOpen, at(0), at(1), zero)
 
+	// A done run over all ports in which the device answered nothing at
+	// all (offline, or every port filtered), and one in which it answered
+	// but port 80 stayed silent: nothing closes either.
+	silent := scanRun(a, "adhoc", at(2).Add(10*time.Minute))
+	silent.Unreachable = []netip.Addr{scanDev}
+	silent.Stats.Unreachable = 1
+	f.runScan(t, silent, simguard.ScanDone)
+	check("after an unreachable run", 80, simguard.FindingOpen, at(0), at(1), zero)
+	unsure := scanRun(a, "adhoc", at(2).Add(20*time.Minute))
+	unsure.Inconclusive = []simguard.HostPorts{{Target: scanDev, Proto: "tcp", Ports: []simguard.PortRange{{From: 79, To: 81}}}}
+	unsure, _ = f.runScan(t, unsure, simguard.ScanDone)
+	check("after a run where the port was filtered", 80, simguard.FindingOpen, at(0), at(1), zero)
+	got, err := f.s.GetScanRun(f.ctx, a, unsure.ID)
+	must(t, "GetScanRun", err)
+	if len(got.Inconclusive) != 1 || got.Inconclusive[0].Ports[0] != (simguard.PortRange{From: 79, To: 81}) {
+		t.Errorf("stored run lost its inconclusive ports: %+v", got)
+	}
+
 	// It opens again: a new streak.
 	f.runScan(t, scanRun(a, "adhoc", at(4)), simguard.ScanDone, finding(a, 23, 1, at(4)), finding(a, 80, 1, at(4)))
 	check("reopened", 23, simguard.FindingOpen, at(4), at(4), zero)

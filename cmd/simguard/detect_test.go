@@ -31,7 +31,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (int, string) {
 
 func TestDetectRulesCommand(t *testing.T) {
 	code, out := runCLI(t, "", "detect", "rules")
-	if code != 0 || !strings.Contains(out, "radius-bruteforce-sim") || !strings.Contains(out, "14 rules") {
+	if code != 0 || !strings.Contains(out, "radius-bruteforce-sim") || !strings.Contains(out, "16 rules") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	dir := t.TempDir()
@@ -298,7 +298,7 @@ func TestDetectREADMEExamples(t *testing.T) {
 		t.Fatalf("serve does not start with the README config: %v", err)
 	}
 	cp.close()
-	if code, out := runCLI(t, "", "detect", "rules", "--rules", rules); code != 0 || !strings.Contains(out, "telnet-from-meters") || !strings.Contains(out, "15 rules") {
+	if code, out := runCLI(t, "", "detect", "rules", "--rules", rules); code != 0 || !strings.Contains(out, "telnet-from-meters") || !strings.Contains(out, "17 rules") {
 		t.Errorf("detect rules: %d\n%s", code, out)
 	}
 }
@@ -331,7 +331,7 @@ func TestDetectRulesReloadOnHangup(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	waitFor("14")
+	waitFor("16")
 	rule := `name: telnet-from-meters
 description: a meter reached a Telnet port
 severity: medium
@@ -346,7 +346,7 @@ trigger: {kind: sliding_window, threshold: 1, window: 1m}
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("15")
+	waitFor("17")
 	if err := os.WriteFile(filepath.Join(rules, "broken.yaml"), []byte("name: x\ntrigger: {kind: nope}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +354,7 @@ trigger: {kind: sliding_window, threshold: 1, window: 1m}
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if got := running(); got != "15" {
-		t.Errorf("after a broken rule file the engine runs %s rules, want the 15 it had", got)
+	if got := running(); got != "17" {
+		t.Errorf("after a broken rule file the engine runs %s rules, want the 17 it had", got)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -55,7 +56,7 @@ func scanRun(ctx context.Context, env *cliEnv, args []string) error {
 			"  simguard scan 198.18.1.2 --local --audit-range 198.18.0.0/16 --ports all")
 	api := addAPIFlags(fs, env)
 	var f scanRunFlags
-	fs.StringVar(&f.ports, "ports", "", "top1000 (default, with the IoT ports), all, topN, iot, or 22,80,8000-8100")
+	fs.StringVar(&f.ports, "ports", "", "top1000, all, topN, iot, or 22,80,8000-8100, comma-joined (default top1000,iot)")
 	fs.StringVar(&f.group, "group", "", "scan the addresses of this group's active SIMs instead of targets")
 	fs.StringVar(&f.scope, "scope", "", "name of the series of scans this one is compared with (default adhoc, or group:NAME)")
 	fs.BoolVar(&f.udp, "udp", false, "also probe UDP services (SNMP, CoAP, DNS, NTP, MQTT-SN)")
@@ -88,15 +89,26 @@ func scanRun(ctx context.Context, env *cliEnv, args []string) error {
 	if len(targets) == 0 && f.group == "" {
 		return usageError{"give targets (addresses or CIDRs) or --group NAME"}
 	}
+	// Flags that tune this machine's scanner would be silently ignored by
+	// the control plane's: refuse them rather than let an operator believe
+	// a scan ran at --pps 5.
+	var localOnly []string
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "audit-range", "pps", "concurrency", "connect-timeout", "credentials-file":
+			localOnly = append(localOnly, "--"+fl.Name)
+		}
+	})
+	if !f.local && len(localOnly) > 0 {
+		return usageError{fmt.Sprintf("%s: only for --local scans (this machine scans); through the control plane its scan config sets them (scan.audit_ranges, scan.pps, scan.concurrency, scan.connect_timeout, scan.credentials_file)",
+			strings.Join(localOnly, ", "))}
+	}
 	var rep simguard.ScanReport
 	if f.local {
 		if rep, err = scanLocal(ctx, env, targets, &f); err != nil {
 			return err
 		}
 	} else {
-		if len(f.auditRanges) > 0 || f.pps != 0 || f.credsFile != "" {
-			return usageError{"--audit-range, --pps and --credentials-file are for --local scans; the control plane uses its scan config"}
-		}
 		c, err := api.client(env)
 		if err != nil {
 			return err

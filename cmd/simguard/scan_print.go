@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -28,17 +29,25 @@ func printReport(w io.Writer, rep *simguard.ScanReport, format string) error {
 	if r.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", r.Error)
 	}
+	if len(r.Unreachable) > 0 {
+		// Their findings stay open: say why nothing closed.
+		fmt.Fprintf(w, "%d addresses answered nothing (offline, or every port filtered); their findings stay open: %s\n",
+			len(r.Unreachable), addrList(r.Unreachable, 8))
+	}
+	if r.Stats.Narrowed > 0 {
+		fmt.Fprintf(w, "%d CIDR targets narrowed to your tenant's own SIMs' addresses\n", r.Stats.Narrowed)
+	}
 	if len(rep.Findings) > 0 {
 		fmt.Fprintln(w)
 		printFindings(w, rep.Findings)
 	}
 	d := rep.Diff
 	if d.PrevScanID != 0 {
-		fmt.Fprintf(w, "\nsince scan %d: %d opened, %d closed, %d new default credentials\n", d.PrevScanID, len(d.Opened), len(d.Closed), len(d.NewCredentials))
+		fmt.Fprintf(w, "\nsince scan %d: %d opened, %d closed, %d unverified, %d new default credentials\n", d.PrevScanID, len(d.Opened), len(d.Closed), len(d.Unverified), len(d.NewCredentials))
 		for _, x := range []struct {
 			what string
 			fs   []simguard.Finding
-		}{{"opened", d.Opened}, {"closed", d.Closed}, {"new default credential", d.NewCredentials}} {
+		}{{"opened", d.Opened}, {"closed", d.Closed}, {"unverified (no answer, kept open)", d.Unverified}, {"new default credential", d.NewCredentials}} {
 			for _, f := range x.fs {
 				fmt.Fprintf(w, "  %s  %s %d/%s %s\n", x.what, f.Target, f.Port, f.Proto, f.Service)
 			}
@@ -92,4 +101,17 @@ func clipCell(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// addrList prints at most n addresses.
+func addrList(as []netip.Addr, n int) string {
+	var parts []string
+	for i, a := range as {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("and %d more", len(as)-n))
+			break
+		}
+		parts = append(parts, a.String())
+	}
+	return strings.Join(parts, ", ")
 }
