@@ -327,12 +327,9 @@ func (s *Server) newRequest(code, app uint32, proxiable bool, avps ...wire.AVP) 
 	return m
 }
 
-func (s *Server) originAVPs() []wire.AVP {
-	return []wire.AVP{
-		wire.NewString(wire.AVPOriginHost, 0, wire.AVPMandatory, s.cfg.OriginHost),
-		wire.NewString(wire.AVPOriginRealm, 0, wire.AVPMandatory, s.cfg.OriginRealm),
-	}
-}
+// originAVPs are Origin-Host and Origin-Realm, encoded once (callers
+// copy the slice header, never the data, which nobody modifies).
+func (s *Server) originAVPs() []wire.AVP { return s.origin[:] }
 
 // answer makes an answer to req with Result-Code and our origin.
 func (s *Server) answer(req *wire.Message, result uint32, avps ...wire.AVP) *wire.Message {
