@@ -189,13 +189,13 @@ func ulrMessage(i int, hbh uint32) []byte {
 	return m.Append(nil)
 }
 
-// sequential sends n ULRs one at a time (the next after the answer) and
+// sequential sends n ULRs (numbered from) one at a time (the next after the answer) and
 // returns the sorted latencies; every answer must be DIAMETER_SUCCESS.
-func sequential(p *peer, sims, n int) ([]time.Duration, error) {
+func sequential(p *peer, sims, from, n int) ([]time.Duration, error) {
 	buf := make([]byte, 4096)
 	var m wire.Message
 	lat := make([]time.Duration, 0, n)
-	for k := 0; k < n; k++ {
+	for k := from; k < from+n; k++ {
 		req := ulrMessage((k*7919)%sims, uint32(k+10))
 		t0 := time.Now()
 		if err := p.writeFlush(req); err != nil {
@@ -219,7 +219,8 @@ func sequential(p *peer, sims, n int) ([]time.Duration, error) {
 }
 
 // runOverhead measures ULR latency straight to the HSS and through
-// simguard, interleaved in blocks so that load changes hit both sides.
+// simguard, alternating one request each, so that the other work on a
+// shared machine hits both sides alike.
 func runOverhead(guard, hssAddr string, sims, n int) (overhead, error) {
 	var o overhead
 	direct, err := dialPeer(hssAddr)
@@ -239,13 +240,12 @@ func runOverhead(guard, hssAddr string, sims, n int) (overhead, error) {
 		return o, err
 	}
 	var d, g []time.Duration
-	const block = 1000
-	for done := 0; done < n; done += block {
-		a, err := sequential(direct, sims, block)
+	for k := 0; k < n; k++ {
+		a, err := sequential(direct, sims, k, 1)
 		if err != nil {
 			return o, fmt.Errorf("direct: %w", err)
 		}
-		b, err := sequential(guarded, sims, block)
+		b, err := sequential(guarded, sims, k, 1)
 		if err != nil {
 			return o, fmt.Errorf("through simguard: %w", err)
 		}
