@@ -129,13 +129,13 @@ func TestMigrationsByName(t *testing.T) {
 func TestMigrationFailureAppliesNothing(t *testing.T) {
 	db := openTest(t, Options{})
 	extra := map[string]string{
-		"0997_test_a.sql": `CREATE TABLE diameter_peers (id INTEGER PRIMARY KEY);`,
+		"0997_test_a.sql": `CREATE TABLE test_peers_0997 (id INTEGER PRIMARY KEY);`,
 		"0997_test_b.sql": `CREATE TABLE broken (;`,
 	}
 	if err := db.migrate(context.Background(), withCore(t, extra)); err == nil || !strings.Contains(err.Error(), "0997_test_b.sql") {
 		t.Fatalf("err = %v, want the failing migration named", err)
 	}
-	if tableExists(t, db, "diameter_peers") || len(appliedMigrations(t, db)) != len(withCore(t, nil)) {
+	if tableExists(t, db, "test_peers_0997") || len(appliedMigrations(t, db)) != len(withCore(t, nil)) {
 		t.Error("a failed migration run left part of its changes")
 	}
 }
