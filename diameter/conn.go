@@ -290,16 +290,24 @@ func (c *conn) watchdog() {
 			return
 		case <-tick.C:
 		}
-		if c.st() != stOpen {
+		st := c.st()
+		if st != stOpen && st != stClosing {
 			continue
 		}
 		now := c.s.now().UnixNano()
 		if sent := c.dwrSent.Load(); sent != 0 {
 			if time.Duration(now-sent) > tw {
+				if st == stClosing {
+					c.close("no DPA within " + tw.String())
+					return
+				}
 				c.s.m.watchdog.WithLabelValues("timeout").Inc()
 				c.close("watchdog: no DWA within " + tw.String())
 				return
 			}
+			continue
+		}
+		if st == stClosing {
 			continue
 		}
 		if time.Duration(now-c.lastRecv.Load()) >= tw {
@@ -314,11 +322,12 @@ func (c *conn) watchdog() {
 // disconnect sends a DPR; the peer's DPA (or its closing) ends the
 // connection, and the watchdog bounds the wait.
 func (c *conn) disconnect(cause uint32) {
-	if c.st() != stOpen {
-		c.close("disconnect")
-		return
+	if !c.state.CompareAndSwap(int32(stOpen), int32(stClosing)) {
+		if st := c.st(); st != stClosing && st != stClosed {
+			c.close("disconnect") // before the capabilities exchange: nothing to say
+		}
+		return // a DPR is already out, or the connection is gone
 	}
-	c.state.Store(int32(stClosing))
 	c.dwrSent.Store(c.s.now().UnixNano()) // the watchdog closes if no DPA comes
 	c.sendMsg(c.s.newRequest(wire.CmdDisconnectPeer, wire.AppCommon, false,
 		wire.NewUint32(wire.AVPDisconnectCause, 0, wire.AVPMandatory, cause)))

@@ -236,3 +236,23 @@ func TestRemovedPeerIsDisconnected(t *testing.T) {
 		t.Fatal("connection of a removed peer stayed open")
 	}
 }
+
+// TestDPRWithoutDPA: a peer that does not answer simguard's DPR is
+// closed after Tw anyway.
+func TestDPRWithoutDPA(t *testing.T) {
+	h := startServer(t, Config{Watchdog: time.Second}, []simguard.DiameterPeer{localPeer(mmeHost)}, testPolicy(t, 1))
+	cl := dial(t, h.srv.Addr(), mmeHost)
+	cl.cer(wire.AppS13)
+	h.srv.SetPeers(nil)
+	if m := cl.mustRead(); m.Code != wire.CmdDisconnectPeer {
+		t.Fatalf("want DPR, got\n%s", wire.Format(m))
+	}
+	start := time.Now()
+	if _, err := cl.read(); err == nil {
+		t.Fatal("connection open without a DPA")
+	}
+	if d := time.Since(start); d > 8*time.Second {
+		t.Fatalf("closed after %s; Tw is 1s", d)
+	}
+	h.ev.wait(t, EventPeer, func(e simguard.Event) bool { return e.Attrs["why"] == "no DPA within 1s" })
+}
