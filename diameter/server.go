@@ -193,6 +193,16 @@ func (s *Server) Run(ctx context.Context) error {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
+		s.mu.Lock()
+		full := len(s.conns) >= s.cfg.MaxConnections
+		s.mu.Unlock()
+		if full {
+			// Before any goroutine or buffer is spent on it.
+			s.m.dropped.WithLabelValues("too_many_connections").Inc()
+			s.log.Warn("diameter: too many connections; closing a new one", "remote", nc.RemoteAddr().String(), "max", s.cfg.MaxConnections)
+			nc.Close()
+			continue
+		}
 		c := s.newConn(nc, roleMME)
 		s.start(c)
 	}

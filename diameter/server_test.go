@@ -256,3 +256,19 @@ func TestDPRWithoutDPA(t *testing.T) {
 	}
 	h.ev.wait(t, EventPeer, func(e simguard.Event) bool { return e.Attrs["why"] == "no DPA within 1s" })
 }
+
+func TestMaxConnections(t *testing.T) {
+	h := startServer(t, Config{MaxConnections: 2}, []simguard.DiameterPeer{localPeer(mmeHost), localPeer("mme2.test.example")}, testPolicy(t, 1))
+	a := dial(t, h.srv.Addr(), mmeHost)
+	a.cer(wire.AppS13)
+	b := dial(t, h.srv.Addr(), "mme2.test.example")
+	b.cer(wire.AppS13)
+	c := dial(t, h.srv.Addr(), "mme3.test.example")
+	if _, err := c.read(); err == nil {
+		t.Fatal("a third connection was served with max_connections 2")
+	}
+	a.write(ecr(a, testIMSI(0), imeiBound, ""))
+	if got := equipment(t, a.mustRead()); got != wire.EquipmentWhitelisted {
+		t.Fatal("the open connections stopped working")
+	}
+}
