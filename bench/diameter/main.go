@@ -45,6 +45,8 @@ func main() {
 	warm := flag.Int("warmup", 100_000, "ECRs before measuring")
 	ulrs := flag.Int("ulrs", 20_000, "ULRs per side (direct, guarded) for the overhead")
 	rounds := flag.Int("rounds", 3, "rounds; the best ECR rate and the median overhead are reported")
+	external := flag.String("addr", "", "measure ECRs against this running simguard (serve --diameter) instead of an in-process server; its peers must include mme0..N-1.bench.example for 127.0.0.1 and its SIMs IMSI 00101%010d (i+1) locked to IMEI 35209900%06d (i+imei-offset): the demo fleet's meters with -sims 590 -imei-offset 1")
+	imeiOffset := flag.Int("imei-offset", 0, "added to i in the IMEI of SIM i (1 for the demo fleet)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load generator) here")
 	flag.Parse()
 	log.SetFlags(0)
@@ -60,6 +62,22 @@ func main() {
 	}
 
 	fmt.Printf("go %s, GOMAXPROCS %d, %d CPUs; %s\n", runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAverage())
+	imeiShift = *imeiOffset
+	if *external != "" {
+		var best ecrResult
+		for r := 1; r <= *rounds; r++ {
+			res, err := runECR(*external, *sims, *conns, *window, *warm, *n)
+			if err != nil {
+				log.Fatal(err)
+			}
+			fmt.Printf("round %d ECR against %s: %s\n", r, *external, res)
+			if res.rate > best.rate {
+				best = res
+			}
+		}
+		fmt.Printf("\nbest ECR round: %s; %s\n", best, loadAverage())
+		return
+	}
 	start := time.Now()
 	pol := fleet(*sims)
 	fmt.Printf("policy: %d SIMs compiled in %s\n", pol.Snapshot().Len(), time.Since(start).Round(time.Millisecond))
@@ -123,7 +141,11 @@ const (
 func mmeName(c int) string { return fmt.Sprintf("mme%d.bench.example", c) }
 
 func imsi(i int) string { return fmt.Sprintf("00101%010d", i+1) }
-func imei(i int) string { return fmt.Sprintf("35209900%06d", i%1_000_000) }
+
+// imeiShift is -imei-offset.
+var imeiShift int
+
+func imei(i int) string { return fmt.Sprintf("35209900%06d", (i+imeiShift)%1_000_000) }
 
 // fleet compiles n SIMs, each locked to its own IMEI, in one group that
 // allows the home network and 4G/NB-IoT/LTE-M.
