@@ -92,7 +92,7 @@ func (c *conn) handleCER(m *wire.Message) error {
 		s.emitPeer(c, "rejected", why)
 		s.log.Warn("diameter: CER from an unknown peer", "origin_host", host, "remote", c.remote.String(), "why", why)
 		c.host = "" // not the registered connection of that host
-		c.sendMsg(s.errorAnswer(m, wire.ResultUnknownPeer, "", nil))
+		c.reply(s.errorAnswer(m, wire.ResultUnknownPeer, "", nil))
 		c.flushAndClose("unknown peer: " + why)
 		return errClose
 	}
@@ -110,7 +110,7 @@ func (c *conn) handleCER(m *wire.Message) error {
 		s.m.cer.WithLabelValues("no_common_application").Inc()
 		s.emitPeer(c, "rejected", "no common application")
 		c.host = ""
-		c.sendMsg(s.answer(m, wire.ResultNoCommonApplication, s.capabilities(localAddr(c), s.ourApps())...))
+		c.reply(s.answer(m, wire.ResultNoCommonApplication, s.capabilities(localAddr(c), s.ourApps())...))
 		c.flushAndClose("no common application")
 		return errClose
 	}
@@ -121,7 +121,7 @@ func (c *conn) handleCER(m *wire.Message) error {
 	c.state.Store(int32(stOpen))
 	s.openMME(c)
 	s.m.cer.WithLabelValues("success").Inc()
-	c.sendMsg(s.answer(m, wire.ResultSuccess, s.capabilities(localAddr(c), common)...))
+	c.reply(s.answer(m, wire.ResultSuccess, s.capabilities(localAddr(c), common)...))
 	s.emitPeer(c, "connected", "")
 	s.log.Info("diameter: peer connected", "peer", host, "remote", c.remote.String(), "apps", common)
 	return nil

@@ -38,6 +38,9 @@ type Config struct {
 	// MaxMessageSize bounds one message; a larger one closes the
 	// connection. Default 65,536 bytes.
 	MaxMessageSize int `json:"max_message_size,omitempty" yaml:"max_message_size,omitempty"`
+	// MaxConnections bounds open connections (MMEs, including those that
+	// have not sent their CER yet); more are closed at once. Default 1024.
+	MaxConnections int `json:"max_connections,omitempty" yaml:"max_connections,omitempty"`
 	// WriteTimeout bounds each feedback write (IMEI learning). Default 5s.
 	WriteTimeout time.Duration `json:"write_timeout,omitempty" yaml:"write_timeout,omitempty"`
 }
@@ -82,6 +85,9 @@ func (c *Config) Validate() error {
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 5 * time.Second
 	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = 1024
+	}
 	for _, f := range []struct{ name, v string }{{"origin_host", c.OriginHost}, {"origin_realm", c.OriginRealm}} {
 		p := simguard.DiameterPeer{OriginHost: f.v}
 		if err := p.Validate(); err != nil && simguard.ErrorCode(err) == simguard.EINVALID && fieldOf(err) == "origin_host" {
@@ -93,6 +99,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("diameter config: watchdog: at least 1s, got %s", c.Watchdog)
 	case c.CERTimeout < 0 || c.RelayTimeout < 0 || c.WriteTimeout < 0:
 		return fmt.Errorf("diameter config: cer_timeout, relay_timeout and write_timeout must be positive")
+	case c.MaxConnections < 1:
+		return fmt.Errorf("diameter config: max_connections: at least 1, got %d", c.MaxConnections)
 	case c.MaxMessageSize < 1024 || c.MaxMessageSize > 1<<24-1:
 		return fmt.Errorf("diameter config: max_message_size: 1024 to 16777215 bytes, got %d", c.MaxMessageSize)
 	case equipmentStatus(c.UnknownSIM) < 0:

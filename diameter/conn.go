@@ -67,11 +67,15 @@ type conn struct {
 	peer  atomic.Pointer[simguard.DiameterPeer] // MMEs: the configured peer
 	apps  uint8                                 // negotiated: appS13 | appS6a
 
-	out       chan []byte
+	// Writes go straight to the socket through w, under wmu. Answers the
+	// reader goroutine writes to its own connection are not flushed while
+	// the next request is already buffered, so a pipelining peer gets its
+	// answers in few system calls; everything else is flushed at once.
+	wmu       sync.Mutex
+	w         *bufio.Writer
 	done      chan struct{}
 	closeOnce sync.Once
 	why       atomic.Pointer[string]
-	closeWhy  atomic.Pointer[string] // set by flushAndClose
 
 	lastRecv  atomic.Int64  // unix nanoseconds
 	dwrSent   atomic.Int64  // unix nanoseconds of an unanswered DWR; 0 none
@@ -95,7 +99,7 @@ func appBit(id uint32) uint8 {
 }
 
 func (s *Server) newConn(nc net.Conn, r role) *conn {
-	c := &conn{s: s, nc: nc, role: r, out: make(chan []byte, 1024), done: make(chan struct{}), hssReady: make(chan struct{})}
+	c := &conn{s: s, nc: nc, role: r, w: bufio.NewWriterSize(nc, 32<<10), done: make(chan struct{}), hssReady: make(chan struct{})}
 	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
 		c.remote = ap.Addr().Unmap()
 	}
@@ -111,11 +115,7 @@ func (s *Server) newConn(nc net.Conn, r role) *conn {
 // start runs the connection's goroutines, tracked by the server.
 func (s *Server) start(c *conn) {
 	s.register(c)
-	s.wg.Add(3)
-	go func() {
-		defer s.wg.Done()
-		c.writeLoop()
-	}()
+	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
 		c.watchdog()
@@ -154,52 +154,65 @@ func (c *conn) close(why string) {
 	})
 }
 
-// send queues an encoded message; it waits while the writer is behind
-// (backpressure on the reader of a pipelining peer) and gives up when the
-// connection closes.
-func (c *conn) send(b []byte) bool {
+// write puts b on the connection, flushing when flush is set. A failed
+// write closes the connection; false means b was not sent.
+func (c *conn) write(b []byte, flush bool) bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	select {
-	case c.out <- b:
-		return true
 	case <-c.done:
 		return false
+	default:
 	}
+	if flush || c.w.Available() < len(b) {
+		c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.Watchdog))
+	}
+	_, err := c.w.Write(b)
+	if err == nil && flush {
+		err = c.w.Flush()
+	}
+	if err != nil {
+		c.close("write: " + err.Error())
+		return false
+	}
+	return true
 }
+
+// send writes an encoded message and flushes: for any goroutine (relays,
+// the watchdog, shutdown).
+func (c *conn) send(b []byte) bool { return c.write(b, true) }
 
 func (c *conn) sendMsg(m *wire.Message) bool { return c.send(m.Append(nil)) }
 
-// writeLoop writes queued messages, flushing when the queue is empty, so
-// that a burst of answers costs few system calls.
-func (c *conn) writeLoop() {
-	w := bufio.NewWriterSize(c.nc, 32<<10)
-	for {
-		var b []byte
-		select {
-		case b = <-c.out:
-		case <-c.done:
-			return
-		}
-		if b == nil {
-			w.Flush()
-			why := "closed"
-			if p := c.closeWhy.Load(); p != nil {
-				why = *p
-			}
-			c.close(why)
-			return
-		}
-		c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.Watchdog))
-		if _, err := w.Write(b); err != nil {
-			c.close("write: " + err.Error())
-			return
-		}
-		if len(c.out) == 0 {
-			if err := w.Flush(); err != nil {
-				c.close("write: " + err.Error())
-				return
-			}
-		}
+// reply writes an answer of the reader goroutine to its own connection;
+// readLoop flushes it before it waits for more input.
+func (c *conn) reply(m *wire.Message) bool { return c.write(m.Append(nil), false) }
+
+// flushPending flushes what reply left buffered.
+func (c *conn) flushPending() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.w.Buffered() == 0 {
+		return
 	}
+	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.Watchdog))
+	if err := c.w.Flush(); err != nil {
+		c.close("write: " + err.Error())
+	}
+}
+
+// nextBuffered reports whether r already holds the whole next message.
+func nextBuffered(r *bufio.Reader) bool {
+	n := r.Buffered()
+	if n < wire.HeaderLen {
+		return false
+	}
+	hdr, err := r.Peek(4)
+	if err != nil {
+		return false
+	}
+	l, err := wire.PeekLength(hdr)
+	return err == nil && n >= l
 }
 
 // readLoop reads messages and dispatches them until the connection fails.
@@ -243,14 +256,11 @@ func (c *conn) readLoop() error {
 		}
 		c.lastRecv.Store(c.s.now().UnixNano())
 		if err := c.dispatch(&m, buf[:n]); err != nil {
-			if errors.Is(err, errClose) {
-				// The writer closes after flushing the last answer.
-				select {
-				case <-c.done:
-				case <-time.After(c.s.cfg.Watchdog):
-				}
-			}
+			c.flushPending()
 			return err
+		}
+		if !nextBuffered(r) {
+			c.flushPending()
 		}
 	}
 }
@@ -280,16 +290,24 @@ func (c *conn) watchdog() {
 			return
 		case <-tick.C:
 		}
-		if c.st() != stOpen {
+		st := c.st()
+		if st != stOpen && st != stClosing {
 			continue
 		}
 		now := c.s.now().UnixNano()
 		if sent := c.dwrSent.Load(); sent != 0 {
 			if time.Duration(now-sent) > tw {
+				if st == stClosing {
+					c.close("no DPA within " + tw.String())
+					return
+				}
 				c.s.m.watchdog.WithLabelValues("timeout").Inc()
 				c.close("watchdog: no DWA within " + tw.String())
 				return
 			}
+			continue
+		}
+		if st == stClosing {
 			continue
 		}
 		if time.Duration(now-c.lastRecv.Load()) >= tw {
@@ -304,11 +322,12 @@ func (c *conn) watchdog() {
 // disconnect sends a DPR; the peer's DPA (or its closing) ends the
 // connection, and the watchdog bounds the wait.
 func (c *conn) disconnect(cause uint32) {
-	if c.st() != stOpen {
-		c.close("disconnect")
-		return
+	if !c.state.CompareAndSwap(int32(stOpen), int32(stClosing)) {
+		if st := c.st(); st != stClosing && st != stClosed {
+			c.close("disconnect") // before the capabilities exchange: nothing to say
+		}
+		return // a DPR is already out, or the connection is gone
 	}
-	c.state.Store(int32(stClosing))
 	c.dwrSent.Store(c.s.now().UnixNano()) // the watchdog closes if no DPA comes
 	c.sendMsg(c.s.newRequest(wire.CmdDisconnectPeer, wire.AppCommon, false,
 		wire.NewUint32(wire.AVPDisconnectCause, 0, wire.AVPMandatory, cause)))
@@ -327,12 +346,9 @@ func (s *Server) newRequest(code, app uint32, proxiable bool, avps ...wire.AVP) 
 	return m
 }
 
-func (s *Server) originAVPs() []wire.AVP {
-	return []wire.AVP{
-		wire.NewString(wire.AVPOriginHost, 0, wire.AVPMandatory, s.cfg.OriginHost),
-		wire.NewString(wire.AVPOriginRealm, 0, wire.AVPMandatory, s.cfg.OriginRealm),
-	}
-}
+// originAVPs are Origin-Host and Origin-Realm, encoded once (callers
+// copy the slice header, never the data, which nobody modifies).
+func (s *Server) originAVPs() []wire.AVP { return s.origin[:] }
 
 // answer makes an answer to req with Result-Code and our origin.
 func (s *Server) answer(req *wire.Message, result uint32, avps ...wire.AVP) *wire.Message {

@@ -15,14 +15,10 @@ func terminal(m *wire.Message) (imei, sv string) {
 	if ti == nil {
 		return "", ""
 	}
-	inner, err := ti.Group()
-	if err != nil {
-		return "", ""
-	}
-	if a := wire.Find(inner, wire.AVPIMEI, wire.Vendor3GPP); a != nil {
+	if a, ok := ti.Child(wire.AVPIMEI, wire.Vendor3GPP); ok {
 		imei = string(a.Data)
 	}
-	if a := wire.Find(inner, wire.AVPSoftwareVersion, wire.Vendor3GPP); a != nil {
+	if a, ok := ti.Child(wire.AVPSoftwareVersion, wire.Vendor3GPP); ok {
 		sv = string(a.Data)
 	}
 	return imei, sv

@@ -29,7 +29,7 @@ func (c *conn) dispatch(m *wire.Message, raw []byte) error {
 	case wire.CmdDeviceWatchdog:
 		if m.IsRequest() {
 			c.s.m.watchdog.WithLabelValues("dwr_received").Inc()
-			c.sendMsg(c.s.answer(m, wire.ResultSuccess, wire.NewUint32(wire.AVPOriginStateID, 0, wire.AVPMandatory, c.s.stateID)))
+			c.reply(c.s.answer(m, wire.ResultSuccess, wire.NewUint32(wire.AVPOriginStateID, 0, wire.AVPMandatory, c.s.stateID)))
 		} else {
 			c.s.m.watchdog.WithLabelValues("dwa_received").Inc()
 			if c.st() == stOpen {
@@ -40,7 +40,7 @@ func (c *conn) dispatch(m *wire.Message, raw []byte) error {
 	case wire.CmdDisconnectPeer:
 		if m.IsRequest() {
 			c.state.Store(int32(stClosing))
-			c.sendMsg(c.s.answer(m, wire.ResultSuccess))
+			c.reply(c.s.answer(m, wire.ResultSuccess))
 			c.flushAndClose("DPR received")
 			return errClose
 		}
@@ -48,7 +48,7 @@ func (c *conn) dispatch(m *wire.Message, raw []byte) error {
 	case wire.CmdCapabilitiesExchange:
 		if m.IsRequest() {
 			// A second CER on an open connection (RFC 6733 §5.3: unexpected).
-			c.sendMsg(c.s.errorAnswer(m, wire.ResultUnableToComply, "capabilities already exchanged", nil))
+			c.reply(c.s.errorAnswer(m, wire.ResultUnableToComply, "capabilities already exchanged", nil))
 		}
 		return nil
 	}
@@ -56,7 +56,7 @@ func (c *conn) dispatch(m *wire.Message, raw []byte) error {
 		var ae *wire.AVPError
 		if m.IsRequest() && errors.As(err, &ae) {
 			c.s.count(m, "invalid_avp")
-			c.sendMsg(c.s.errorAnswer(m, ae.Result, ae.Error(), &ae.AVP))
+			c.reply(c.s.errorAnswer(m, ae.Result, ae.Error(), &ae.AVP))
 			return nil
 		}
 		c.s.dropped(c, "malformed", err)
@@ -68,7 +68,7 @@ func (c *conn) dispatch(m *wire.Message, raw []byte) error {
 	}
 	if c.apps&appBit(m.AppID) == 0 {
 		c.s.count(m, "application_unsupported")
-		c.sendMsg(c.s.errorAnswer(m, wire.ResultApplicationUnsupported, fmt.Sprintf("application %d was not negotiated", m.AppID), nil))
+		c.reply(c.s.errorAnswer(m, wire.ResultApplicationUnsupported, fmt.Sprintf("application %d was not negotiated", m.AppID), nil))
 		return nil
 	}
 	if c.role == roleHSS {
@@ -84,14 +84,14 @@ func (c *conn) dispatch(m *wire.Message, raw []byte) error {
 		c.s.relayToHSS(c, m, nil)
 	default:
 		c.s.count(m, "command_unsupported")
-		c.sendMsg(c.s.errorAnswer(m, wire.ResultCommandUnsupported, "", nil))
+		c.reply(c.s.errorAnswer(m, wire.ResultCommandUnsupported, "", nil))
 	}
 	return nil
 }
 
-// flushAndClose closes the connection once the writer has sent what is
-// queued before it (a CEA with an error, a DPA).
+// flushAndClose sends what is buffered (a CEA with an error, a DPA) and
+// closes the connection.
 func (c *conn) flushAndClose(why string) {
-	c.closeWhy.Store(&why)
-	c.send(nil) // the writer's sentinel: flush, then close
+	c.flushPending()
+	c.close(why)
 }

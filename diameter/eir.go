@@ -28,7 +28,7 @@ func (s *Server) handleECR(c *conn, m *wire.Message) {
 	if imei == "" {
 		// The IMEI is mandatory in an ECR (TS 29.272 §6.2.1).
 		s.count(m, "missing_avp")
-		c.sendMsg(s.errorAnswer(m, wire.ResultMissingAVP, "Terminal-Information with IMEI is required",
+		c.reply(s.errorAnswer(m, wire.ResultMissingAVP, "Terminal-Information with IMEI is required",
 			&wire.AVP{Code: wire.AVPTerminalInformation, Flags: wire.AVPVendor | wire.AVPMandatory, Vendor: wire.Vendor3GPP}))
 		return
 	}
@@ -46,7 +46,7 @@ func (s *Server) handleECR(c *conn, m *wire.Message) {
 	a := s.answer(m, wire.ResultSuccess,
 		wire.NewUint32(wire.AVPAuthSessionState, 0, wire.AVPMandatory, 1), // NO_STATE_MAINTAINED
 		wire.NewUint32(wire.AVPEquipmentStatus, wire.Vendor3GPP, wire.AVPMandatory, status))
-	c.sendMsg(a)
+	c.reply(a)
 	s.m.requests.WithLabelValues("ECR", equipmentNames[status]).Inc()
 	s.m.seconds.WithLabelValues("ECR").Observe(s.now().Sub(start).Seconds())
 	s.emit(EventECR, decisionWord(dec.Allow), dec.Reason, dec.SIMID, eventTenant(c, dec), attrs)

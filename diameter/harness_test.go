@@ -137,7 +137,7 @@ type harness struct {
 	done   chan struct{}
 }
 
-func startServer(t *testing.T, cfg Config, peers []simguard.DiameterPeer, pol *enforce.Policy) *harness {
+func startServer(t testing.TB, cfg Config, peers []simguard.DiameterPeer, pol *enforce.Policy) *harness {
 	t.Helper()
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"

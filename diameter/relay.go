@@ -141,7 +141,7 @@ func (s *Server) relayTo(c, dst *conn, m *wire.Message) {
 		a := &m.AVPs[i]
 		if a.Code == wire.AVPRouteRecord && a.Flags&wire.AVPVendor == 0 && string(a.Data) == s.cfg.OriginHost {
 			s.count(m, "loop_detected")
-			c.sendMsg(s.errorAnswer(m, 3005, "loop detected", nil)) // DIAMETER_LOOP_DETECTED
+			c.reply(s.errorAnswer(m, 3005, "loop detected", nil)) // DIAMETER_LOOP_DETECTED
 			return
 		}
 	}
@@ -170,7 +170,7 @@ func (s *Server) relayToHSS(c *conn, m *wire.Message, _ []wire.AVP) {
 	h := s.hssConn()
 	if h == nil {
 		s.count(m, "unable_to_deliver")
-		c.sendMsg(s.errorAnswer(m, wire.ResultUnableToDeliver, "the HSS is not connected", nil))
+		c.reply(s.errorAnswer(m, wire.ResultUnableToDeliver, "the HSS is not connected", nil))
 		return
 	}
 	s.relayTo(c, h, m)
@@ -183,7 +183,7 @@ func (s *Server) relayToMME(h *conn, m *wire.Message) {
 	c := s.mmeByHost(dest)
 	if c == nil || c.apps&appS6a == 0 {
 		s.count(m, "unable_to_deliver")
-		h.sendMsg(s.errorAnswer(m, wire.ResultUnableToDeliver, "no connected MME "+dest, nil))
+		h.reply(s.errorAnswer(m, wire.ResultUnableToDeliver, "no connected MME "+dest, nil))
 		return
 	}
 	s.m.requests.WithLabelValues(wire.CommandAbbrev(m.Code, true), "relayed").Inc()

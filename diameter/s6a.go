@@ -55,7 +55,7 @@ func (s *Server) handleULR(c *conn, m *wire.Message) {
 		p, err := decodePLMN(a.Data)
 		if err != nil {
 			s.count(m, "invalid_avp_value")
-			c.sendMsg(s.errorAnswer(m, wire.ResultInvalidAVPValue, "Visited-PLMN-Id: "+err.Error(), a))
+			c.reply(s.errorAnswer(m, wire.ResultInvalidAVPValue, "Visited-PLMN-Id: "+err.Error(), a))
 			return
 		}
 		r.Location.PLMN = p
@@ -102,7 +102,7 @@ func (s *Server) handleULR(c *conn, m *wire.Message) {
 		a = s.answer(m, res.code)
 	}
 	a.Add(wire.NewUint32(wire.AVPAuthSessionState, 0, wire.AVPMandatory, 1))
-	c.sendMsg(a)
+	c.reply(a)
 	name := resultName(res.code)
 	attrs["result"] = name
 	s.m.requests.WithLabelValues("ULR", name).Inc()

@@ -53,6 +53,7 @@ type Server struct {
 	stateID    uint32
 	mismatches mismatchCache
 	unknownSIM uint32
+	origin     [2]wire.AVP
 }
 
 // peerTable is the set of known peers, replaced whole.
@@ -85,6 +86,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		conns: map[*conn]struct{}{}, byHost: map[string]*conn{},
 		stateID:    uint32(deps.Now().Unix()),
 		unknownSIM: uint32(equipmentStatus(cfg.UnknownSIM)),
+	}
+	s.origin = [2]wire.AVP{
+		wire.NewString(wire.AVPOriginHost, 0, wire.AVPMandatory, cfg.OriginHost),
+		wire.NewString(wire.AVPOriginRealm, 0, wire.AVPMandatory, cfg.OriginRealm),
 	}
 	s.pend.m = map[uint32]*pending{}
 	s.hbh.Store(rand.Uint32())
@@ -186,6 +191,16 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 			s.log.Error("diameter: accept", "err", err)
 			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		s.mu.Lock()
+		full := len(s.conns) >= s.cfg.MaxConnections
+		s.mu.Unlock()
+		if full {
+			// Before any goroutine or buffer is spent on it.
+			s.m.dropped.WithLabelValues("too_many_connections").Inc()
+			s.log.Warn("diameter: too many connections; closing a new one", "remote", nc.RemoteAddr().String(), "max", s.cfg.MaxConnections)
+			nc.Close()
 			continue
 		}
 		c := s.newConn(nc, roleMME)

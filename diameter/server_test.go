@@ -236,3 +236,39 @@ func TestRemovedPeerIsDisconnected(t *testing.T) {
 		t.Fatal("connection of a removed peer stayed open")
 	}
 }
+
+// TestDPRWithoutDPA: a peer that does not answer simguard's DPR is
+// closed after Tw anyway.
+func TestDPRWithoutDPA(t *testing.T) {
+	h := startServer(t, Config{Watchdog: time.Second}, []simguard.DiameterPeer{localPeer(mmeHost)}, testPolicy(t, 1))
+	cl := dial(t, h.srv.Addr(), mmeHost)
+	cl.cer(wire.AppS13)
+	h.srv.SetPeers(nil)
+	if m := cl.mustRead(); m.Code != wire.CmdDisconnectPeer {
+		t.Fatalf("want DPR, got\n%s", wire.Format(m))
+	}
+	start := time.Now()
+	if _, err := cl.read(); err == nil {
+		t.Fatal("connection open without a DPA")
+	}
+	if d := time.Since(start); d > 8*time.Second {
+		t.Fatalf("closed after %s; Tw is 1s", d)
+	}
+	h.ev.wait(t, EventPeer, func(e simguard.Event) bool { return e.Attrs["why"] == "no DPA within 1s" })
+}
+
+func TestMaxConnections(t *testing.T) {
+	h := startServer(t, Config{MaxConnections: 2}, []simguard.DiameterPeer{localPeer(mmeHost), localPeer("mme2.test.example")}, testPolicy(t, 1))
+	a := dial(t, h.srv.Addr(), mmeHost)
+	a.cer(wire.AppS13)
+	b := dial(t, h.srv.Addr(), "mme2.test.example")
+	b.cer(wire.AppS13)
+	c := dial(t, h.srv.Addr(), "mme3.test.example")
+	if _, err := c.read(); err == nil {
+		t.Fatal("a third connection was served with max_connections 2")
+	}
+	a.write(ecr(a, testIMSI(0), imeiBound, ""))
+	if got := equipment(t, a.mustRead()); got != wire.EquipmentWhitelisted {
+		t.Fatal("the open connections stopped working")
+	}
+}

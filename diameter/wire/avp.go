@@ -51,45 +51,53 @@ func (a *AVP) Append(dst []byte) []byte {
 // to dst, which it first grows to an upper bound of what b can hold, so a
 // message costs at most one allocation for its AVPs.
 func decodeAVPs(dst []AVP, b []byte) ([]AVP, error) {
-	if max := len(b) / 8; cap(dst)-len(dst) < max && max > 0 {
-		// Typical messages hold far fewer AVPs than the bound; cap the
-		// first guess and let append grow past it.
-		want := min(max, 32)
+	// Typical messages hold far fewer AVPs than the bound len(b)/8; cap
+	// the first guess and let append grow past it.
+	if want := min(len(b)/8, 32); cap(dst)-len(dst) < want {
 		nd := make([]AVP, len(dst), len(dst)+want)
 		copy(nd, dst)
 		dst = nd
 	}
-	off := 0
-	for off < len(b) {
-		if len(b)-off < 8 {
-			return dst, fmt.Errorf("%w: %d bytes left at offset %d, an AVP header needs 8", ErrAVPLength, len(b)-off, off)
-		}
+	for len(b) > 0 {
 		var a AVP
-		a.Code = binary.BigEndian.Uint32(b[off:])
-		a.Flags = b[off+4]
-		n := int(b[off+5])<<16 | int(b[off+6])<<8 | int(b[off+7])
-		if a.Flags&avpFlagReserved != 0 {
-			return dst, fmt.Errorf("%w: AVP %d flags 0x%02x", ErrAVPFlags, a.Code, a.Flags)
+		rest, err := nextAVP(&a, b)
+		if err != nil {
+			return dst, err
 		}
-		hl := 8
-		if a.Flags&AVPVendor != 0 {
-			hl = 12
-		}
-		if n < hl || n > len(b)-off {
-			return dst, fmt.Errorf("%w: AVP %d says %d bytes, %d available", ErrAVPLength, a.Code, n, len(b)-off)
-		}
-		if hl == 12 {
-			a.Vendor = binary.BigEndian.Uint32(b[off+8:])
-		}
-		a.Data = b[off+hl : off+n : off+n]
-		p := (n + 3) &^ 3
-		if p > len(b)-off {
-			return dst, fmt.Errorf("%w: AVP %d at offset %d", ErrAVPPadding, a.Code, off)
-		}
-		off += p
 		dst = append(dst, a)
+		b = rest
 	}
 	return dst, nil
+}
+
+// nextAVP decodes the first AVP of b into a and returns what follows it.
+func nextAVP(a *AVP, b []byte) ([]byte, error) {
+	if len(b) < 8 {
+		return nil, fmt.Errorf("%w: %d bytes left, an AVP header needs 8", ErrAVPLength, len(b))
+	}
+	a.Code = binary.BigEndian.Uint32(b)
+	a.Flags = b[4]
+	a.Vendor = 0
+	n := int(b[5])<<16 | int(b[6])<<8 | int(b[7])
+	if a.Flags&avpFlagReserved != 0 {
+		return nil, fmt.Errorf("%w: AVP %d flags 0x%02x", ErrAVPFlags, a.Code, a.Flags)
+	}
+	hl := 8
+	if a.Flags&AVPVendor != 0 {
+		hl = 12
+	}
+	if n < hl || n > len(b) {
+		return nil, fmt.Errorf("%w: AVP %d says %d bytes, %d available", ErrAVPLength, a.Code, n, len(b))
+	}
+	if hl == 12 {
+		a.Vendor = binary.BigEndian.Uint32(b[8:])
+	}
+	a.Data = b[hl:n:n]
+	p := (n + 3) &^ 3
+	if p > len(b) {
+		return nil, fmt.Errorf("%w: AVP %d", ErrAVPPadding, a.Code)
+	}
+	return b[p:], nil
 }
 
 // Group decodes the inner AVPs of a grouped AVP.
@@ -185,4 +193,23 @@ func newAVP(code, vendor uint32, flags uint8, data []byte) AVP {
 		flags &^= AVPVendor
 	}
 	return AVP{Code: code, Flags: flags, Vendor: vendor, Data: data}
+}
+
+// Child finds the first inner AVP with code and vendor (0: none) of a
+// grouped AVP without allocating; ok is false when there is none or the
+// group is malformed.
+func (a *AVP) Child(code, vendor uint32) (AVP, bool) {
+	var c AVP
+	b := a.Data
+	for len(b) > 0 {
+		rest, err := nextAVP(&c, b)
+		if err != nil {
+			return AVP{}, false
+		}
+		if c.Code == code && (vendor == 0 && c.Flags&AVPVendor == 0 || c.Flags&AVPVendor != 0 && c.Vendor == vendor) {
+			return c, true
+		}
+		b = rest
+	}
+	return AVP{}, false
 }

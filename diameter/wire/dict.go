@@ -391,12 +391,18 @@ func checkValue(a *AVP, d *AVPDef, depth int) error {
 			return &AVPError{ResultInvalidAVPValue, *a, fmt.Errorf("%w: %s is not UTF-8", ErrAVPValue, d.Name)}
 		}
 	case TypeGrouped:
-		inner, err := a.Group()
-		if err != nil {
-			return &AVPError{ResultInvalidAVPLength, *a, fmt.Errorf("%s: %w", d.Name, err)}
-		}
-		if err := validate(inner, depth+1); err != nil {
-			return err
+		// Walk the group in place: validation allocates nothing.
+		var inner [1]AVP
+		b := a.Data
+		for len(b) > 0 {
+			rest, err := nextAVP(&inner[0], b)
+			if err != nil {
+				return &AVPError{ResultInvalidAVPLength, *a, fmt.Errorf("%s: %w", d.Name, err)}
+			}
+			if err := validate(inner[:], depth+1); err != nil {
+				return err
+			}
+			b = rest
 		}
 	}
 	if want != 0 && len(a.Data) != want {

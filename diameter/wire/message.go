@@ -124,6 +124,11 @@ func (m *Message) Len() int {
 // always 1.
 func (m *Message) Append(dst []byte) []byte {
 	n := m.Len()
+	if cap(dst)-len(dst) < n {
+		nd := make([]byte, len(dst), len(dst)+n)
+		copy(nd, dst)
+		dst = nd
+	}
 	dst = append(dst, 1, byte(n>>16), byte(n>>8), byte(n),
 		m.Flags, byte(m.Code>>16), byte(m.Code>>8), byte(m.Code))
 	dst = binary.BigEndian.AppendUint32(dst, m.AppID)
@@ -152,5 +157,5 @@ func (m *Message) Answer() *Message {
 	return &Message{Header: Header{
 		Version: 1, Flags: m.Flags & FlagProxiable, Code: m.Code, AppID: m.AppID,
 		HopByHop: m.HopByHop, EndToEnd: m.EndToEnd,
-	}}
+	}, AVPs: make([]AVP, 0, 8)}
 }

@@ -179,3 +179,22 @@ func TestAnswer(t *testing.T) {
 		t.Fatalf("answer header %+v", a.Header)
 	}
 }
+
+func TestChild(t *testing.T) {
+	g := NewGroup(AVPTerminalInformation, Vendor3GPP, AVPMandatory,
+		NewString(AVPIMEI, Vendor3GPP, AVPMandatory, "35609204079300"),
+		NewString(AVPSoftwareVersion, Vendor3GPP, AVPMandatory, "7"))
+	if c, ok := g.Child(AVPSoftwareVersion, Vendor3GPP); !ok || string(c.Data) != "7" {
+		t.Fatalf("Child: %+v %v", c, ok)
+	}
+	if _, ok := g.Child(AVPSoftwareVersion, 0); ok {
+		t.Fatal("vendor-less Child matched a vendor AVP")
+	}
+	broken := NewBytes(AVPTerminalInformation, Vendor3GPP, AVPMandatory, []byte{0, 0, 5, 0x7a, 0xc0})
+	if _, ok := broken.Child(AVPIMEI, Vendor3GPP); ok {
+		t.Fatal("Child found an AVP in a malformed group")
+	}
+	if n := testing.AllocsPerRun(100, func() { g.Child(AVPSoftwareVersion, Vendor3GPP) }); n != 0 {
+		t.Fatalf("Child allocates %v times", n)
+	}
+}
