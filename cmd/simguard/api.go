@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -56,4 +57,34 @@ func orDash(s string) string {
 
 func clientEventQuery(sim, typ, since, until string, limit int) client.EventQuery {
 	return client.EventQuery{SIM: sim, Type: typ, Since: since, Until: until, Limit: limit}
+}
+
+// runList runs a "list" command that takes no arguments: the list comes
+// from the API (fetch is a client method expression such as
+// (*client.Client).Groups) and prints as JSON with --json, otherwise as a
+// table under header with one row per item.
+func runList[T any](ctx context.Context, env *cliEnv, args []string, name, summary string,
+	fetch func(*client.Client, context.Context) ([]T, error), header string, row func(w io.Writer, item T)) error {
+	fs := newFlags(env, name, "[flags]", summary)
+	api := addAPIFlags(fs, env)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	c, err := api.client(env)
+	if err != nil {
+		return err
+	}
+	list, err := fetch(c, ctx)
+	if err != nil {
+		return err
+	}
+	if api.json {
+		return printJSON(env.stdout, list)
+	}
+	tw := table(env.stdout)
+	fmt.Fprintln(tw, header)
+	for _, item := range list {
+		row(tw, item)
+	}
+	return tw.Flush()
 }

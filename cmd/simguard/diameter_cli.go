@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"strconv"
@@ -84,35 +85,17 @@ func parsePrefixOrAddr(s string) (netip.Prefix, error) {
 }
 
 func peerList(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "diameter peers list", "[flags]", "List the Diameter peers allowed to connect.")
-	api := addAPIFlags(fs, env)
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	c, err := api.client(env)
-	if err != nil {
-		return err
-	}
-	list, err := c.DiameterPeers(ctx)
-	if err != nil {
-		return err
-	}
-	if api.json {
-		return printJSON(env.stdout, list)
-	}
-	tw := table(env.stdout)
-	fmt.Fprintln(tw, "ID\tORIGIN-HOST\tREALM\tPREFIX\tPLMNS")
-	for _, p := range list {
-		realm, plmns := p.Realm, strings.Join(p.PLMNs, ",")
-		if realm == "" {
-			realm = "any"
-		}
-		if plmns == "" {
-			plmns = "any"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.OriginHost, realm, p.Prefix, plmns)
-	}
-	return tw.Flush()
+	return runList(ctx, env, args, "diameter peers list", "List the Diameter peers allowed to connect.", (*client.Client).DiameterPeers, "ID\tORIGIN-HOST\tREALM\tPREFIX\tPLMNS",
+		func(w io.Writer, p simguard.DiameterPeer) {
+			realm, plmns := p.Realm, strings.Join(p.PLMNs, ",")
+			if realm == "" {
+				realm = "any"
+			}
+			if plmns == "" {
+				plmns = "any"
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.OriginHost, realm, p.Prefix, plmns)
+		})
 }
 
 func peerRemove(ctx context.Context, env *cliEnv, args []string) error {
@@ -203,28 +186,10 @@ func deviceImport(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func deviceList(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "devices list", "[flags]", "List the tenant's device list.")
-	api := addAPIFlags(fs, env)
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	c, err := api.client(env)
-	if err != nil {
-		return err
-	}
-	list, err := c.Devices(ctx)
-	if err != nil {
-		return err
-	}
-	if api.json {
-		return printJSON(env.stdout, list)
-	}
-	tw := table(env.stdout)
-	fmt.Fprintln(tw, "IMEI\tSTATUS\tUPDATED\tNOTE")
-	for _, d := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", simguard.IMEIWithCheckDigit(d.IMEI), d.Status, d.UpdatedAt.Format("2006-01-02 15:04"), d.Note)
-	}
-	return tw.Flush()
+	return runList(ctx, env, args, "devices list", "List the tenant's device list.", (*client.Client).Devices, "IMEI\tSTATUS\tUPDATED\tNOTE",
+		func(w io.Writer, d simguard.Device) {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", simguard.IMEIWithCheckDigit(d.IMEI), d.Status, d.UpdatedAt.Format("2006-01-02 15:04"), d.Note)
+		})
 }
 
 func deviceRemove(ctx context.Context, env *cliEnv, args []string) error {

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/client"
 )
 
 func groupCommand() *command {
@@ -32,33 +33,15 @@ type groupFile struct {
 }
 
 func groupList(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "group list", "[flags]", "List the groups of your tenant.")
-	api := addAPIFlags(fs, env)
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	c, err := api.client(env)
-	if err != nil {
-		return err
-	}
-	gs, err := c.Groups(ctx)
-	if err != nil {
-		return err
-	}
-	if api.json {
-		return printJSON(env.stdout, gs)
-	}
-	tw := table(env.stdout)
-	fmt.Fprintln(tw, "NAME\tSERVICES\tAPNS\tPLMNS\tVERSION\tDESCRIPTION")
-	for _, g := range gs {
-		svcs := make([]string, len(g.Policy.Services))
-		for i, s := range g.Policy.Services {
-			svcs[i] = string(s)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", g.Name, orDash(strings.Join(svcs, ",")), orDash(strings.Join(g.Policy.APNs, ",")),
-			orDash(strings.Join(g.Policy.Location.PLMNs, ",")), g.Version, g.Description)
-	}
-	return tw.Flush()
+	return runList(ctx, env, args, "group list", "List the groups of your tenant.", (*client.Client).Groups, "NAME\tSERVICES\tAPNS\tPLMNS\tVERSION\tDESCRIPTION",
+		func(w io.Writer, g simguard.Group) {
+			svcs := make([]string, len(g.Policy.Services))
+			for i, s := range g.Policy.Services {
+				svcs[i] = string(s)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", g.Name, orDash(strings.Join(svcs, ",")), orDash(strings.Join(g.Policy.APNs, ",")),
+				orDash(strings.Join(g.Policy.Location.PLMNs, ",")), g.Version, g.Description)
+		})
 }
 
 func groupGet(ctx context.Context, env *cliEnv, args []string) error {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -81,40 +82,22 @@ func nasAdd(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func nasList(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "radius nas list", "[flags]", "List the tenant's NAS clients (secrets are never shown).")
-	api := addAPIFlags(fs, env)
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	c, err := api.client(env)
-	if err != nil {
-		return err
-	}
-	list, err := c.NASClients(ctx)
-	if err != nil {
-		return err
-	}
-	if api.json {
-		return printJSON(env.stdout, list)
-	}
-	tw := table(env.stdout)
-	fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tCOA\tMESSAGE-AUTHENTICATOR\tIDENTITY")
-	for _, n := range list {
-		ma := "required"
-		if n.AllowMissingMessageAuthenticator {
-			ma = "optional"
-		}
-		coa := strconv.Itoa(int(n.CoAPort))
-		if n.CoAAddr.IsValid() {
-			coa = netip.AddrPortFrom(n.CoAAddr, n.CoAPort).String()
-		}
-		ids := make([]string, len(n.IdentityOrder))
-		for i, s := range n.IdentityOrder {
-			ids[i] = string(s)
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", n.ID, n.Name, n.Prefix, coa, ma, strings.Join(ids, ","))
-	}
-	return tw.Flush()
+	return runList(ctx, env, args, "radius nas list", "List the tenant's NAS clients (secrets are never shown).", (*client.Client).NASClients, "ID\tNAME\tPREFIX\tCOA\tMESSAGE-AUTHENTICATOR\tIDENTITY",
+		func(w io.Writer, n simguard.NASClient) {
+			ma := "required"
+			if n.AllowMissingMessageAuthenticator {
+				ma = "optional"
+			}
+			coa := strconv.Itoa(int(n.CoAPort))
+			if n.CoAAddr.IsValid() {
+				coa = netip.AddrPortFrom(n.CoAAddr, n.CoAPort).String()
+			}
+			ids := make([]string, len(n.IdentityOrder))
+			for i, s := range n.IdentityOrder {
+				ids[i] = string(s)
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", n.ID, n.Name, n.Prefix, coa, ma, strings.Join(ids, ","))
+		})
 }
 
 func nasDelete(ctx context.Context, env *cliEnv, args []string) error {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -133,28 +134,10 @@ func smppAccountAdd(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func smppAccountList(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "smpp account list", "[flags]", "List your tenant's ESME accounts.")
-	api := addAPIFlags(fs, env)
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	c, err := api.client(env)
-	if err != nil {
-		return err
-	}
-	list, err := c.SMPPAccounts(ctx)
-	if err != nil {
-		return err
-	}
-	if api.json {
-		return printJSON(env.stdout, list)
-	}
-	tw := table(env.stdout)
-	fmt.Fprintln(tw, "SYSTEM_ID\tUPSTREAM\tMO PREFIXES\tMAX BINDS\tSTATE\tUPDATED")
-	for _, a := range list {
-		printSMPPRow(tw, a)
-	}
-	return tw.Flush()
+	return runList(ctx, env, args, "smpp account list", "List your tenant's ESME accounts.", (*client.Client).SMPPAccounts, "SYSTEM_ID\tUPSTREAM\tMO PREFIXES\tMAX BINDS\tSTATE\tUPDATED",
+		func(w io.Writer, a simguard.SMPPAccount) {
+			printSMPPRow(w, a)
+		})
 }
 
 func printSMPPRow(w interface{ Write([]byte) (int, error) }, a simguard.SMPPAccount) {

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
 	"github.com/simguard/simguard"
+	"github.com/simguard/simguard/client"
 )
 
 func tokenCommand() *command {
@@ -53,28 +55,10 @@ func tokenCreate(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func tokenList(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "token list", "[flags]", "List your tenant's tokens (admins only).")
-	api := addAPIFlags(fs, env)
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	c, err := api.client(env)
-	if err != nil {
-		return err
-	}
-	ts, err := c.Tokens(ctx)
-	if err != nil {
-		return err
-	}
-	if api.json {
-		return printJSON(env.stdout, ts)
-	}
-	tw := table(env.stdout)
-	fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED")
-	for _, t := range ts {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt.Format(time.RFC3339))
-	}
-	return tw.Flush()
+	return runList(ctx, env, args, "token list", "List your tenant's tokens (admins only).", (*client.Client).Tokens, "ID\tNAME\tROLE\tCREATED",
+		func(w io.Writer, t simguard.Token) {
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt.Format(time.RFC3339))
+		})
 }
 
 func tokenDelete(ctx context.Context, env *cliEnv, args []string) error {
@@ -128,26 +112,8 @@ func tenantCreate(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func tenantList(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "tenant list", "[flags]", "List tenants.")
-	api := addAPIFlags(fs, env)
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	c, err := api.client(env)
-	if err != nil {
-		return err
-	}
-	ts, err := c.Tenants(ctx)
-	if err != nil {
-		return err
-	}
-	if api.json {
-		return printJSON(env.stdout, ts)
-	}
-	tw := table(env.stdout)
-	fmt.Fprintln(tw, "ID\tNAME\tCREATED")
-	for _, t := range ts {
-		fmt.Fprintf(tw, "%d\t%s\t%s\n", t.ID, t.Name, t.CreatedAt.Format(time.RFC3339))
-	}
-	return tw.Flush()
+	return runList(ctx, env, args, "tenant list", "List tenants.", (*client.Client).Tenants, "ID\tNAME\tCREATED",
+		func(w io.Writer, t simguard.Tenant) {
+			fmt.Fprintf(w, "%d\t%s\t%s\n", t.ID, t.Name, t.CreatedAt.Format(time.RFC3339))
+		})
 }
