@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
@@ -240,6 +241,19 @@ func (n *Netlink) Counters(table string) (map[string]Counter, error) {
 		}
 	}
 	return out, nil
+}
+
+// HasTable reports whether the table exists in the kernel.
+func (n *Netlink) HasTable(table string) (bool, error) {
+	c, err := n.conn()
+	if err != nil {
+		return false, flushErr("open netlink", err)
+	}
+	ts, err := c.ListTablesOfFamily(nftables.TableFamilyINet)
+	if err != nil {
+		return false, flushErr("list tables", err)
+	}
+	return slices.ContainsFunc(ts, func(t *nftables.Table) bool { return t.Name == table }), nil
 }
 
 // Counter is one named counter's value.

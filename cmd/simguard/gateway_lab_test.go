@@ -350,7 +350,7 @@ func TestGatewayLab(t *testing.T) {
 		if err := getJSON(ctx, cp.URL+"/api/v1/gateway?ruleset=true", m, &st); err != nil {
 			t.Fatal(err)
 		}
-		if st.SIMs != 3 || st.Blocked != 0 || st.Groups != 1 {
+		if st.SIMs != 3 || st.Blocked != 0 || st.Groups != 1 || !st.Healthy || st.Verified.IsZero() {
 			t.Errorf("status %+v", st)
 		}
 		compareNftJSON(t, l, st.Ruleset)
