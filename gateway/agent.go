@@ -248,6 +248,10 @@ func (a *Agent) syncFull(ctx context.Context, snap *policy.Snapshot, now time.Ti
 	}
 	start := time.Now()
 	next := Compile(snap, a.cfg, now, addrs)
+	if c := next.Conflicts(); len(c) > 0 {
+		a.log.Warn("device addresses claimed by more than one SIM are blocked for all of them; give each SIM its own address",
+			"count", len(c), "addresses", fmt.Sprint(c[:min(len(c), 10)]))
+	}
 	a.mu.Lock()
 	cur := a.cur
 	a.mu.Unlock()
