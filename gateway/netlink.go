@@ -402,8 +402,8 @@ func (r rule) exprs(sets map[string]*nftables.Set) ([]expr.Any, error) {
 				&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{1}}, // IP_CT_DIR_REPLY
 			)
 			es = append(es, ctState(expr.CtStateBitESTABLISHED)...)
-		case ctEstablishedRelated:
-			es = append(es, ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED)...)
+		case ctRelated:
+			es = append(es, ctState(expr.CtStateBitRELATED)...)
 		case counterRef:
 			es = append(es, &expr.Objref{Type: int(nftables.ObjTypeCounter), Name: s.name})
 		case verdict:
