@@ -49,6 +49,13 @@ type GatewayStatus struct {
 	Counters []GatewayCounter `json:"counters"`
 	// Ruleset is the installed table as nft text.
 	Ruleset string `json:"ruleset,omitempty"`
+	// Healthy: the last sync worked and the table is in the kernel.
+	// Error says what is wrong otherwise (the agent keeps retrying).
+	Healthy bool   `json:"healthy"`
+	Error   string `json:"error,omitempty"`
+	// Verified is when the kernel's table was last read back and found
+	// equal to what the agent installed (every resync does).
+	Verified time.Time `json:"verified"`
 }
 
 // GatewayCounter is one named nftables counter.

@@ -68,6 +68,7 @@ type Agent struct {
 	install  time.Time
 	updated  time.Time
 	lastErr  error
+	verified time.Time // when the kernel's table last matched cur
 	watchers []chan struct{}
 }
 
@@ -137,6 +138,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer wg.Wait()
 	tick := time.NewTicker(a.opt.Resync)
 	defer tick.Stop()
+	// After a failure the agent retries on its own (1 s, doubling up to
+	// the resync interval) rather than waiting for the next change: a
+	// table someone removed must come back quickly.
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	backoff := time.Duration(0)
 	for {
 		select {
 		case <-ctx.Done():
@@ -153,15 +161,17 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.mu.Lock()
 			a.full = true
 			a.mu.Unlock()
+		case <-retry.C:
 		case <-a.kick:
 		}
 		if err := a.sync(ctx); err != nil {
-			// Keep the last table (fail closed) and try again on the next
-			// change or tick.
-			a.log.Error("gateway table not updated; the previous rules stay in force", "err", err)
-			a.mu.Lock()
-			a.full = true
-			a.mu.Unlock()
+			// Keep whatever the kernel holds (fail closed), install the
+			// table whole on the next try, and try again soon.
+			backoff = min(max(2*backoff, time.Second), a.opt.Resync)
+			a.log.Error("gateway table not updated; retrying with a whole install", "err", err, "retry_in", backoff)
+			retry.Reset(backoff)
+		} else {
+			backoff = 0
 		}
 	}
 }
@@ -211,7 +221,10 @@ func (a *Agent) sync(ctx context.Context) error {
 	a.mu.Lock()
 	a.lastErr = err
 	if err != nil {
-		a.full = true
+		// What the kernel holds is no longer known: the next sync
+		// installs the table whole instead of computing a delta against
+		// a ruleset that may never have reached the kernel.
+		a.full, a.cur = true, nil
 	}
 	ws := a.watchers
 	a.watchers = nil
@@ -235,9 +248,31 @@ func (a *Agent) syncFull(ctx context.Context, snap *policy.Snapshot, now time.Ti
 	}
 	start := time.Now()
 	next := Compile(snap, a.cfg, now, addrs)
+	if c := next.Conflicts(); len(c) > 0 {
+		a.log.Warn("device addresses claimed by more than one SIM are blocked for all of them; give each SIM its own address",
+			"count", len(c), "addresses", fmt.Sprint(c[:min(len(c), 10)]))
+	}
 	a.mu.Lock()
 	cur := a.cur
 	a.mu.Unlock()
+	if cur != nil {
+		// The kernel's table must still be the one installed: someone
+		// may have flushed the ruleset or changed the table, and a delta
+		// against it would leave devices unfenced.
+		if err := a.nl.Verify(cur); err != nil {
+			if !errors.Is(err, ErrDrift) {
+				a.m.errors.WithLabelValues("verify").Inc()
+				return err
+			}
+			a.m.repairs.Inc()
+			a.log.Warn("gateway table was changed or removed outside simguard; installing it whole again", "table", "inet "+a.cfg.Table, "drift", err)
+			cur = nil
+		} else {
+			a.mu.Lock()
+			a.verified = a.now()
+			a.mu.Unlock()
+		}
+	}
 	if cur != nil && SameStructure(cur, next) {
 		d := Diff(cur, next)
 		if err := a.nl.Apply(next, d); err != nil {
@@ -281,6 +316,7 @@ func (a *Agent) swap(rs *Ruleset, addrs simguard.DeviceAddrs, installed bool) {
 	defer a.mu.Unlock()
 	a.cur, a.addrs = rs, addrs
 	a.updated = a.now()
+	a.verified = a.updated
 	if installed {
 		a.gen++
 		a.install = a.updated
@@ -323,29 +359,56 @@ func (a *Agent) Synced() <-chan struct{} {
 }
 
 // Status describes the installed table; withRuleset adds its nft text.
+// Healthy is false, with Error saying why, when the last sync failed or
+// the table cannot be read from the kernel (removed by hand, say). The
+// kernel's counters are read outside the agent's lock, so that a slow
+// scrape never holds up a suspension.
 func (a *Agent) Status(withRuleset bool) (simguard.GatewayStatus, error) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	st := simguard.GatewayStatus{Table: "inet " + a.cfg.Table, Installed: a.install, Updated: a.updated, Generation: a.gen}
-	if a.cur == nil {
-		return st, a.lastErr
-	}
-	for _, b := range a.cur.Addrs {
-		if b.Blocked() {
-			st.Blocked++
-		} else {
-			st.SIMs++
+	st := simguard.GatewayStatus{Table: "inet " + a.cfg.Table, Installed: a.install, Updated: a.updated, Generation: a.gen, Verified: a.verified}
+	cur, lastErr := a.cur, a.lastErr
+	var text string
+	if cur != nil {
+		for _, b := range cur.Addrs {
+			if b.Blocked() {
+				st.Blocked++
+			} else {
+				st.SIMs++
+			}
+		}
+		st.Groups = len(cur.Groups)
+		if withRuleset {
+			text = cur.Text()
 		}
 	}
-	st.Groups = len(a.cur.Groups)
-	cs, err := a.nl.Counters(a.cfg.Table)
-	if err != nil {
-		return st, err
+	a.mu.Unlock()
+	st.Ruleset = text
+	switch {
+	case lastErr != nil:
+		st.Error = lastErr.Error()
+	case cur == nil:
+		st.Error = "no table installed yet"
 	}
-	st.Counters = a.cur.labelCounters(cs)
-	if withRuleset {
-		st.Ruleset = a.cur.Text()
+	if cur != nil {
+		// A table removed by hand lists no counters and no error: ask
+		// for the table itself.
+		ok, err := a.nl.HasTable(a.cfg.Table)
+		if err == nil && !ok {
+			err = fmt.Errorf("the table is missing")
+		}
+		var cs map[string]Counter
+		if err == nil {
+			cs, err = a.nl.Counters(a.cfg.Table)
+		}
+		if err != nil {
+			if st.Error == "" {
+				st.Error = fmt.Sprintf("table inet %s cannot be read from the kernel (removed outside simguard? the next resync installs it again): %v", a.cfg.Table, err)
+			}
+		} else {
+			st.Counters = cur.labelCounters(cs)
+		}
 	}
+	st.Healthy = st.Error == ""
 	return st, nil
 }
 

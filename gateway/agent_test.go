@@ -5,6 +5,7 @@ package gateway
 import (
 	"context"
 	"net/netip"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +120,82 @@ func TestAgentRemoveOnExit(t *testing.T) {
 	}
 	if got := inNS(t, ns, "nft", "list", "tables"); strings.Contains(got, "simguard") {
 		t.Errorf("table left after exit with RemoveOnExit:\n%s", got)
+	}
+}
+
+// waitFor polls cond (bounded) and fails with what when it never holds.
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestAgentRepairsFlushedTable: a table removed by hand (nft flush
+// ruleset) is noticed by the next resync, reported by Status and
+// installed again whole, and a table emptied of its blocked elements
+// (nft flush set) is too: the gateway never stays open while it reports
+// itself healthy.
+func TestAgentRepairsFlushedTable(t *testing.T) {
+	requireNetns(t)
+	pol := enforce.NewPolicy(fixture(t), nil)
+	a, ns, _, _ := startAgent(t, pol, Options{Resync: 500 * time.Millisecond, NoNFLog: true})
+	hasTable := func() bool {
+		out, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "tables").CombinedOutput()
+		return strings.Contains(string(out), "inet simguard")
+	}
+	inNS(t, ns, "nft", "flush", "ruleset")
+	waitFor(t, 20*time.Second, "the flushed table is installed again", hasTable)
+	waitFor(t, 20*time.Second, "the blocked set is filled again", func() bool {
+		out, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "set", "inet", "simguard", "blocked4").CombinedOutput()
+		return strings.Contains(string(out), "10.64.0.2")
+	})
+	if r := testutil.ToFloat64(a.m.repairs); r < 1 {
+		t.Errorf("repairs %v after a flush, want at least 1", r)
+	}
+	// A flushed blocked set (suspended SIMs let through) is drift too.
+	inNS(t, ns, "nft", "flush", "set", "inet", "simguard", "blocked4")
+	waitFor(t, 20*time.Second, "the flushed blocked set is filled again", func() bool {
+		out, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "set", "inet", "simguard", "blocked4").CombinedOutput()
+		return strings.Contains(string(out), "10.64.0.2")
+	})
+	waitFor(t, 20*time.Second, "status healthy again", func() bool {
+		st, _ := a.Status(false)
+		return st.Healthy && st.Error == ""
+	})
+}
+
+// TestAgentRecoversFromFailedApply: an element update that fails (here:
+// the table was deleted under the agent) must not leave the agent
+// believing the change is in the kernel. It reports the error and
+// installs the whole table, with the change, on its own retry — no
+// resync tick, no further policy change needed.
+func TestAgentRecoversFromFailedApply(t *testing.T) {
+	requireNetns(t)
+	pol := enforce.NewPolicy(fixture(t), nil)
+	a, ns, _, _ := startAgent(t, pol, Options{Resync: time.Hour, NoNFLog: true})
+	inNS(t, ns, "nft", "delete", "table", "inet", "simguard")
+	st, _ := a.Status(false)
+	if st.Healthy || !strings.Contains(st.Error, "cannot be read") {
+		t.Errorf("status with the table gone: healthy %v, error %q", st.Healthy, st.Error)
+	}
+	s1 := sim(1, "meters", simguard.SIMSuspended, "10.64.0.1")
+	if err := pol.UpdateSIMs([]int64{1}, func(s *policy.Snapshot) (*policy.Snapshot, error) { return s.WithSIM(&s1) }); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the suspension reaches the kernel after the failed update", func() bool {
+		out, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "set", "inet", "simguard", "blocked4").CombinedOutput()
+		return strings.Contains(string(out), "10.64.0.1")
+	})
+	waitFor(t, 20*time.Second, "status healthy again", func() bool {
+		st, _ := a.Status(false)
+		return st.Healthy
+	})
+	if e := testutil.ToFloat64(a.m.errors.WithLabelValues("update")); e < 1 {
+		t.Errorf("update errors %v, want the failed update counted", e)
 	}
 }

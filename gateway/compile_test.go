@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -162,4 +163,65 @@ func entriesOf(t *testing.T, rs []simguard.FlowRule) []Entry {
 		out = append(out, v4...)
 	}
 	return out
+}
+
+// TestSharedAddressStaysBlocked: an address two SIMs claim (SIM 3's
+// static IP also leased to SIM 9) is blocked by Compile, and stays
+// blocked whichever single SIM is updated afterwards, until one of the
+// claims goes away; after every step the ruleset equals a fresh Compile.
+func TestSharedAddressStaysBlocked(t *testing.T) {
+	shared := netip.MustParseAddr("10.64.0.3")
+	clash := simguard.DeviceAddrs{9: {netip.MustParseAddr("10.64.1.9"), shared}}
+	snap := fixture(t)
+	rs := Compile(snap, fixtureConfig(), t0, clash)
+	same := func(step string, extra simguard.DeviceAddrs) {
+		t.Helper()
+		fresh := Compile(snap, fixtureConfig(), t0, extra)
+		for a, want := range fresh.Addrs {
+			got, ok := rs.Addrs[a]
+			if !ok || got.Blocked() != want.Blocked() || got.Chain != want.Chain {
+				t.Errorf("%s: %s is %+v (present %v), a fresh compile says %+v", step, a, got, ok, want)
+			}
+		}
+		if len(rs.Addrs) != len(fresh.Addrs) {
+			t.Errorf("%s: %d addresses, a fresh compile has %d", step, len(rs.Addrs), len(fresh.Addrs))
+		}
+	}
+	if b := rs.Addrs[shared]; !b.Blocked() || b.Chain != "" {
+		t.Fatalf("Compile: shared %s is %+v, want blocked", shared, b)
+	}
+	if got := rs.Conflicts(); len(got) != 1 || got[0] != shared {
+		t.Errorf("Conflicts() = %v", got)
+	}
+	for _, ids := range [][]int64{{3}, {9}, {3, 9}, {9, 3}} {
+		d := rs.UpdateSIMs(snap, ids, t0, clash)
+		if b := rs.Addrs[shared]; !b.Blocked() || b.Chain != "" {
+			t.Fatalf("after updating SIMs %v: shared %s is %+v, want still blocked", ids, shared, b)
+		}
+		if !d.Empty() {
+			t.Errorf("updating SIMs %v with nothing changed: delta %+v", ids, d)
+		}
+		same(fmt.Sprint("update ", ids), clash)
+	}
+	// A state change of one claimant keeps it blocked too.
+	s3 := sim(3, "cameras", simguard.SIMActive, "10.64.0.3")
+	s3.Group = "meters"
+	var err error
+	if snap, err = snap.WithSIM(&s3); err != nil {
+		t.Fatal(err)
+	}
+	rs.UpdateSIMs(snap, []int64{3}, t0, clash)
+	if b := rs.Addrs[shared]; !b.Blocked() || b.Chain != "" {
+		t.Fatalf("after moving SIM 3: shared %s is %+v, want still blocked", shared, b)
+	}
+	same("move SIM 3", clash)
+	// SIM 9 gives the address back: it opens for SIM 3 alone.
+	d := rs.UpdateSIMs(snap, []int64{9}, t0, fixtureLeases)
+	if b := rs.Addrs[shared]; b.Blocked() || b.SIMID != 3 || b.Chain != "g1" {
+		t.Fatalf("after SIM 9 let go: %s is %+v, want SIM 3's group g1, open", shared, b)
+	}
+	if d.Empty() {
+		t.Error("the address opened without a delta")
+	}
+	same("SIM 9 let go", fixtureLeases)
 }

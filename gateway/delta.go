@@ -136,7 +136,15 @@ func (rs *Ruleset) UpdateSIMs(snap *policy.Snapshot, ids []int64, now time.Time,
 				before[a] = rs.Addrs[a]
 			}
 			touched[a] = true
-			delete(rs.Addrs, a)
+			// Other SIMs may claim the address too: it stays theirs (and
+			// blocked while more than one does), rebound below.
+			cl := slices.DeleteFunc(slices.Clone(rs.claims[a]), func(x int64) bool { return x == id })
+			if len(cl) == 0 {
+				delete(rs.claims, a)
+				delete(rs.Addrs, a)
+			} else {
+				rs.claims[a] = cl
+			}
 		}
 		delete(rs.bySIM, id)
 	}
@@ -160,6 +168,21 @@ func (rs *Ruleset) UpdateSIMs(snap *policy.Snapshot, ids []int64, now time.Time,
 			}
 			touched[a] = true
 			rs.add(a, b)
+		}
+	}
+	// Rebind every touched address from its claimants as they are now:
+	// one claimant has its own binding, several block it.
+	for a := range touched {
+		cl := rs.claims[a]
+		switch {
+		case len(cl) > 1:
+			rs.Addrs[a] = conflicted(rs.Addrs[a])
+		case len(cl) == 1:
+			if v, ok := snap.SIMByID(cl[0]); ok {
+				rs.Addrs[a] = bindingOf(v, chains, now)
+			} else {
+				rs.Addrs[a] = conflicted(Binding{SIMID: cl[0]})
+			}
 		}
 	}
 	var d Delta

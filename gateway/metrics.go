@@ -13,6 +13,7 @@ type metrics struct {
 	elements       prometheus.Counter
 	updateSeconds  prometheus.Histogram
 	errors         *prometheus.CounterVec
+	repairs        prometheus.Counter
 	deniedEvents   prometheus.Counter
 }
 
@@ -38,15 +39,19 @@ func newMetrics(a *Agent, reg prometheus.Registerer) *metrics {
 		}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "simguard_gateway_errors_total",
-			Help: "Failed netlink operations by op (install, update); the previous rules stay in force.",
+			Help: "Failed netlink operations by op (install, update, verify); the agent retries with a whole install.",
 		}, []string{"op"}),
+		repairs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "simguard_gateway_repairs_total",
+			Help: "Whole installs because the kernel's table was missing or differed from what simguard installed (nft flush ruleset, changes by hand).",
+		}),
 		deniedEvents: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "simguard_gateway_denied_logged_total",
 			Help: "Denied packets read from nflog (rate-limited in the kernel) and turned into flow.denied events.",
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.installs, m.installSeconds, m.elements, m.updateSeconds, m.errors, m.deniedEvents, counterCollector{a})
+		reg.MustRegister(m.installs, m.installSeconds, m.elements, m.updateSeconds, m.errors, m.repairs, m.deniedEvents, counterCollector{a})
 	}
 	return m
 }

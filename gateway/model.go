@@ -103,6 +103,10 @@ type Ruleset struct {
 	// Addrs maps every known device address to its SIM's binding.
 	Addrs map[netip.Addr]Binding
 	bySIM map[int64][]netip.Addr
+	// claims lists the SIMs that claim each address: more than one, and
+	// the address is blocked for all of them, whichever path (Compile or
+	// UpdateSIMs) last touched it.
+	claims map[netip.Addr][]int64
 }
 
 // Group is one policy group's chains and allowlists, split by family and
@@ -152,7 +156,8 @@ func (b Binding) Blocked() bool { return b.Off || b.Chain == "" }
 // outside cfg.DeviceNets are left out, because the table would never see
 // their packets as device traffic. cfg must be validated.
 func Compile(snap *policy.Snapshot, cfg Config, now time.Time, extra simguard.DeviceAddrs) *Ruleset {
-	rs := &Ruleset{Config: cfg, Addrs: make(map[netip.Addr]Binding, snap.Len()), bySIM: make(map[int64][]netip.Addr, snap.Len())}
+	rs := &Ruleset{Config: cfg, Addrs: make(map[netip.Addr]Binding, snap.Len()), bySIM: make(map[int64][]netip.Addr, snap.Len()),
+		claims: make(map[netip.Addr][]int64, snap.Len())}
 	chains := map[groupKey]string{}
 	snap.RangeGroups(func(g simguard.Group) bool {
 		gr := compileGroup(&g)
@@ -191,13 +196,37 @@ func (rs *Ruleset) add(ip netip.Addr, b Binding) {
 	}
 	// Two SIMs claiming one address (a static IP inside a lease pool)
 	// must not open it for either: block it and let the operator fix it.
-	if old, ok := rs.Addrs[ip]; ok && old.SIMID != b.SIMID {
-		b.Chain, b.Off = "", true
+	cl := rs.claims[ip]
+	if !slices.Contains(cl, b.SIMID) {
+		cl = append(cl, b.SIMID)
+		rs.claims[ip] = cl
+	}
+	if len(cl) > 1 {
+		b = conflicted(b)
 	}
 	rs.Addrs[ip] = b
 	if !slices.Contains(rs.bySIM[b.SIMID], ip) {
 		rs.bySIM[b.SIMID] = append(rs.bySIM[b.SIMID], ip)
 	}
+}
+
+// conflicted is the binding of an address more than one SIM claims:
+// blocked, and in no group's verdict maps.
+func conflicted(b Binding) Binding {
+	b.Chain, b.Off = "", true
+	return b
+}
+
+// Conflicts lists the addresses more than one SIM claims (all blocked).
+func (rs *Ruleset) Conflicts() []netip.Addr {
+	var out []netip.Addr
+	for a, cl := range rs.claims {
+		if len(cl) > 1 {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
 }
 
 func (rs *Ruleset) addrsOfSIM(id int64) []netip.Addr { return rs.bySIM[id] }

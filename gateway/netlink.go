@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
@@ -242,6 +243,19 @@ func (n *Netlink) Counters(table string) (map[string]Counter, error) {
 	return out, nil
 }
 
+// HasTable reports whether the table exists in the kernel.
+func (n *Netlink) HasTable(table string) (bool, error) {
+	c, err := n.conn()
+	if err != nil {
+		return false, flushErr("open netlink", err)
+	}
+	ts, err := c.ListTablesOfFamily(nftables.TableFamilyINet)
+	if err != nil {
+		return false, flushErr("list tables", err)
+	}
+	return slices.ContainsFunc(ts, func(t *nftables.Table) bool { return t.Name == table }), nil
+}
+
 // Counter is one named counter's value.
 type Counter struct{ Packets, Bytes uint64 }
 
@@ -388,8 +402,8 @@ func (r rule) exprs(sets map[string]*nftables.Set) ([]expr.Any, error) {
 				&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{1}}, // IP_CT_DIR_REPLY
 			)
 			es = append(es, ctState(expr.CtStateBitESTABLISHED)...)
-		case ctEstablishedRelated:
-			es = append(es, ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED)...)
+		case ctRelated:
+			es = append(es, ctState(expr.CtStateBitRELATED)...)
 		case counterRef:
 			es = append(es, &expr.Objref{Type: int(nftables.ObjTypeCounter), Name: s.name})
 		case verdict:

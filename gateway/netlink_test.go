@@ -36,6 +36,9 @@ func TestNetlinkMatchesNftText(t *testing.T) {
 	if got != want {
 		t.Fatalf("netlink install lists differently from nft -f of the dry-run text\n--- nft -f:\n%s\n--- netlink:\n%s", want, got)
 	}
+	if err := nl.Verify(rs); err != nil {
+		t.Fatalf("Verify right after Install: %v", err)
+	}
 
 	// A second install replaces the table whole (no duplicates), and
 	// leaves other tables alone.
@@ -111,6 +114,9 @@ func TestNetlinkMatchesNftText(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond)
+	if err := nl.Verify(rs); err != nil {
+		t.Fatalf("Verify after element updates: %v", err)
+	}
 	fresh = Compile(snap4, fixtureConfig(), t0, fixtureLeases)
 	os.WriteFile(file, []byte("table inet simguard; delete table inet simguard;\n"+fresh.Text()), 0o644)
 	inNS(t, nsText, "nft", "-f", file)

@@ -55,11 +55,11 @@ type (
 		v6, dst bool
 		set     string
 	}
-	ctReplyEstablished   struct{}
-	ctEstablishedRelated struct{}
-	counterRef           struct{ name string }
-	verdict              struct{ kind, chain string } // accept, drop, return, jump, goto
-	limitLog             struct {
+	ctReplyEstablished struct{}
+	ctRelated          struct{}
+	counterRef         struct{ name string }
+	verdict            struct{ kind, chain string } // accept, drop, return, jump, goto
+	limitLog           struct {
 		rate   int
 		prefix string
 		group  uint16
@@ -93,9 +93,9 @@ func (m matchTuple) text() string {
 func (m vmapAddr) text() string {
 	return fmt.Sprintf("%s %s vmap @%s", family(m.v6), dir(m.dst), m.set)
 }
-func (ctReplyEstablished) text() string   { return "ct direction reply ct state established" }
-func (ctEstablishedRelated) text() string { return "ct state established,related" }
-func (c counterRef) text() string         { return fmt.Sprintf("counter name %q", c.name) }
+func (ctReplyEstablished) text() string { return "ct direction reply ct state established" }
+func (ctRelated) text() string          { return "ct state related" }
+func (c counterRef) text() string       { return fmt.Sprintf("counter name %q", c.name) }
 func (v verdict) text() string {
 	if v.chain != "" {
 		return v.kind + " " + v.chain
@@ -149,7 +149,13 @@ func (rs *Ruleset) chains() []chainDef {
 	cs = append(cs, chainDef{name: "inbound", rules: []rule{
 		{matchAddr{dst: true, set: "blocked4"}, verdict{kind: "goto", chain: blocked}},
 		{matchAddr{v6: true, dst: true, set: "blocked6"}, verdict{kind: "goto", chain: blocked}},
-		{ctEstablishedRelated{}, verdict{kind: "accept"}},
+		// Replies of flows the device started pass (its egress chain
+		// checked every packet it sent), and ICMP errors about a flow.
+		// Packets of connections opened from outside meet the group's
+		// inbound set on every packet, like egress: removing an inbound
+		// rule ends live sessions too.
+		{ctReplyEstablished{}, verdict{kind: "accept"}},
+		{ctRelated{}, verdict{kind: "accept"}},
 		{vmapAddr{dst: true, set: "sim4_in"}},
 		{vmapAddr{v6: true, dst: true, set: "sim6_in"}},
 		{verdict{kind: "goto", chain: denyChain(simguard.ReasonInboundDenied)}},

@@ -172,6 +172,27 @@ func (l *gwLab) serveUDP(ns, addr string) {
 	}()
 }
 
+// serveEcho echoes every line sent to addr in ns, for connections that
+// stay open.
+func (l *gwLab) serveEcho(ns, addr string) {
+	var ln net.Listener
+	var err error
+	l.in(ns, func() { ln, err = net.Listen("tcp", addr) })
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); io.Copy(c, c) }()
+		}
+	}()
+}
+
 // tcp connects from ns and returns what the server said ("" and the
 // error when it could not connect within the timeout).
 func (l *gwLab) tcp(ns, addr string, timeout time.Duration) (string, error) {
@@ -215,6 +236,7 @@ func TestGatewayLab(t *testing.T) {
 	l.serveTCP(l.inet, "192.0.2.101:8443") // forbidden endpoint
 	l.serveTCP(l.dev1, "10.64.1.2:22")     // a device's SSH: nobody may reach it
 	l.serveTCP(l.dev1, "10.64.1.2:2222")   // a management port the group opens to 192.0.2.100
+	l.serveEcho(l.dev1, "10.64.1.2:2223")  // a long session the group opens, then closes
 	l.serveTCP(l.inet, "[2001:db8:100::100]:8443")
 	l.serveTCP(l.inet, "[2001:db8:100::101]:8443")
 
@@ -256,7 +278,7 @@ func TestGatewayLab(t *testing.T) {
 			{CIDR: netip.MustParsePrefix("2001:db8:100::100/128"), Proto: "tcp", Ports: []simguard.PortRange{{From: 8443, To: 8443}}},
 		},
 		Inbound: []simguard.FlowRule{
-			{CIDR: netip.MustParsePrefix("192.0.2.100/32"), Proto: "tcp", Ports: []simguard.PortRange{{From: 2222, To: 2222}}},
+			{CIDR: netip.MustParsePrefix("192.0.2.100/32"), Proto: "tcp", Ports: []simguard.PortRange{{From: 2222, To: 2223}}},
 		},
 	}}
 	if _, err := api.ApplyGroup(ctx, group, 0); err != nil {
@@ -350,7 +372,7 @@ func TestGatewayLab(t *testing.T) {
 		if err := getJSON(ctx, cp.URL+"/api/v1/gateway?ruleset=true", m, &st); err != nil {
 			t.Fatal(err)
 		}
-		if st.SIMs != 3 || st.Blocked != 0 || st.Groups != 1 {
+		if st.SIMs != 3 || st.Blocked != 0 || st.Groups != 1 || !st.Healthy || st.Verified.IsZero() {
 			t.Errorf("status %+v", st)
 		}
 		compareNftJSON(t, l, st.Ruleset)
@@ -435,6 +457,54 @@ func TestGatewayLab(t *testing.T) {
 			if time.Now().After(deadline) {
 				t.Fatal("dev2 has no traffic 5s after re-activation")
 			}
+		}
+	})
+	t.Run("removing an inbound rule ends a live inbound session", func(t *testing.T) {
+		var c net.Conn
+		l.in(l.inet, func() { c, err = net.DialTimeout("tcp", "10.64.1.2:2223", wait) })
+		if err != nil {
+			t.Fatalf("allowed inbound 192.0.2.100 → dev1:2223: %v", err)
+		}
+		defer c.Close()
+		echo := func() error {
+			c.SetDeadline(time.Now().Add(wait))
+			if _, err := c.Write([]byte("ping\n")); err != nil {
+				return err
+			}
+			b := make([]byte, 5)
+			_, err := io.ReadFull(c, b)
+			return err
+		}
+		if err := echo(); err != nil {
+			t.Fatalf("the session does not echo while allowed: %v", err)
+		}
+		var before simguard.GatewayStatus
+		if err := getJSON(ctx, cp.URL+"/api/v1/gateway", m, &before); err != nil {
+			t.Fatal(err)
+		}
+		narrowed := group
+		narrowed.Policy.Inbound = []simguard.FlowRule{
+			{CIDR: netip.MustParsePrefix("192.0.2.100/32"), Proto: "tcp", Ports: []simguard.PortRange{{From: 2222, To: 2222}}},
+		}
+		if _, err := api.ApplyGroup(ctx, narrowed, 0); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			var st simguard.GatewayStatus
+			if err := getJSON(ctx, cp.URL+"/api/v1/gateway", m, &st); err != nil {
+				t.Fatal(err)
+			}
+			if st.Generation > before.Generation {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the narrowed group did not reach the table within 20s")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err := echo(); err == nil {
+			t.Error("the inbound session still carries data after its rule was removed")
 		}
 	})
 }
