@@ -70,6 +70,8 @@ type Agent struct {
 	lastErr  error
 	verified time.Time // when the kernel's table last matched cur
 	watchers []chan struct{}
+
+	outside int // SIM addresses outside DeviceNets at the last compile (Run's goroutine)
 }
 
 // New checks cfg and builds an agent; nothing is programmed until Run.
@@ -119,7 +121,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err // the first install must work: no privilege, no kernel support
 	}
 	a.log.Info("gateway table installed", "table", "inet "+a.cfg.Table, "device_nets", fmt.Sprint(a.cfg.DeviceNets),
-		"uplink", a.cfg.Uplink, "snat", a.cfg.SNAT, "nflog_group", a.cfg.NFLogGroup)
+		"device_ifaces", fmt.Sprint(a.cfg.DeviceIfaces), "uplink", a.cfg.Uplink, "snat", a.cfg.SNAT, "nflog_group", a.cfg.NFLogGroup)
+	if len(a.cfg.DeviceIfaces) == 0 {
+		a.log.Warn("gateway: device_ifaces is not set, so spoofed sources are NOT filtered: a device sending from an address " +
+			"outside device_nets bypasses every rule of this table. Set device_ifaces (--device-iface) to the interfaces devices' packets arrive on.")
+	}
 	var wg sync.WaitGroup
 	if !a.opt.NoNFLog {
 		nfl, err := OpenNFLog(a.deps.NetNS, a.cfg.NFLogGroup)
@@ -248,6 +254,13 @@ func (a *Agent) syncFull(ctx context.Context, snap *policy.Snapshot, now time.Ti
 	}
 	start := time.Now()
 	next := Compile(snap, a.cfg, now, addrs)
+	if next.Outside != a.outside {
+		a.outside = next.Outside
+		if next.Outside > 0 {
+			a.log.Warn("SIM addresses outside device_nets are not fenced by this table (their traffic is not device traffic here); widen device_nets or fix the addresses",
+				"count", next.Outside, "device_nets", fmt.Sprint(a.cfg.DeviceNets))
+		}
+	}
 	if c := next.Conflicts(); len(c) > 0 {
 		a.log.Warn("device addresses claimed by more than one SIM are blocked for all of them; give each SIM its own address",
 			"count", len(c), "addresses", fmt.Sprint(c[:min(len(c), 10)]))
@@ -377,6 +390,7 @@ func (a *Agent) Status(withRuleset bool) (simguard.GatewayStatus, error) {
 			}
 		}
 		st.Groups = len(cur.Groups)
+		st.Outside = cur.Outside
 		if withRuleset {
 			text = cur.Text()
 		}

@@ -91,12 +91,12 @@ func TestAgentFollowsPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Generation != 2 || st.Groups != 3 || st.Blocked != 6 || st.SIMs != 3 || !strings.Contains(st.Ruleset, "table inet simguard") || len(st.Counters) != 4+2*3 {
+	if st.Generation != 2 || st.Groups != 3 || st.Blocked != 6 || st.SIMs != 3 || !strings.Contains(st.Ruleset, "table inet simguard") || len(st.Counters) != 5+2*3 {
 		t.Errorf("status %+v", st)
 	}
 	// Metrics read the kernel's counters.
 	n, err := testutil.GatherAndCount(reg, "simguard_gateway_group_packets_total", "simguard_gateway_denied_packets_total", "simguard_gateway_addresses")
-	if err != nil || n != 6+4+2 {
+	if err != nil || n != 6+5+3 {
 		t.Errorf("gateway metrics: %d series, %v", n, err)
 	}
 	// By default the table stays after exit (fail closed).

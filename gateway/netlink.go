@@ -376,7 +376,14 @@ func (r rule) exprs(sets map[string]*nftables.Set) ([]expr.Any, error) {
 			if err != nil {
 				return nil, err
 			}
+			l.Invert = s.not
 			es = append(append(es, nfproto(s.v6)...), loadAddr(s.v6, s.dst), l)
+		case iifname:
+			name := make([]byte, 16)
+			copy(name, s.name)
+			es = append(es,
+				&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: reg1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: name})
 		case matchTuple:
 			l, err := lookup(sets, s.set)
 			if err != nil {

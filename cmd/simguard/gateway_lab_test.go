@@ -243,7 +243,7 @@ func TestGatewayLab(t *testing.T) {
 	cfg := defaultServeConfig()
 	cfg.Data, cfg.Listen = t.TempDir(), "127.0.0.1:0"
 	cfg.Gateway = gatewayConfig{Enabled: true, DeviceNets: []netip.Prefix{netip.MustParsePrefix("10.64.0.0/16"), netip.MustParsePrefix("fd00:64::/32")},
-		Uplink: "up0", NetNS: "/run/netns/" + l.gw, Resync: time.Hour}
+		DeviceIfaces: []string{"d1", "d2"}, Uplink: "up0", NetNS: "/run/netns/" + l.gw, Resync: time.Hour}
 	out := &syncBuffer{}
 	env := &cliEnv{stdout: out, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -365,6 +365,35 @@ func TestGatewayLab(t *testing.T) {
 		if err == nil {
 			c.Close()
 			t.Errorf("192.0.2.101 reached dev1:2222, which only 192.0.2.100 may")
+		}
+	})
+	t.Run("a spoofed source from the device side is dropped", func(t *testing.T) {
+		// dev1 sends from 10.99.0.2, outside the device nets; routes on
+		// the gateway and the internet host carry it both ways, so only
+		// the firewall stands in the way (without device_ifaces it
+		// would reach even the forbidden endpoint, unNATed).
+		l.ip("-n", l.dev1, "addr", "add", "10.99.0.2/32", "dev", "eth0")
+		l.ip("-n", l.gw, "route", "add", "10.99.0.2/32", "via", "10.64.1.2")
+		l.ip("-n", l.inet, "route", "add", "10.99.0.0/16", "via", "192.0.2.1")
+		for _, k := range []string{"all", "default", "d1"} {
+			l.exec(l.gw, "sysctl", "-qw", "net.ipv4.conf."+k+".rp_filter=0")
+		}
+		var c net.Conn
+		l.in(l.dev1, func() {
+			d := net.Dialer{Timeout: wait, LocalAddr: &net.TCPAddr{IP: net.ParseIP("10.99.0.2")}}
+			c, err = d.Dial("tcp", "192.0.2.101:8443")
+		})
+		if err == nil {
+			c.Close()
+			t.Fatal("dev1 reached the forbidden endpoint from a spoofed source 10.99.0.2")
+		}
+		var st simguard.GatewayStatus
+		if err := getJSON(ctx, cp.URL+"/api/v1/gateway", m, &st); err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(st.Counters, func(k simguard.GatewayCounter) bool { return k.Name == "source_spoofed" })
+		if i < 0 || st.Counters[i].Packets == 0 {
+			t.Errorf("no packet counted as source_spoofed: %+v", st.Counters)
 		}
 	})
 	t.Run("nft list ruleset matches what simguard installed", func(t *testing.T) {
