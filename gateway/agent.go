@@ -122,9 +122,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.log.Info("gateway table installed", "table", "inet "+a.cfg.Table, "device_nets", fmt.Sprint(a.cfg.DeviceNets),
 		"device_ifaces", fmt.Sprint(a.cfg.DeviceIfaces), "uplink", a.cfg.Uplink, "snat", a.cfg.SNAT, "nflog_group", a.cfg.NFLogGroup)
-	if len(a.cfg.DeviceIfaces) == 0 {
-		a.log.Warn("gateway: device_ifaces is not set, so spoofed sources are NOT filtered: a device sending from an address " +
-			"outside device_nets bypasses every rule of this table. Set device_ifaces (--device-iface) to the interfaces devices' packets arrive on.")
+	for _, w := range a.cfg.Warnings() {
+		a.log.Warn("gateway: " + w)
 	}
 	var wg sync.WaitGroup
 	if !a.opt.NoNFLog {
@@ -461,15 +460,15 @@ func (a *Agent) denied(p DeniedPacket) {
 	if a.deps.Events == nil {
 		return
 	}
-	egress := a.cfg.isDevice(p.Src)
+	a.mu.Lock()
+	egress := a.egress(p)
 	dev, remote, port := p.Dst, p.Src, p.DstPort
 	if egress {
 		dev, remote = p.Src, p.Dst
 	}
-	a.mu.Lock()
 	var b Binding
 	var known bool
-	if a.cur != nil {
+	if a.cur != nil && simguard.Reason(p.Reason) != reasonSourceSpoofed {
 		b, known = a.cur.Addrs[dev]
 	}
 	a.mu.Unlock()
@@ -502,6 +501,31 @@ func (a *Agent) denied(p DeniedPacket) {
 		ev.Reason = simguard.ReasonSIMSuspended
 	}
 	a.deps.Events.Emit(ev)
+}
+
+// egress says which way a denied packet went, from the chain that
+// dropped it (its reason), not from whether its source is a device: a
+// packet from one device to another is inbound for the second when the
+// second's inbound rules drop it. a.mu must be held.
+func (a *Agent) egress(p DeniedPacket) bool {
+	switch simguard.Reason(p.Reason) {
+	case simguard.ReasonInboundDenied:
+		return false
+	case simguard.ReasonDestinationDenied, simguard.ReasonSIMUnknown, reasonSourceSpoofed:
+		return true
+	case reasonSIMBlocked:
+		// The egress chain checks the source first; a blocked source
+		// means egress, otherwise the destination was the blocked one.
+		if a.cur != nil {
+			if b, ok := a.cur.Addrs[p.Src]; ok && b.Blocked() {
+				return true
+			}
+			if b, ok := a.cur.Addrs[p.Dst]; ok && b.Blocked() {
+				return false
+			}
+		}
+	}
+	return a.cfg.isDevice(p.Src)
 }
 
 func (c *Config) isDevice(ip netip.Addr) bool {

@@ -4,6 +4,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"os/exec"
 	"strings"
@@ -197,5 +198,25 @@ func TestAgentRecoversFromFailedApply(t *testing.T) {
 	})
 	if e := testutil.ToFloat64(a.m.errors.WithLabelValues("update")); e < 1 {
 		t.Errorf("update errors %v, want the failed update counted", e)
+	}
+}
+
+// TestNFLogGroupHeld: with CAP_NET_ADMIN, a group another socket holds
+// is reported as held, not as a missing privilege.
+func TestNFLogGroupHeld(t *testing.T) {
+	requireNetns(t)
+	_, fd := newNetns(t, "sgwnfl")
+	first, err := OpenNFLog(fd, 33)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	second, err := OpenNFLog(fd, 33)
+	if err == nil {
+		second.Close()
+		t.Fatal("a second listener bound the same nflog group")
+	}
+	if errors.Is(err, ErrPermission) || !strings.Contains(err.Error(), "held by another listener") {
+		t.Errorf("second bind: %v", err)
 	}
 }

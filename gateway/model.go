@@ -67,6 +67,13 @@ func (c *Config) Validate() error {
 		}
 		seen[name] = true
 	}
+	for i, p := range c.DeviceNets {
+		for _, q := range c.DeviceNets[:i] {
+			if p.Overlaps(q) {
+				return fmt.Errorf("gateway: device prefixes %s and %s overlap (device_nets / --device-net): list each range once", q, p)
+			}
+		}
+	}
 	if c.SNAT == "" {
 		c.SNAT = simguard.SNATMasquerade
 		if c.Uplink == "" {
@@ -96,6 +103,31 @@ func (c *Config) Validate() error {
 		c.LogRate = 100
 	}
 	return nil
+}
+
+// Warnings lists what a valid config leaves open, for the agent to log
+// at start: sources not checked without DeviceIfaces, and a fixed SNAT
+// address of one family while device prefixes of the other exist (that
+// family's traffic leaves with the devices' own addresses).
+func (c *Config) Warnings() []string {
+	var ws []string
+	if len(c.DeviceIfaces) == 0 {
+		ws = append(ws, "device_ifaces is not set, so spoofed sources are NOT filtered: a device sending from an address "+
+			"outside device_nets bypasses every rule of this table; set device_ifaces (--device-iface) to the interfaces devices' packets arrive on")
+	}
+	if c.SNAT == simguard.SNATAddress {
+		for _, p := range c.DeviceNets {
+			if p.Addr().Is6() != c.SNATAddr.Is6() {
+				fam := "IPv4"
+				if p.Addr().Is6() {
+					fam = "IPv6"
+				}
+				ws = append(ws, fmt.Sprintf("snat: address %s has no %s counterpart: %s traffic of devices in %s leaves through %s WITHOUT source NAT "+
+					"(use snat: masquerade, or route that prefix publicly)", c.SNATAddr, fam, fam, p, c.Uplink))
+			}
+		}
+	}
+	return ws
 }
 
 func validIdent(s string) bool {

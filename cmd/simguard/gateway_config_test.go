@@ -45,6 +45,7 @@ func TestGatewayConfigErrors(t *testing.T) {
 		{"masquerade without uplink", "gateway: {enabled: true, device_nets: [10.0.0.0/8], snat: masquerade}", "--uplink"},
 		{"bad snat mode", "gateway: {enabled: true, device_nets: [10.0.0.0/8], uplink: eth1, snat: magic}", "masquerade, address or off"},
 		{"bad table name", "gateway: {enabled: true, device_nets: [10.0.0.0/8], table: 'a b'}", "gateway table"},
+		{"overlapping device nets", "gateway: {enabled: true, device_nets: [10.64.0.0/16, 10.64.3.0/24]}", "overlap (device_nets"},
 		{"long device interface", "gateway: {enabled: true, device_nets: [10.0.0.0/8], device_ifaces: [averyveryverylongname]}", "device_ifaces"},
 		{"device interface twice", "gateway: {enabled: true, device_nets: [10.0.0.0/8], device_ifaces: [gtp0, gtp0]}", "listed twice"},
 		{"long interface name", "gateway: {enabled: true, device_nets: [10.0.0.0/8], uplink: averyveryverylongname}", "15 characters"},

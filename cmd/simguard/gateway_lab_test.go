@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -233,6 +234,7 @@ func TestGatewayLab(t *testing.T) {
 	l := newGWLab(t)
 	l.serveTCP(l.inet, "192.0.2.100:8443") // allowed endpoint
 	l.serveUDP(l.inet, "192.0.2.100:5353") // allowed endpoint (udp)
+	l.serveUDP(l.inet, "192.0.2.100:5354") // a port not allowed: it answers, so only the firewall keeps it quiet
 	l.serveTCP(l.inet, "192.0.2.101:8443") // forbidden endpoint
 	l.serveTCP(l.dev1, "10.64.1.2:22")     // a device's SSH: nobody may reach it
 	l.serveTCP(l.dev1, "10.64.1.2:2222")   // a management port the group opens to 192.0.2.100
@@ -543,87 +545,88 @@ func (l *gwLab) nft(t *testing.T) string {
 	return out
 }
 
-// compareNftJSON checks the kernel's view (nft -j list ruleset in the
-// gateway namespace) against the text simguard says it installed: the
-// same sets with the same elements, the same chains with as many rules.
+// compareNftJSON checks the kernel's view (nft -j list table in the
+// gateway namespace) against the text simguard says it installed, by
+// content: that text is loaded by nft itself into a scratch namespace,
+// and both tables must list the same counters, sets with the same
+// elements, and chains with the same rules (statements, verdicts, jump
+// targets), in the same order. Only what differs between two listings of
+// equal tables is dropped: handles, counter values, time left of timed
+// elements.
 func compareNftJSON(t *testing.T, l *gwLab, installed string) {
 	t.Helper()
-	out, err := l.exec(l.gw, "nft", "-j", "list", "ruleset")
-	if err != nil {
-		t.Fatalf("nft -j list ruleset: %v\n%s", err, out)
+	b := make([]byte, 3)
+	rand.Read(b)
+	scratch := "sgwcmp" + hex.EncodeToString(b)
+	if out, err := exec.Command("ip", "netns", "add", scratch).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add %s: %v: %s", scratch, err, out)
 	}
-	var doc struct {
-		Nftables []map[string]json.RawMessage `json:"nftables"`
-	}
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+	defer exec.Command("ip", "netns", "del", scratch).Run()
+	file := filepath.Join(t.TempDir(), "installed.nft")
+	if err := os.WriteFile(file, []byte(installed), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	kernelSets := map[string]int{}
-	kernelChains := map[string]int{}
-	for _, o := range doc.Nftables {
-		var x struct {
-			Table, Name, Chain string
-			Elem               []json.RawMessage
+	if out, err := l.exec(scratch, "nft", "-f", file); err != nil {
+		t.Fatalf("nft -f of the ruleset simguard reports: %v\n%s", err, out)
+	}
+	list := func(ns string) []string {
+		out, err := l.exec(ns, "nft", "-j", "list", "table", "inet", "simguard")
+		if err != nil {
+			t.Fatalf("nft -j list table in %s: %v\n%s", ns, err, out)
 		}
-		for kind, raw := range o {
-			json.Unmarshal(raw, &x)
-			if x.Table != "simguard" {
+		var doc struct {
+			Nftables []map[string]any `json:"nftables"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var objs []string
+		for _, o := range doc.Nftables {
+			if _, ok := o["metainfo"]; ok {
 				continue
 			}
-			switch kind {
-			case "set", "map":
-				kernelSets[x.Name] = len(x.Elem)
-			case "chain":
-				kernelChains[x.Name] += 0
-			case "rule":
-				kernelChains[x.Chain]++
-			}
+			stripVolatile(o)
+			j, _ := json.Marshal(o)
+			objs = append(objs, string(j))
 		}
+		return objs
 	}
-	// What simguard says, read from its nft text: elements are
-	// comma-separated (none holds a comma itself); a chain's lines after
-	// its header are its rules.
-	wantSets, wantChains := map[string]int{}, map[string]int{}
-	var cur string
-	var inChain, inElems bool
-	for _, line := range strings.Split(installed, "\n") {
-		f := strings.Fields(line)
-		switch {
-		case len(f) >= 2 && (f[0] == "set" || f[0] == "map"):
-			cur, inChain, inElems = f[1], false, false
-			wantSets[cur] = 0
-		case len(f) >= 2 && f[0] == "chain":
-			cur, inChain, inElems = f[1], true, false
-			wantChains[cur] = 0
-		case !inChain && len(f) > 0 && f[0] == "elements":
-			inElems = true
-			wantSets[cur] = strings.Count(line, ",") + 1
-		case inElems && strings.HasPrefix(strings.TrimSpace(line), "}"):
-			inElems = false
-		case inElems:
-			wantSets[cur] += strings.Count(line, ",")
-		case inChain && len(f) > 0 && f[0] != "type" && f[0] != "}":
-			wantChains[cur]++
+	want, got := list(scratch), list(l.gw)
+	if len(want) < 10 {
+		t.Fatalf("the reported ruleset lists only %d objects:\n%s", len(want), installed)
+	}
+	for i := 0; i < max(len(want), len(got)); i++ {
+		var w, g string
+		if i < len(want) {
+			w = want[i]
 		}
-	}
-	if len(wantSets) == 0 || len(wantChains) == 0 {
-		t.Fatalf("could not read simguard's ruleset:\n%s", installed)
-	}
-	for name, n := range wantSets {
-		if k, ok := kernelSets[name]; !ok || k != n {
-			t.Errorf("set %s: kernel has %d elements (present %v), simguard says %d", name, k, ok, n)
+		if i < len(got) {
+			g = got[i]
 		}
-	}
-	for name, n := range wantChains {
-		if k, ok := kernelChains[name]; !ok || k != n {
-			t.Errorf("chain %s: kernel has %d rules (present %v), simguard says %d", name, k, ok, n)
+		if w != g {
+			t.Errorf("object %d differs:\n kernel:   %s\n simguard: %s", i, g, w)
 		}
-	}
-	if len(kernelSets) != len(wantSets) || len(kernelChains) != len(wantChains) {
-		t.Errorf("kernel: %d sets, %d chains; simguard: %d sets, %d chains", len(kernelSets), len(kernelChains), len(wantSets), len(wantChains))
 	}
 	if t.Failed() {
 		t.Logf("simguard:\n%s\nkernel:\n%s", installed, l.nft(t))
+	}
+}
+
+// stripVolatile drops what differs between two listings of equal
+// tables.
+func stripVolatile(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range []string{"handle", "expires", "packets", "bytes"} {
+			delete(x, k)
+		}
+		for _, y := range x {
+			stripVolatile(y)
+		}
+	case []any:
+		for _, y := range x {
+			stripVolatile(y)
+		}
 	}
 }
 
