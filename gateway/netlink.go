@@ -99,6 +99,8 @@ func (n *Netlink) Install(rs *Ruleset) error {
 		switch cd.hook {
 		case "forward":
 			ch.Type, ch.Hooknum, ch.Priority, ch.Policy = nftables.ChainTypeFilter, nftables.ChainHookForward, nftables.ChainPriorityFilter, &accept
+		case "input":
+			ch.Type, ch.Hooknum, ch.Priority, ch.Policy = nftables.ChainTypeFilter, nftables.ChainHookInput, nftables.ChainPriorityFilter, &accept
 		case "postrouting":
 			ch.Type, ch.Hooknum, ch.Priority, ch.Policy = nftables.ChainTypeNAT, nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource, &accept
 		}

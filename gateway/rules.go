@@ -157,6 +157,23 @@ func (rs *Ruleset) chains() []chainDef {
 		{matchAddr{v6: true, dst: true, set: "devnets6"}, verdict{kind: "jump", chain: "inbound"}},
 	}...)})
 	blocked := denyChain(reasonSIMBlocked)
+	// The gateway host itself: device addresses that are blocked or that
+	// no SIM has reach nothing on it; known, active devices meet the
+	// policy accept (the host's own firewall decides which of its
+	// services they see). Local traffic (lo) is the host's own, and
+	// sources outside the device nets (link-local neighbour discovery,
+	// DHCP) are left alone here.
+	cs = append(cs, chainDef{name: "input", typ: "filter", hook: "input", prio: "filter", rules: []rule{
+		{iifname{"lo"}, verdict{kind: "return"}},
+		{matchAddr{set: "devnets4"}, verdict{kind: "jump", chain: "host_in"}},
+		{matchAddr{v6: true, set: "devnets6"}, verdict{kind: "jump", chain: "host_in"}},
+	}})
+	cs = append(cs, chainDef{name: "host_in", rules: []rule{
+		{matchAddr{set: "blocked4"}, verdict{kind: "goto", chain: blocked}},
+		{matchAddr{v6: true, set: "blocked6"}, verdict{kind: "goto", chain: blocked}},
+		{matchAddr{set: "sim4_out", not: true}, verdict{kind: "goto", chain: denyChain(simguard.ReasonSIMUnknown)}},
+		{matchAddr{v6: true, set: "sim6_out", not: true}, verdict{kind: "goto", chain: denyChain(simguard.ReasonSIMUnknown)}},
+	}})
 	cs = append(cs, chainDef{name: "egress", rules: []rule{
 		// Blocked first: a suspended SIM loses its live flows too.
 		{matchAddr{set: "blocked4"}, verdict{kind: "goto", chain: blocked}},

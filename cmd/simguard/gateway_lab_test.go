@@ -239,6 +239,7 @@ func TestGatewayLab(t *testing.T) {
 	l.serveTCP(l.dev1, "10.64.1.2:22")     // a device's SSH: nobody may reach it
 	l.serveTCP(l.dev1, "10.64.1.2:2222")   // a management port the group opens to 192.0.2.100
 	l.serveEcho(l.dev1, "10.64.1.2:2223")  // a long session the group opens, then closes
+	l.serveTCP(l.gw, "0.0.0.0:7000")       // a service on the gateway host itself
 	l.serveTCP(l.inet, "[2001:db8:100::100]:8443")
 	l.serveTCP(l.inet, "[2001:db8:100::101]:8443")
 
@@ -369,6 +370,22 @@ func TestGatewayLab(t *testing.T) {
 			t.Errorf("192.0.2.101 reached dev1:2222, which only 192.0.2.100 may")
 		}
 	})
+	t.Run("the gateway host: known devices reach its services, unknown device addresses do not", func(t *testing.T) {
+		if got, err := l.tcp(l.dev1, "10.64.1.1:7000", wait); err != nil || !strings.HasPrefix(got, "10.64.1.2:") {
+			t.Errorf("dev1 → the gateway's own service: %q, %v", got, err)
+		}
+		// 10.64.1.77 is inside the device nets but no SIM has it.
+		l.ip("-n", l.dev1, "addr", "add", "10.64.1.77/32", "dev", "eth0")
+		var c net.Conn
+		l.in(l.dev1, func() {
+			d := net.Dialer{Timeout: wait, LocalAddr: &net.TCPAddr{IP: net.ParseIP("10.64.1.77")}}
+			c, err = d.Dial("tcp", "10.64.1.1:7000")
+		})
+		if err == nil {
+			c.Close()
+			t.Error("an address no SIM has reached the gateway host's service")
+		}
+	})
 	t.Run("a spoofed source from the device side is dropped", func(t *testing.T) {
 		// dev1 sends from 10.99.0.2, outside the device nets; routes on
 		// the gateway and the internet host carry it both ways, so only
@@ -465,6 +482,9 @@ func TestGatewayLab(t *testing.T) {
 		}
 		if _, err := l.tcp(l.dev2, "192.0.2.100:8443", wait); err == nil {
 			t.Error("suspended dev2 still opens connections")
+		}
+		if _, err := l.tcp(l.dev2, "10.64.2.1:7000", wait); err == nil {
+			t.Error("suspended dev2 still reaches the gateway host's service")
 		}
 		if _, err := l.tcp(l.dev1, "192.0.2.100:8443", wait); err != nil {
 			t.Errorf("dev1 (still active) lost its access: %v", err)
