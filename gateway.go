@@ -43,6 +43,9 @@ type GatewayStatus struct {
 	// Blocked are device addresses whose SIM may not use data now.
 	SIMs    int `json:"sims"`
 	Blocked int `json:"blocked"`
+	// Outside are SIM addresses outside the device prefixes: this table
+	// does not fence them (a configuration error to fix).
+	Outside int `json:"outside"`
 	Groups  int `json:"groups"`
 	// Counters are the named nftables counters: per group
 	// ("<group>/allowed", "<group>/denied") and per reason.

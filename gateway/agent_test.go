@@ -4,6 +4,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"os/exec"
 	"strings"
@@ -91,12 +92,12 @@ func TestAgentFollowsPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Generation != 2 || st.Groups != 3 || st.Blocked != 6 || st.SIMs != 3 || !strings.Contains(st.Ruleset, "table inet simguard") || len(st.Counters) != 4+2*3 {
+	if st.Generation != 2 || st.Groups != 3 || st.Blocked != 6 || st.SIMs != 3 || !strings.Contains(st.Ruleset, "table inet simguard") || len(st.Counters) != 5+2*3 {
 		t.Errorf("status %+v", st)
 	}
 	// Metrics read the kernel's counters.
 	n, err := testutil.GatherAndCount(reg, "simguard_gateway_group_packets_total", "simguard_gateway_denied_packets_total", "simguard_gateway_addresses")
-	if err != nil || n != 6+4+2 {
+	if err != nil || n != 6+5+3 {
 		t.Errorf("gateway metrics: %d series, %v", n, err)
 	}
 	// By default the table stays after exit (fail closed).
@@ -197,5 +198,25 @@ func TestAgentRecoversFromFailedApply(t *testing.T) {
 	})
 	if e := testutil.ToFloat64(a.m.errors.WithLabelValues("update")); e < 1 {
 		t.Errorf("update errors %v, want the failed update counted", e)
+	}
+}
+
+// TestNFLogGroupHeld: with CAP_NET_ADMIN, a group another socket holds
+// is reported as held, not as a missing privilege.
+func TestNFLogGroupHeld(t *testing.T) {
+	requireNetns(t)
+	_, fd := newNetns(t, "sgwnfl")
+	first, err := OpenNFLog(fd, 33)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	second, err := OpenNFLog(fd, 33)
+	if err == nil {
+		second.Close()
+		t.Fatal("a second listener bound the same nflog group")
+	}
+	if errors.Is(err, ErrPermission) || !strings.Contains(err.Error(), "held by another listener") {
+		t.Errorf("second bind: %v", err)
 	}
 }

@@ -70,7 +70,7 @@ func (d *Delta) change(a netip.Addr, old Binding, had bool, nb Binding, has bool
 // SameStructure reports whether two rulesets differ in set elements of
 // device addresses at most, so that one can become the other by a Delta.
 func SameStructure(a, b *Ruleset) bool {
-	if !slices.Equal(a.Config.DeviceNets, b.Config.DeviceNets) {
+	if !slices.Equal(a.Config.DeviceNets, b.Config.DeviceNets) || !slices.Equal(a.Config.DeviceIfaces, b.Config.DeviceIfaces) {
 		return false
 	}
 	ca, cb := a.Config, b.Config

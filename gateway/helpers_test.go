@@ -99,6 +99,8 @@ func fixtureConfig() Config {
 	c := Config{
 		DeviceNets: []netip.Prefix{netip.MustParsePrefix("10.64.0.0/16"), netip.MustParsePrefix("fd00:64::/64")},
 		Uplink:     "up0",
+		// dev0 need not exist: iifname matches by name.
+		DeviceIfaces: []string{"dev0"},
 	}
 	if err := c.Validate(); err != nil {
 		panic(err)

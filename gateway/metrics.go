@@ -69,7 +69,7 @@ var (
 		"Dropped packets by reason, from the table's nftables counters (reset when the table is replaced whole).",
 		[]string{"reason"}, nil)
 	descAddrs = prometheus.NewDesc("simguard_gateway_addresses",
-		"Device addresses in the table by state (open: follows its group's allowlist; blocked: the SIM may not use data now).",
+		"Device addresses by state (open: follows its group's allowlist; blocked: the SIM may not use data now; outside: a SIM address outside device_nets, not fenced by this table).",
 		[]string{"state"}, nil)
 )
 
@@ -89,6 +89,7 @@ func (c counterCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descAddrs, prometheus.GaugeValue, float64(st.SIMs), "open")
 	ch <- prometheus.MustNewConstMetric(descAddrs, prometheus.GaugeValue, float64(st.Blocked), "blocked")
+	ch <- prometheus.MustNewConstMetric(descAddrs, prometheus.GaugeValue, float64(st.Outside), "outside")
 	for _, k := range st.Counters {
 		if k.Group == "" {
 			ch <- prometheus.MustNewConstMetric(descReasonPackets, prometheus.CounterValue, float64(k.Packets), k.Kind)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/simguard/simguard"
@@ -21,6 +22,12 @@ type Config struct {
 	// pools, the static ranges). Traffic from them is egress, traffic to
 	// them inbound; everything else passes this table untouched.
 	DeviceNets []netip.Prefix
+	// DeviceIfaces are the interfaces devices' packets arrive on (the
+	// tunnels or bridges of the packet core). Anything arriving on them
+	// from a source outside DeviceNets is dropped (source_spoofed): such
+	// a packet would otherwise not count as device traffic and pass this
+	// table untouched. Empty: sources are not checked (a warning at start).
+	DeviceIfaces []string
 	// Uplink is the interface towards the internet; SNAT applies to
 	// device traffic leaving through it. Empty: no NAT.
 	Uplink string
@@ -49,6 +56,23 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("gateway: device prefix %d is not a CIDR", i)
 		}
 		c.DeviceNets[i] = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()).Masked()
+	}
+	seen := map[string]bool{}
+	for _, name := range c.DeviceIfaces {
+		if name == "" || len(name) > 15 || strings.ContainsAny(name, "\"\\ \t\n") {
+			return fmt.Errorf("gateway: device interface %q (device_ifaces / --device-iface): want an interface name of 1 to 15 characters", name)
+		}
+		if seen[name] {
+			return fmt.Errorf("gateway: device interface %q listed twice (device_ifaces / --device-iface)", name)
+		}
+		seen[name] = true
+	}
+	for i, p := range c.DeviceNets {
+		for _, q := range c.DeviceNets[:i] {
+			if p.Overlaps(q) {
+				return fmt.Errorf("gateway: device prefixes %s and %s overlap (device_nets / --device-net): list each range once", q, p)
+			}
+		}
 	}
 	if c.SNAT == "" {
 		c.SNAT = simguard.SNATMasquerade
@@ -81,6 +105,31 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// Warnings lists what a valid config leaves open, for the agent to log
+// at start: sources not checked without DeviceIfaces, and a fixed SNAT
+// address of one family while device prefixes of the other exist (that
+// family's traffic leaves with the devices' own addresses).
+func (c *Config) Warnings() []string {
+	var ws []string
+	if len(c.DeviceIfaces) == 0 {
+		ws = append(ws, "device_ifaces is not set, so spoofed sources are NOT filtered: a device sending from an address "+
+			"outside device_nets bypasses every rule of this table; set device_ifaces (--device-iface) to the interfaces devices' packets arrive on")
+	}
+	if c.SNAT == simguard.SNATAddress {
+		for _, p := range c.DeviceNets {
+			if p.Addr().Is6() != c.SNATAddr.Is6() {
+				fam := "IPv4"
+				if p.Addr().Is6() {
+					fam = "IPv6"
+				}
+				ws = append(ws, fmt.Sprintf("snat: address %s has no %s counterpart: %s traffic of devices in %s leaves through %s WITHOUT source NAT "+
+					"(use snat: masquerade, or route that prefix publicly)", c.SNATAddr, fam, fam, p, c.Uplink))
+			}
+		}
+	}
+	return ws
+}
+
 func validIdent(s string) bool {
 	if s == "" || len(s) > 32 {
 		return false
@@ -107,6 +156,9 @@ type Ruleset struct {
 	// the address is blocked for all of them, whichever path (Compile or
 	// UpdateSIMs) last touched it.
 	claims map[netip.Addr][]int64
+	// Outside counts SIM addresses left out because they lie outside
+	// Config.DeviceNets: this table does not see them as devices.
+	Outside int
 }
 
 // Group is one policy group's chains and allowlists, split by family and
@@ -169,10 +221,10 @@ func Compile(snap *policy.Snapshot, cfg Config, now time.Time, extra simguard.De
 	snap.RangeSIMs(func(v policy.SIMView) bool {
 		b := bindingOf(v, chains, now)
 		if v.StaticIP.IsValid() {
-			rs.add(v.StaticIP, b)
+			rs.addCounted(v.StaticIP, b)
 		}
 		for _, ip := range extra[v.ID] {
-			rs.add(ip, b)
+			rs.addCounted(ip, b)
 		}
 		return true
 	})
@@ -187,6 +239,13 @@ type groupKey struct {
 func bindingOf(v policy.SIMView, chains map[groupKey]string, now time.Time) Binding {
 	return Binding{SIMID: v.ID, TenantID: v.TenantID, IMSI: v.IMSI, Group: v.Group,
 		Chain: chains[groupKey{v.TenantID, v.Group}], Off: !v.ServiceOn(simguard.ServiceData, now)}
+}
+
+func (rs *Ruleset) addCounted(ip netip.Addr, b Binding) {
+	if !rs.isDevice(ip.Unmap()) {
+		rs.Outside++
+	}
+	rs.add(ip, b)
 }
 
 func (rs *Ruleset) add(ip netip.Addr, b Binding) {

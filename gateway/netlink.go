@@ -99,6 +99,8 @@ func (n *Netlink) Install(rs *Ruleset) error {
 		switch cd.hook {
 		case "forward":
 			ch.Type, ch.Hooknum, ch.Priority, ch.Policy = nftables.ChainTypeFilter, nftables.ChainHookForward, nftables.ChainPriorityFilter, &accept
+		case "input":
+			ch.Type, ch.Hooknum, ch.Priority, ch.Policy = nftables.ChainTypeFilter, nftables.ChainHookInput, nftables.ChainPriorityFilter, &accept
 		case "postrouting":
 			ch.Type, ch.Hooknum, ch.Priority, ch.Policy = nftables.ChainTypeNAT, nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource, &accept
 		}
@@ -376,7 +378,14 @@ func (r rule) exprs(sets map[string]*nftables.Set) ([]expr.Any, error) {
 			if err != nil {
 				return nil, err
 			}
+			l.Invert = s.not
 			es = append(append(es, nfproto(s.v6)...), loadAddr(s.v6, s.dst), l)
+		case iifname:
+			name := make([]byte, 16)
+			copy(name, s.name)
+			es = append(es,
+				&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: reg1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: name})
 		case matchTuple:
 			l, err := lookup(sets, s.set)
 			if err != nil {

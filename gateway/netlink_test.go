@@ -36,7 +36,7 @@ func TestNetlinkMatchesNftText(t *testing.T) {
 	if got != want {
 		t.Fatalf("netlink install lists differently from nft -f of the dry-run text\n--- nft -f:\n%s\n--- netlink:\n%s", want, got)
 	}
-	if err := nl.Verify(rs); err != nil {
+	if err := nl.Verify(rs, true); err != nil {
 		t.Fatalf("Verify right after Install: %v", err)
 	}
 
@@ -114,7 +114,7 @@ func TestNetlinkMatchesNftText(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond)
-	if err := nl.Verify(rs); err != nil {
+	if err := nl.Verify(rs, true); err != nil {
 		t.Fatalf("Verify after element updates: %v", err)
 	}
 	fresh = Compile(snap4, fixtureConfig(), t0, fixtureLeases)

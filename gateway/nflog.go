@@ -62,7 +62,13 @@ func OpenNFLog(netns int, group uint16) (*NFLog, error) {
 	if err := l.config(netlink.Attribute{Type: nfulaCfgCmd, Data: []byte{nfulnlCfgCmdBind}}); err != nil {
 		c.Close()
 		if errors.Is(err, unix.EPERM) {
-			return nil, ErrPermission
+			if CheckPrivilege() != nil {
+				return nil, ErrPermission
+			}
+			// With CAP_NET_ADMIN the kernel says EPERM when another
+			// socket has the group bound (nfnetlink_log allows one
+			// listener per group and namespace).
+			return nil, fmt.Errorf("nflog group %d is held by another listener (ulogd, another simguard gateway, or a leftover process in this network namespace): stop it or pick a free group with nflog_group / --nflog-group", group)
 		}
 		return nil, fmt.Errorf("nflog bind group %d: %w (is another listener, e.g. ulogd, bound to it?)", group, err)
 	}

@@ -14,8 +14,12 @@ import (
 // Reasons a packet is dropped; each has a named counter and a chain that
 // counts, logs (rate-limited, to nflog) and drops.
 var denyReasons = []simguard.Reason{
-	reasonSIMBlocked, simguard.ReasonSIMUnknown, simguard.ReasonDestinationDenied, simguard.ReasonInboundDenied,
+	reasonSIMBlocked, simguard.ReasonSIMUnknown, simguard.ReasonDestinationDenied, simguard.ReasonInboundDenied, reasonSourceSpoofed,
 }
+
+// reasonSourceSpoofed: a packet arrived on a device interface from a
+// source outside the device prefixes.
+const reasonSourceSpoofed simguard.Reason = "source_spoofed"
 
 // reasonSIMBlocked covers every reason a known SIM may not use data now;
 // the flow.denied event carries the precise one from the policy.
@@ -40,11 +44,13 @@ type stmt interface {
 
 // Statements. Each maps to expressions in netlink.go.
 type (
-	// matchAddr: ip/ip6 saddr/daddr @set.
+	// matchAddr: ip/ip6 saddr/daddr @set (not: != @set).
 	matchAddr struct {
 		v6, dst bool
 		set     string
+		not     bool
 	}
+	iifname struct{ name string }
 	// matchTuple: ip/ip6 saddr/daddr . meta l4proto . th dport @set.
 	matchTuple struct {
 		v6, dst bool
@@ -86,7 +92,14 @@ func dir(dst bool) string {
 	return "saddr"
 }
 
-func (m matchAddr) text() string { return fmt.Sprintf("%s %s @%s", family(m.v6), dir(m.dst), m.set) }
+func (m matchAddr) text() string {
+	op := ""
+	if m.not {
+		op = "!= "
+	}
+	return fmt.Sprintf("%s %s %s@%s", family(m.v6), dir(m.dst), op, m.set)
+}
+func (i iifname) text() string { return fmt.Sprintf("iifname %q", i.name) }
 func (m matchTuple) text() string {
 	return fmt.Sprintf("%s %s . meta l4proto . th dport @%s", family(m.v6), dir(m.dst), m.set)
 }
@@ -127,13 +140,40 @@ func deniedCounter(chain string) string  { return chain + "_denied" }
 func (rs *Ruleset) chains() []chainDef {
 	cfg := &rs.Config
 	var cs []chainDef
-	cs = append(cs, chainDef{name: "forward", typ: "filter", hook: "forward", prio: "filter", rules: []rule{
+	var fwd []rule
+	// First: packets from devices must come from device addresses, or
+	// they would bypass everything below (their source decides which
+	// chain they meet).
+	for _, ifc := range cfg.DeviceIfaces {
+		spoofed := verdict{kind: "goto", chain: denyChain(reasonSourceSpoofed)}
+		fwd = append(fwd,
+			rule{iifname{ifc}, matchAddr{set: "devnets4", not: true}, spoofed},
+			rule{iifname{ifc}, matchAddr{v6: true, set: "devnets6", not: true}, spoofed})
+	}
+	cs = append(cs, chainDef{name: "forward", typ: "filter", hook: "forward", prio: "filter", rules: append(fwd, []rule{
 		{matchAddr{set: "devnets4"}, verdict{kind: "jump", chain: "egress"}},
 		{matchAddr{v6: true, set: "devnets6"}, verdict{kind: "jump", chain: "egress"}},
 		{matchAddr{dst: true, set: "devnets4"}, verdict{kind: "jump", chain: "inbound"}},
 		{matchAddr{v6: true, dst: true, set: "devnets6"}, verdict{kind: "jump", chain: "inbound"}},
-	}})
+	}...)})
 	blocked := denyChain(reasonSIMBlocked)
+	// The gateway host itself: device addresses that are blocked or that
+	// no SIM has reach nothing on it; known, active devices meet the
+	// policy accept (the host's own firewall decides which of its
+	// services they see). Local traffic (lo) is the host's own, and
+	// sources outside the device nets (link-local neighbour discovery,
+	// DHCP) are left alone here.
+	cs = append(cs, chainDef{name: "input", typ: "filter", hook: "input", prio: "filter", rules: []rule{
+		{iifname{"lo"}, verdict{kind: "return"}},
+		{matchAddr{set: "devnets4"}, verdict{kind: "jump", chain: "host_in"}},
+		{matchAddr{v6: true, set: "devnets6"}, verdict{kind: "jump", chain: "host_in"}},
+	}})
+	cs = append(cs, chainDef{name: "host_in", rules: []rule{
+		{matchAddr{set: "blocked4"}, verdict{kind: "goto", chain: blocked}},
+		{matchAddr{v6: true, set: "blocked6"}, verdict{kind: "goto", chain: blocked}},
+		{matchAddr{set: "sim4_out", not: true}, verdict{kind: "goto", chain: denyChain(simguard.ReasonSIMUnknown)}},
+		{matchAddr{v6: true, set: "sim6_out", not: true}, verdict{kind: "goto", chain: denyChain(simguard.ReasonSIMUnknown)}},
+	}})
 	cs = append(cs, chainDef{name: "egress", rules: []rule{
 		// Blocked first: a suspended SIM loses its live flows too.
 		{matchAddr{set: "blocked4"}, verdict{kind: "goto", chain: blocked}},

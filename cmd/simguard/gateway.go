@@ -22,6 +22,9 @@ type gatewayConfig struct {
 	Enabled bool `yaml:"enabled"`
 	// DeviceNets are the prefixes device addresses come from.
 	DeviceNets []netip.Prefix `yaml:"device_nets"`
+	// DeviceIfaces are the interfaces devices' packets arrive on; sources
+	// outside DeviceNets arriving there are dropped.
+	DeviceIfaces []string `yaml:"device_ifaces"`
 	// Uplink is the interface towards the internet (SNAT applies there).
 	Uplink string `yaml:"uplink"`
 	// SNAT: masquerade (default with an uplink), address (SNATAddr) or off.
@@ -68,6 +71,10 @@ func gatewayFlags(fs *flag.FlagSet, c *gatewayConfig, p string) {
 		}
 		return nil
 	})
+	fs.Func(p+"device-iface", "gateway: interfaces devices' packets arrive on, comma-separated; packets there from a source outside the device nets are dropped (unset: spoofed sources are not filtered)", func(s string) error {
+		c.DeviceIfaces = splitList(s)
+		return nil
+	})
 	fs.StringVar(&c.Uplink, p+"uplink", c.Uplink, "gateway: interface towards the internet; device traffic leaving through it is source-NATed")
 	fs.StringVar(&c.SNAT, p+"snat", c.SNAT, "gateway: masquerade (default with --"+p+"uplink), address (with --"+p+"snat-addr) or off")
 	fs.Func(p+"snat-addr", "gateway: the fixed source address for --"+p+"snat address", func(s string) error {
@@ -89,7 +96,8 @@ func gatewayFlags(fs *flag.FlagSet, c *gatewayConfig, p string) {
 // agentConfig turns the section into the agent's config; errors name
 // the config key.
 func (c *gatewayConfig) agentConfig() (gateway.Config, error) {
-	cfg := gateway.Config{Table: c.Table, DeviceNets: append([]netip.Prefix(nil), c.DeviceNets...), Uplink: c.Uplink,
+	cfg := gateway.Config{Table: c.Table, DeviceNets: append([]netip.Prefix(nil), c.DeviceNets...),
+		DeviceIfaces: append([]string(nil), c.DeviceIfaces...), Uplink: c.Uplink,
 		SNAT: simguard.SNATMode(c.SNAT), SNATAddr: c.SNATAddr, NFLogGroup: c.NFLogGroup, LogRate: c.LogRate}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("%w (config section gateway)", err)

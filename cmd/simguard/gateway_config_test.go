@@ -31,7 +31,7 @@ func TestGatewayDocConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cfg.Gateway.Enabled || len(gc.DeviceNets) != 2 || gc.Uplink != "eth1" || gc.SNAT != simguard.SNATMasquerade || gc.NFLogGroup != 7 || gc.Table != "simguard" {
+	if !cfg.Gateway.Enabled || len(gc.DeviceNets) != 2 || gc.Uplink != "eth1" || len(gc.DeviceIfaces) != 1 || gc.SNAT != simguard.SNATMasquerade || gc.NFLogGroup != 7 || gc.Table != "simguard" {
 		t.Errorf("the example reads as %+v", gc)
 	}
 }
@@ -45,6 +45,9 @@ func TestGatewayConfigErrors(t *testing.T) {
 		{"masquerade without uplink", "gateway: {enabled: true, device_nets: [10.0.0.0/8], snat: masquerade}", "--uplink"},
 		{"bad snat mode", "gateway: {enabled: true, device_nets: [10.0.0.0/8], uplink: eth1, snat: magic}", "masquerade, address or off"},
 		{"bad table name", "gateway: {enabled: true, device_nets: [10.0.0.0/8], table: 'a b'}", "gateway table"},
+		{"overlapping device nets", "gateway: {enabled: true, device_nets: [10.64.0.0/16, 10.64.3.0/24]}", "overlap (device_nets"},
+		{"long device interface", "gateway: {enabled: true, device_nets: [10.0.0.0/8], device_ifaces: [averyveryverylongname]}", "device_ifaces"},
+		{"device interface twice", "gateway: {enabled: true, device_nets: [10.0.0.0/8], device_ifaces: [gtp0, gtp0]}", "listed twice"},
 		{"long interface name", "gateway: {enabled: true, device_nets: [10.0.0.0/8], uplink: averyveryverylongname}", "15 characters"},
 		{"unknown key", "gateway: {enabled: true, device_net: [10.0.0.0/8]}", "device_net"},
 	}

@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -233,17 +234,19 @@ func TestGatewayLab(t *testing.T) {
 	l := newGWLab(t)
 	l.serveTCP(l.inet, "192.0.2.100:8443") // allowed endpoint
 	l.serveUDP(l.inet, "192.0.2.100:5353") // allowed endpoint (udp)
+	l.serveUDP(l.inet, "192.0.2.100:5354") // a port not allowed: it answers, so only the firewall keeps it quiet
 	l.serveTCP(l.inet, "192.0.2.101:8443") // forbidden endpoint
 	l.serveTCP(l.dev1, "10.64.1.2:22")     // a device's SSH: nobody may reach it
 	l.serveTCP(l.dev1, "10.64.1.2:2222")   // a management port the group opens to 192.0.2.100
 	l.serveEcho(l.dev1, "10.64.1.2:2223")  // a long session the group opens, then closes
+	l.serveTCP(l.gw, "0.0.0.0:7000")       // a service on the gateway host itself
 	l.serveTCP(l.inet, "[2001:db8:100::100]:8443")
 	l.serveTCP(l.inet, "[2001:db8:100::101]:8443")
 
 	cfg := defaultServeConfig()
 	cfg.Data, cfg.Listen = t.TempDir(), "127.0.0.1:0"
 	cfg.Gateway = gatewayConfig{Enabled: true, DeviceNets: []netip.Prefix{netip.MustParsePrefix("10.64.0.0/16"), netip.MustParsePrefix("fd00:64::/32")},
-		Uplink: "up0", NetNS: "/run/netns/" + l.gw, Resync: time.Hour}
+		DeviceIfaces: []string{"d1", "d2"}, Uplink: "up0", NetNS: "/run/netns/" + l.gw, Resync: time.Hour}
 	out := &syncBuffer{}
 	env := &cliEnv{stdout: out, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -367,6 +370,51 @@ func TestGatewayLab(t *testing.T) {
 			t.Errorf("192.0.2.101 reached dev1:2222, which only 192.0.2.100 may")
 		}
 	})
+	t.Run("the gateway host: known devices reach its services, unknown device addresses do not", func(t *testing.T) {
+		if got, err := l.tcp(l.dev1, "10.64.1.1:7000", wait); err != nil || !strings.HasPrefix(got, "10.64.1.2:") {
+			t.Errorf("dev1 → the gateway's own service: %q, %v", got, err)
+		}
+		// 10.64.1.77 is inside the device nets but no SIM has it.
+		l.ip("-n", l.dev1, "addr", "add", "10.64.1.77/32", "dev", "eth0")
+		var c net.Conn
+		l.in(l.dev1, func() {
+			d := net.Dialer{Timeout: wait, LocalAddr: &net.TCPAddr{IP: net.ParseIP("10.64.1.77")}}
+			c, err = d.Dial("tcp", "10.64.1.1:7000")
+		})
+		if err == nil {
+			c.Close()
+			t.Error("an address no SIM has reached the gateway host's service")
+		}
+	})
+	t.Run("a spoofed source from the device side is dropped", func(t *testing.T) {
+		// dev1 sends from 10.99.0.2, outside the device nets; routes on
+		// the gateway and the internet host carry it both ways, so only
+		// the firewall stands in the way (without device_ifaces it
+		// would reach even the forbidden endpoint, unNATed).
+		l.ip("-n", l.dev1, "addr", "add", "10.99.0.2/32", "dev", "eth0")
+		l.ip("-n", l.gw, "route", "add", "10.99.0.2/32", "via", "10.64.1.2")
+		l.ip("-n", l.inet, "route", "add", "10.99.0.0/16", "via", "192.0.2.1")
+		for _, k := range []string{"all", "default", "d1"} {
+			l.exec(l.gw, "sysctl", "-qw", "net.ipv4.conf."+k+".rp_filter=0")
+		}
+		var c net.Conn
+		l.in(l.dev1, func() {
+			d := net.Dialer{Timeout: wait, LocalAddr: &net.TCPAddr{IP: net.ParseIP("10.99.0.2")}}
+			c, err = d.Dial("tcp", "192.0.2.101:8443")
+		})
+		if err == nil {
+			c.Close()
+			t.Fatal("dev1 reached the forbidden endpoint from a spoofed source 10.99.0.2")
+		}
+		var st simguard.GatewayStatus
+		if err := getJSON(ctx, cp.URL+"/api/v1/gateway", m, &st); err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(st.Counters, func(k simguard.GatewayCounter) bool { return k.Name == "source_spoofed" })
+		if i < 0 || st.Counters[i].Packets == 0 {
+			t.Errorf("no packet counted as source_spoofed: %+v", st.Counters)
+		}
+	})
 	t.Run("nft list ruleset matches what simguard installed", func(t *testing.T) {
 		var st simguard.GatewayStatus
 		if err := getJSON(ctx, cp.URL+"/api/v1/gateway?ruleset=true", m, &st); err != nil {
@@ -434,6 +482,9 @@ func TestGatewayLab(t *testing.T) {
 		}
 		if _, err := l.tcp(l.dev2, "192.0.2.100:8443", wait); err == nil {
 			t.Error("suspended dev2 still opens connections")
+		}
+		if _, err := l.tcp(l.dev2, "10.64.2.1:7000", wait); err == nil {
+			t.Error("suspended dev2 still reaches the gateway host's service")
 		}
 		if _, err := l.tcp(l.dev1, "192.0.2.100:8443", wait); err != nil {
 			t.Errorf("dev1 (still active) lost its access: %v", err)
@@ -514,87 +565,88 @@ func (l *gwLab) nft(t *testing.T) string {
 	return out
 }
 
-// compareNftJSON checks the kernel's view (nft -j list ruleset in the
-// gateway namespace) against the text simguard says it installed: the
-// same sets with the same elements, the same chains with as many rules.
+// compareNftJSON checks the kernel's view (nft -j list table in the
+// gateway namespace) against the text simguard says it installed, by
+// content: that text is loaded by nft itself into a scratch namespace,
+// and both tables must list the same counters, sets with the same
+// elements, and chains with the same rules (statements, verdicts, jump
+// targets), in the same order. Only what differs between two listings of
+// equal tables is dropped: handles, counter values, time left of timed
+// elements.
 func compareNftJSON(t *testing.T, l *gwLab, installed string) {
 	t.Helper()
-	out, err := l.exec(l.gw, "nft", "-j", "list", "ruleset")
-	if err != nil {
-		t.Fatalf("nft -j list ruleset: %v\n%s", err, out)
+	b := make([]byte, 3)
+	rand.Read(b)
+	scratch := "sgwcmp" + hex.EncodeToString(b)
+	if out, err := exec.Command("ip", "netns", "add", scratch).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add %s: %v: %s", scratch, err, out)
 	}
-	var doc struct {
-		Nftables []map[string]json.RawMessage `json:"nftables"`
-	}
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+	defer exec.Command("ip", "netns", "del", scratch).Run()
+	file := filepath.Join(t.TempDir(), "installed.nft")
+	if err := os.WriteFile(file, []byte(installed), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	kernelSets := map[string]int{}
-	kernelChains := map[string]int{}
-	for _, o := range doc.Nftables {
-		var x struct {
-			Table, Name, Chain string
-			Elem               []json.RawMessage
+	if out, err := l.exec(scratch, "nft", "-f", file); err != nil {
+		t.Fatalf("nft -f of the ruleset simguard reports: %v\n%s", err, out)
+	}
+	list := func(ns string) []string {
+		out, err := l.exec(ns, "nft", "-j", "list", "table", "inet", "simguard")
+		if err != nil {
+			t.Fatalf("nft -j list table in %s: %v\n%s", ns, err, out)
 		}
-		for kind, raw := range o {
-			json.Unmarshal(raw, &x)
-			if x.Table != "simguard" {
+		var doc struct {
+			Nftables []map[string]any `json:"nftables"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var objs []string
+		for _, o := range doc.Nftables {
+			if _, ok := o["metainfo"]; ok {
 				continue
 			}
-			switch kind {
-			case "set", "map":
-				kernelSets[x.Name] = len(x.Elem)
-			case "chain":
-				kernelChains[x.Name] += 0
-			case "rule":
-				kernelChains[x.Chain]++
-			}
+			stripVolatile(o)
+			j, _ := json.Marshal(o)
+			objs = append(objs, string(j))
 		}
+		return objs
 	}
-	// What simguard says, read from its nft text: elements are
-	// comma-separated (none holds a comma itself); a chain's lines after
-	// its header are its rules.
-	wantSets, wantChains := map[string]int{}, map[string]int{}
-	var cur string
-	var inChain, inElems bool
-	for _, line := range strings.Split(installed, "\n") {
-		f := strings.Fields(line)
-		switch {
-		case len(f) >= 2 && (f[0] == "set" || f[0] == "map"):
-			cur, inChain, inElems = f[1], false, false
-			wantSets[cur] = 0
-		case len(f) >= 2 && f[0] == "chain":
-			cur, inChain, inElems = f[1], true, false
-			wantChains[cur] = 0
-		case !inChain && len(f) > 0 && f[0] == "elements":
-			inElems = true
-			wantSets[cur] = strings.Count(line, ",") + 1
-		case inElems && strings.HasPrefix(strings.TrimSpace(line), "}"):
-			inElems = false
-		case inElems:
-			wantSets[cur] += strings.Count(line, ",")
-		case inChain && len(f) > 0 && f[0] != "type" && f[0] != "}":
-			wantChains[cur]++
+	want, got := list(scratch), list(l.gw)
+	if len(want) < 10 {
+		t.Fatalf("the reported ruleset lists only %d objects:\n%s", len(want), installed)
+	}
+	for i := 0; i < max(len(want), len(got)); i++ {
+		var w, g string
+		if i < len(want) {
+			w = want[i]
 		}
-	}
-	if len(wantSets) == 0 || len(wantChains) == 0 {
-		t.Fatalf("could not read simguard's ruleset:\n%s", installed)
-	}
-	for name, n := range wantSets {
-		if k, ok := kernelSets[name]; !ok || k != n {
-			t.Errorf("set %s: kernel has %d elements (present %v), simguard says %d", name, k, ok, n)
+		if i < len(got) {
+			g = got[i]
 		}
-	}
-	for name, n := range wantChains {
-		if k, ok := kernelChains[name]; !ok || k != n {
-			t.Errorf("chain %s: kernel has %d rules (present %v), simguard says %d", name, k, ok, n)
+		if w != g {
+			t.Errorf("object %d differs:\n kernel:   %s\n simguard: %s", i, g, w)
 		}
-	}
-	if len(kernelSets) != len(wantSets) || len(kernelChains) != len(wantChains) {
-		t.Errorf("kernel: %d sets, %d chains; simguard: %d sets, %d chains", len(kernelSets), len(kernelChains), len(wantSets), len(wantChains))
 	}
 	if t.Failed() {
 		t.Logf("simguard:\n%s\nkernel:\n%s", installed, l.nft(t))
+	}
+}
+
+// stripVolatile drops what differs between two listings of equal
+// tables.
+func stripVolatile(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range []string{"handle", "expires", "packets", "bytes"} {
+			delete(x, k)
+		}
+		for _, y := range x {
+			stripVolatile(y)
+		}
+	case []any:
+		for _, y := range x {
+			stripVolatile(y)
+		}
 	}
 }
 

@@ -145,6 +145,9 @@ func gatewayDryRun(ctx context.Context, env *cliEnv, c *client.Client, cfg gatew
 			return err
 		}
 	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(env.stderr, "warning: "+w)
+	}
 	rs := gateway.Compile(follower.Policy().Snapshot(), cfg, time.Now(), extra)
 	return rs.WriteText(env.stdout)
 }
