@@ -81,6 +81,12 @@ func (c *conn) dispatch(m *wire.Message, raw []byte) error {
 	case m.AppID == wire.AppS6a && m.Code == wire.CmdUpdateLocation:
 		c.s.handleULR(c, m)
 	case m.AppID == wire.AppS6a:
+		if !c.s.ownsSIM(c.tenant(), m) {
+			// AIR would hand out another tenant's authentication vectors.
+			c.s.count(m, "user_unknown")
+			c.reply(c.s.experimentalAnswer(m, wire.ExpUserUnknown))
+			return nil
+		}
 		c.s.relayToHSS(c, m, nil)
 	default:
 		c.s.count(m, "command_unsupported")

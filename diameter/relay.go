@@ -186,6 +186,14 @@ func (s *Server) relayToMME(h *conn, m *wire.Message) {
 		h.reply(s.errorAnswer(m, wire.ResultUnableToDeliver, "no connected MME "+dest, nil))
 		return
 	}
+	if !s.ownsSIM(c.tenant(), m) {
+		// Origin-Host names are first come, first served across tenants:
+		// a tenant's peer named like another's MME must not get its
+		// CLR/IDR (subscription data) for SIMs that are not the tenant's.
+		s.count(m, "unable_to_deliver")
+		h.reply(s.errorAnswer(m, wire.ResultUnableToDeliver, "MME "+dest+" does not serve that user", nil))
+		return
+	}
 	s.m.requests.WithLabelValues(wire.CommandAbbrev(m.Code, true), "relayed").Inc()
 	s.relayTo(h, c, m)
 }

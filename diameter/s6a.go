@@ -89,23 +89,47 @@ func (s *Server) handleULR(c *conn, m *wire.Message) {
 	res := ulrResultFor(dec.Reason)
 	var a *wire.Message
 	if res.experimental {
-		a = s.answer(m, 0)
-		a.AVPs = a.AVPs[:0]
-		if sid := m.Find(wire.AVPSessionID, 0); sid != nil {
-			a.Add(wire.NewBytes(wire.AVPSessionID, 0, wire.AVPMandatory, append([]byte(nil), sid.Data...)))
-		}
-		a.Add(wire.NewGroup(wire.AVPExperimentalResult, 0, wire.AVPMandatory,
-			wire.NewUint32(wire.AVPVendorID, 0, wire.AVPMandatory, wire.Vendor3GPP),
-			wire.NewUint32(wire.AVPExperimentalResultCode, 0, wire.AVPMandatory, res.code)))
-		a.Add(s.originAVPs()...)
+		a = s.experimentalAnswer(m, res.code)
 	} else {
 		a = s.answer(m, res.code)
+		a.Add(wire.NewUint32(wire.AVPAuthSessionState, 0, wire.AVPMandatory, 1))
 	}
-	a.Add(wire.NewUint32(wire.AVPAuthSessionState, 0, wire.AVPMandatory, 1))
 	c.reply(a)
 	name := resultName(res.code)
 	attrs["result"] = name
 	s.m.requests.WithLabelValues("ULR", name).Inc()
 	s.m.seconds.WithLabelValues("ULR").Observe(s.now().Sub(start).Seconds())
 	s.emit(EventULR, "deny", dec.Reason, dec.SIMID, eventTenant(c, dec), attrs)
+}
+
+// experimentalAnswer answers req with Experimental-Result 10415/code
+// (and no Result-Code, TS 29.272 §7.4).
+func (s *Server) experimentalAnswer(req *wire.Message, code uint32) *wire.Message {
+	a := s.answer(req, 0)
+	a.AVPs = a.AVPs[:0]
+	if sid := req.Find(wire.AVPSessionID, 0); sid != nil {
+		a.Add(wire.NewBytes(wire.AVPSessionID, 0, wire.AVPMandatory, append([]byte(nil), sid.Data...)))
+	}
+	a.Add(wire.NewGroup(wire.AVPExperimentalResult, 0, wire.AVPMandatory,
+		wire.NewUint32(wire.AVPVendorID, 0, wire.AVPMandatory, wire.Vendor3GPP),
+		wire.NewUint32(wire.AVPExperimentalResultCode, 0, wire.AVPMandatory, code)))
+	a.Add(s.originAVPs()...)
+	a.Add(wire.NewUint32(wire.AVPAuthSessionState, 0, wire.AVPMandatory, 1))
+	return a
+}
+
+// ownsSIM reports whether a peer of tenant may exchange S6a messages about
+// the SIM req's User-Name names: the provider's peers about every SIM
+// (and requests without a User-Name), a tenant's peers only about that
+// tenant's known SIMs.
+func (s *Server) ownsSIM(tenant int64, req *wire.Message) bool {
+	if tenant == simguard.ProviderTenantID {
+		return true
+	}
+	un := req.Find(wire.AVPUserName, 0)
+	if un == nil {
+		return false
+	}
+	d := s.eval.Evaluate(&simguard.Request{Kind: simguard.KindAttach, Time: s.now(), IMSI: string(un.Data)})
+	return d.SIMID != 0 && d.TenantID == tenant
 }
