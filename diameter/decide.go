@@ -2,6 +2,7 @@ package diameter
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"github.com/simguard/simguard"
@@ -85,3 +86,45 @@ func decisionWord(allow bool) string {
 	}
 	return "deny"
 }
+
+// avpKey names an AVP by code and vendor (0: no vendor).
+type avpKey struct{ code, vendor uint32 }
+
+// repeated returns the second occurrence of any of keys among m's
+// top-level AVPs, nil when each occurs at most once. A request with two
+// User-Names (or two Visited-PLMN-Ids) must not be decided on one and
+// relayed with the other (the HSS may read the other).
+func repeated(m *wire.Message, keys ...avpKey) *wire.AVP {
+	var seen [4]bool
+	for i := range m.AVPs {
+		a := &m.AVPs[i]
+		for k, key := range keys {
+			if a.Code != key.code || (a.Flags&wire.AVPVendor != 0) != (key.vendor != 0) || (key.vendor != 0 && a.Vendor != key.vendor) {
+				continue
+			}
+			if seen[k] {
+				return a
+			}
+			seen[k] = true
+		}
+	}
+	return nil
+}
+
+// refuseRepeated answers m with DIAMETER_AVP_OCCURS_TOO_MANY_TIMES (5009)
+// when one of keys occurs twice; true means it did.
+func (s *Server) refuseRepeated(c *conn, m *wire.Message, keys ...avpKey) bool {
+	a := repeated(m, keys...)
+	if a == nil {
+		return false
+	}
+	s.count(m, "avp_occurs_too_many_times")
+	c.reply(s.errorAnswer(m, wire.ResultAVPOccursTooManyTimes, fmt.Sprintf("AVP %d occurs more than once", a.Code), a))
+	return true
+}
+
+var (
+	keyUserName     = avpKey{wire.AVPUserName, 0}
+	keyVisitedPLMN  = avpKey{wire.AVPVisitedPLMNID, wire.Vendor3GPP}
+	keyTerminalInfo = avpKey{wire.AVPTerminalInformation, wire.Vendor3GPP}
+)

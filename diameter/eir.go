@@ -12,6 +12,9 @@ var equipmentNames = [...]string{"whitelisted", "blacklisted", "greylisted"}
 // it allows, GREYLISTED when it allows a watched device, BLACKLISTED when
 // it denies; an IMSI no SIM has gets unknown_sim.
 func (s *Server) handleECR(c *conn, m *wire.Message) {
+	if s.refuseRepeated(c, m, keyUserName, keyTerminalInfo) {
+		return
+	}
 	start := s.now()
 	imei, sv := terminal(m)
 	r := simguard.Request{Kind: simguard.KindIMEICheck, Time: start, IMEI: imei}

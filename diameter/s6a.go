@@ -38,6 +38,9 @@ func ulrResultFor(reason simguard.Reason) ulrResult {
 // visited network, and the policy must allow the attach; then it goes to
 // the HSS, else simguard answers.
 func (s *Server) handleULR(c *conn, m *wire.Message) {
+	if s.refuseRepeated(c, m, keyUserName, keyVisitedPLMN, keyTerminalInfo) {
+		return
+	}
 	start := s.now()
 	r := simguard.Request{Kind: simguard.KindAttach, Time: start}
 	if a := m.Find(wire.AVPUserName, 0); a != nil {
@@ -60,6 +63,13 @@ func (s *Server) handleULR(c *conn, m *wire.Message) {
 		}
 		r.Location.PLMN = p
 		attrs["plmn"] = p.String()
+	} else if p := c.peer.Load(); p != nil && len(p.PLMNs) > 0 {
+		// The MME-to-network check cannot be skipped by leaving the
+		// network out (TS 29.272 makes Visited-PLMN-Id mandatory anyway).
+		s.count(m, "missing_avp")
+		c.reply(s.errorAnswer(m, wire.ResultMissingAVP, "Visited-PLMN-Id is required",
+			&wire.AVP{Code: wire.AVPVisitedPLMNID, Flags: wire.AVPVendor | wire.AVPMandatory, Vendor: wire.Vendor3GPP}))
+		return
 	}
 	if a := m.Find(wire.AVPRATType, wire.Vendor3GPP); a != nil {
 		if v, err := a.Uint32(); err == nil {
