@@ -41,6 +41,13 @@ type Config struct {
 	// MaxConnections bounds open connections (MMEs, including those that
 	// have not sent their CER yet); more are closed at once. Default 1024.
 	MaxConnections int `json:"max_connections,omitempty" yaml:"max_connections,omitempty"`
+	// MaxPendingRelays bounds relayed requests waiting for their answer,
+	// over all peers; beyond it a request is answered
+	// DIAMETER_TOO_BUSY (3004). Default 10,000.
+	MaxPendingRelays int `json:"max_pending_relays,omitempty" yaml:"max_pending_relays,omitempty"`
+	// MaxPendingPerPeer bounds the relayed requests of one peer (an MME,
+	// or the HSS) waiting for their answer. Default 2,000.
+	MaxPendingPerPeer int `json:"max_pending_per_peer,omitempty" yaml:"max_pending_per_peer,omitempty"`
 	// WriteTimeout bounds each feedback write (IMEI learning). Default 5s.
 	WriteTimeout time.Duration `json:"write_timeout,omitempty" yaml:"write_timeout,omitempty"`
 }
@@ -88,6 +95,12 @@ func (c *Config) Validate() error {
 	if c.MaxConnections == 0 {
 		c.MaxConnections = 1024
 	}
+	if c.MaxPendingRelays == 0 {
+		c.MaxPendingRelays = 10_000
+	}
+	if c.MaxPendingPerPeer == 0 {
+		c.MaxPendingPerPeer = 2_000
+	}
 	for _, f := range []struct{ name, v string }{{"origin_host", c.OriginHost}, {"origin_realm", c.OriginRealm}} {
 		p := simguard.DiameterPeer{OriginHost: f.v}
 		if err := p.Validate(); err != nil && simguard.ErrorCode(err) == simguard.EINVALID && fieldOf(err) == "origin_host" {
@@ -101,6 +114,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("diameter config: cer_timeout, relay_timeout and write_timeout must be positive")
 	case c.MaxConnections < 1:
 		return fmt.Errorf("diameter config: max_connections: at least 1, got %d", c.MaxConnections)
+	case c.MaxPendingRelays < 1 || c.MaxPendingPerPeer < 1:
+		return fmt.Errorf("diameter config: max_pending_relays and max_pending_per_peer: at least 1")
 	case c.MaxMessageSize < 1024 || c.MaxMessageSize > 1<<24-1:
 		return fmt.Errorf("diameter config: max_message_size: 1024 to 16777215 bytes, got %d", c.MaxMessageSize)
 	case equipmentStatus(c.UnknownSIM) < 0:

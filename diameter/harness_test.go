@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -314,6 +315,8 @@ type fakeHSS struct {
 	conn net.Conn
 	wmu  sync.Mutex
 	done chan struct{}
+	// hold: requests other than CER/DWR are recorded but not answered.
+	hold atomic.Bool
 }
 
 func startHSS(t *testing.T) *fakeHSS {
@@ -375,6 +378,9 @@ func (h *fakeHSS) serve() {
 			h.mu.Lock()
 			h.got = append(h.got, m)
 			h.mu.Unlock()
+			if h.hold.Load() {
+				continue
+			}
 		}
 		h.wmu.Lock()
 		c.nc.Write(a.Append(nil))

@@ -16,6 +16,7 @@ type metrics struct {
 	watchdog     *prometheus.CounterVec   // event
 	dropped      *prometheus.CounterVec   // cause
 	hssConnects  *prometheus.CounterVec   // result
+	relayRefused *prometheus.CounterVec   // cause
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -38,9 +39,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Messages or connections dropped, by cause (malformed, too_large, no_cer, unexpected_answer)."}, []string{"cause"}),
 		hssConnects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "simguard_diameter_hss_connects_total",
 			Help: "Attempts to connect to the HSS by result."}, []string{"result"}),
+		relayRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "simguard_diameter_relay_refused_total",
+			Help: "Requests not relayed, by cause (too_busy: max_pending_relays, peer_too_busy: max_pending_per_peer, session_id_too_long)."}, []string{"cause"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.seconds, m.relayed, m.relaySeconds, m.conns, m.cer, m.watchdog, m.dropped, m.hssConnects)
+		reg.MustRegister(m.requests, m.seconds, m.relayed, m.relaySeconds, m.conns, m.cer, m.watchdog, m.dropped, m.hssConnects, m.relayRefused)
 	}
 	return m
 }

@@ -3,6 +3,7 @@ package diameter
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -60,16 +61,39 @@ type pending struct {
 	req      *wire.Message // header and Session-Id, to answer on timeout
 }
 
-// pendingTable maps our hop-by-hop ids to relayed requests.
+// pendingTable maps our hop-by-hop ids to relayed requests, bounded in
+// all and per sender: a peer that never gets (or never sends) answers
+// must not grow it without end.
 type pendingTable struct {
-	mu sync.Mutex
-	m  map[uint32]*pending
+	mu     sync.Mutex
+	m      map[uint32]*pending
+	byFrom map[*conn]int // waiting requests per sender
 }
 
-func (t *pendingTable) put(id uint32, p *pending) {
+// put records p unless the table or p's sender is full; the result is ""
+// or the cause of the refusal (a metric label).
+func (t *pendingTable) put(id uint32, p *pending, max, perPeer int) string {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case len(t.m) >= max:
+		return "too_busy"
+	case t.byFrom[p.from] >= perPeer:
+		return "peer_too_busy"
+	}
 	t.m[id] = p
-	t.mu.Unlock()
+	t.byFrom[p.from]++
+	return ""
+}
+
+// delLocked forgets id; t.mu is held.
+func (t *pendingTable) delLocked(id uint32, p *pending) {
+	delete(t.m, id)
+	if n := t.byFrom[p.from] - 1; n > 0 {
+		t.byFrom[p.from] = n
+	} else {
+		delete(t.byFrom, p.from)
+	}
 }
 
 func (t *pendingTable) take(id uint32, from *conn) *pending {
@@ -79,7 +103,7 @@ func (t *pendingTable) take(id uint32, from *conn) *pending {
 	if p == nil || p.to != from {
 		return nil
 	}
-	delete(t.m, id)
+	t.delLocked(id, p)
 	return p
 }
 
@@ -90,7 +114,7 @@ func (t *pendingTable) failConn(s *Server, c *conn) {
 	var fail []*pending
 	for id, p := range t.m {
 		if p.to == c || p.from == c {
-			delete(t.m, id)
+			t.delLocked(id, p)
 			if p.to == c {
 				fail = append(fail, p)
 			}
@@ -116,7 +140,7 @@ func (s *Server) sweepPending(ctx context.Context) {
 		var late []*pending
 		for id, p := range s.pend.m {
 			if now.After(p.deadline) {
-				delete(s.pend.m, id)
+				s.pend.delLocked(id, p)
 				late = append(late, p)
 			}
 		}
@@ -134,6 +158,10 @@ func (s *Server) undeliverable(p *pending, why string) {
 	p.from.sendMsg(a)
 }
 
+// maxSessionID bounds the Session-Id of a relayed request (RFC 6733 §8.8
+// puts no limit; real ones are well under 200 bytes).
+const maxSessionID = 1024
+
 // relayTo forwards request m from c to dst with a new hop-by-hop id and
 // a Route-Record naming c (RFC 6733 §6.1.9). extra AVPs are appended.
 func (s *Server) relayTo(c, dst *conn, m *wire.Message) {
@@ -148,6 +176,13 @@ func (s *Server) relayTo(c, dst *conn, m *wire.Message) {
 	now := s.now()
 	keep := &wire.Message{Header: m.Header}
 	if sid := m.Find(wire.AVPSessionID, 0); sid != nil {
+		if len(sid.Data) > maxSessionID {
+			// It is kept until the answer comes; a peer must not park
+			// megabytes per request in the pending table.
+			s.m.relayRefused.WithLabelValues("session_id_too_long").Inc()
+			c.reply(s.errorAnswer(m, wire.ResultInvalidAVPLength, fmt.Sprintf("Session-Id longer than %d bytes", maxSessionID), nil))
+			return
+		}
 		keep.Add(wire.NewBytes(wire.AVPSessionID, 0, wire.AVPMandatory, append([]byte(nil), sid.Data...)))
 	}
 	id := s.nextHopByHop()
@@ -156,8 +191,13 @@ func (s *Server) relayTo(c, dst *conn, m *wire.Message) {
 	m.AVPs = append(m.AVPs, wire.NewString(wire.AVPRouteRecord, 0, wire.AVPMandatory, c.host))
 	enc := m.Append(nil)
 	m.HopByHop = orig
-	s.pend.put(id, &pending{from: c, to: dst, hbh: orig, cmd: wire.CommandAbbrev(m.Code, true), start: now,
-		deadline: now.Add(s.cfg.RelayTimeout), req: keep})
+	if why := s.pend.put(id, &pending{from: c, to: dst, hbh: orig, cmd: wire.CommandAbbrev(m.Code, true), start: now,
+		deadline: now.Add(s.cfg.RelayTimeout), req: keep}, s.cfg.MaxPendingRelays, s.cfg.MaxPendingPerPeer); why != "" {
+		m.AVPs = m.AVPs[:len(m.AVPs)-1] // the Route-Record: not in our answer
+		s.m.relayRefused.WithLabelValues(why).Inc()
+		c.reply(s.errorAnswer(m, wire.ResultTooBusy, "too many requests waiting for an answer", nil))
+		return
+	}
 	if !dst.send(enc) {
 		if p := s.pend.take(id, dst); p != nil {
 			s.undeliverable(p, "the next hop closed")

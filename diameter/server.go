@@ -92,6 +92,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		wire.NewString(wire.AVPOriginRealm, 0, wire.AVPMandatory, cfg.OriginRealm),
 	}
 	s.pend.m = map[uint32]*pending{}
+	s.pend.byFrom = map[*conn]int{}
 	s.hbh.Store(rand.Uint32())
 	s.peers.Store(&peerTable{byHost: map[string]simguard.DiameterPeer{}})
 	s.mismatches.m = map[string]time.Time{}
