@@ -52,6 +52,13 @@ func (c *conn) dispatch(m *wire.Message, raw []byte) error {
 		}
 		return nil
 	}
+	if c.st() == stClosing && m.IsRequest() {
+		// The peer was removed (or simguard is stopping): a DPR is out,
+		// and until its DPA nothing more is served or relayed for it.
+		c.s.count(m, "unable_to_deliver")
+		c.reply(c.s.errorAnswer(m, wire.ResultUnableToDeliver, "the connection is closing", nil))
+		return nil
+	}
 	if err := wire.Validate(m.AVPs); err != nil {
 		var ae *wire.AVPError
 		if m.IsRequest() && errors.As(err, &ae) {

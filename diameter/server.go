@@ -100,7 +100,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 }
 
 // SetPeers replaces the known peers. Connections of peers that are gone,
-// or whose address no longer fits, are closed.
+// or whose address or realm no longer fits, are disconnected (DPR; until
+// the DPA they are served nothing).
 func (s *Server) SetPeers(list []simguard.DiameterPeer) {
 	t := &peerTable{byHost: make(map[string]simguard.DiameterPeer, len(list))}
 	for _, p := range list {
@@ -111,7 +112,7 @@ func (s *Server) SetPeers(list []simguard.DiameterPeer) {
 	var stale []*conn
 	for host, c := range s.byHost {
 		p, ok := t.byHost[host]
-		if !ok || !p.Prefix.Contains(c.remote) {
+		if !ok || !p.Prefix.Contains(c.remote) || (p.Realm != "" && p.Realm != c.realm) {
 			stale = append(stale, c)
 			continue
 		}

@@ -272,3 +272,37 @@ func TestMaxConnections(t *testing.T) {
 		t.Fatal("the open connections stopped working")
 	}
 }
+
+// TestRemovedPeerIsNotServed: between simguard's DPR and the peer's DPA
+// the removed peer's requests are answered DIAMETER_UNABLE_TO_DELIVER;
+// a peer whose realm changed is disconnected too.
+func TestRemovedPeerIsNotServed(t *testing.T) {
+	p := localPeer(mmeHost)
+	p.Realm = "test.example"
+	h := startServer(t, Config{}, []simguard.DiameterPeer{p}, testPolicy(t, 1))
+	for _, change := range []struct {
+		name  string
+		peers []simguard.DiameterPeer
+	}{
+		{"removed", nil},
+		{"realm changed", []simguard.DiameterPeer{func() simguard.DiameterPeer { q := p; q.Realm = "other.example"; return q }()}},
+	} {
+		t.Run(change.name, func(t *testing.T) {
+			h.srv.SetPeers([]simguard.DiameterPeer{p})
+			cl := dial(t, h.srv.Addr(), mmeHost)
+			if rc := cl.cer(wire.AppS13); rc != wire.ResultSuccess {
+				t.Fatalf("CER: %d", rc)
+			}
+			h.srv.SetPeers(change.peers)
+			if m := cl.mustRead(); m.Code != wire.CmdDisconnectPeer || !m.IsRequest() {
+				t.Fatalf("want DPR, got\n%s", wire.Format(m))
+			}
+			req := ecr(cl, testIMSI(0), imeiBound, "")
+			cl.write(req)
+			a := cl.mustRead()
+			if a.HopByHop != req.HopByHop || resultOf(a) != wire.ResultUnableToDeliver || a.Find(wire.AVPEquipmentStatus, wire.Vendor3GPP) != nil {
+				t.Fatalf("ECR of a removed peer:\n%s", wire.Format(a))
+			}
+		})
+	}
+}
