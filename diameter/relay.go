@@ -213,6 +213,28 @@ func (s *Server) relayToHSS(c *conn, m *wire.Message, _ []wire.AVP) {
 		c.reply(s.errorAnswer(m, wire.ResultUnableToDeliver, "the HSS is not connected", nil))
 		return
 	}
+	// One configured HSS: whatever the MME named, the request is for it
+	// (hss.host and hss.realm), so that the HSS does not answer
+	// DIAMETER_REALM_NOT_SERVED or relay it further.
+	setHost, setRealm := false, false
+	for i := range m.AVPs {
+		a := &m.AVPs[i]
+		if a.Flags&wire.AVPVendor != 0 {
+			continue
+		}
+		switch a.Code {
+		case wire.AVPDestinationHost:
+			*a, setHost = s.hssDest[0], true
+		case wire.AVPDestinationRealm:
+			*a, setRealm = s.hssDest[1], true
+		}
+	}
+	if !setHost {
+		m.AVPs = append(m.AVPs, s.hssDest[0])
+	}
+	if !setRealm {
+		m.AVPs = append(m.AVPs, s.hssDest[1])
+	}
 	s.relayTo(c, h, m)
 }
 

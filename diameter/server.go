@@ -54,6 +54,7 @@ type Server struct {
 	mismatches mismatchCache
 	unknownSIM uint32
 	origin     [2]wire.AVP
+	hssDest    [2]wire.AVP // Destination-Host and -Realm of requests relayed to the HSS
 }
 
 // peerTable is the set of known peers, replaced whole.
@@ -90,6 +91,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.origin = [2]wire.AVP{
 		wire.NewString(wire.AVPOriginHost, 0, wire.AVPMandatory, cfg.OriginHost),
 		wire.NewString(wire.AVPOriginRealm, 0, wire.AVPMandatory, cfg.OriginRealm),
+	}
+	s.hssDest = [2]wire.AVP{
+		wire.NewString(wire.AVPDestinationHost, 0, wire.AVPMandatory, cfg.HSS.Host),
+		wire.NewString(wire.AVPDestinationRealm, 0, wire.AVPMandatory, cfg.HSS.Realm),
 	}
 	s.pend.m = map[uint32]*pending{}
 	s.pend.byFrom = map[*conn]int{}

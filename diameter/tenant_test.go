@@ -59,3 +59,38 @@ func TestS6aTenantIsolation(t *testing.T) {
 		t.Fatalf("another tenant's MME got:\n%s", wire.Format(m))
 	}
 }
+
+// Requests relayed to the HSS name it: Destination-Host hss.host and
+// Destination-Realm hss.realm, whatever the MME put there.
+func TestRelayedRequestsNameTheHSS(t *testing.T) {
+	hss := startHSS(t)
+	h := startServer(t, Config{HSS: HSSConfig{Addr: hss.ln.Addr().String(), Host: hssHost, Realm: "hss-realm.example"}},
+		[]simguard.DiameterPeer{localPeer(mmeHost)}, testPolicy(t, 1))
+	h.waitHSS(t)
+	cl := dial(t, h.srv.Addr(), mmeHost)
+	cl.cer(wire.AppS6a)
+	cl.write(ulr(cl, testIMSI(0), imeiBound, homePLMN, 1004)) // Destination-Realm test.example, no Destination-Host
+	if a := cl.mustRead(); resultOf(a) != wire.ResultSuccess {
+		t.Fatalf("ULA:\n%s", wire.Format(a))
+	}
+	cl.write(cl.request(wire.CmdAuthenticationInfo, wire.AppS6a, wire.NewString(wire.AVPUserName, 0, wire.AVPMandatory, testIMSI(0)),
+		wire.NewString(wire.AVPDestinationHost, 0, wire.AVPMandatory, "elsewhere.example")))
+	if a := cl.mustRead(); resultOf(a) != wire.ResultSuccess {
+		t.Fatalf("AIA:\n%s", wire.Format(a))
+	}
+	for _, code := range []uint32{wire.CmdUpdateLocation, wire.CmdAuthenticationInfo} {
+		m := hss.received(code, true)
+		if m == nil {
+			t.Fatalf("the HSS got no %d", code)
+		}
+		n := 0
+		for _, a := range m.AVPs {
+			if a.Code == wire.AVPDestinationHost || a.Code == wire.AVPDestinationRealm {
+				n++
+			}
+		}
+		if identity(m, wire.AVPDestinationHost) != hssHost || identity(m, wire.AVPDestinationRealm) != "hss-realm.example" || n != 2 {
+			t.Fatalf("relayed to the HSS:\n%s", wire.Format(m))
+		}
+	}
+}
