@@ -85,8 +85,11 @@ func (c *conn) handleCER(m *wire.Message) error {
 		return err
 	}
 	host, realm := identity(m, wire.AVPOriginHost), identity(m, wire.AVPOriginRealm)
-	c.host, c.realm = host, realm
 	p, why := s.knownPeer(host, realm, c.remote)
+	// A known peer's names are short; an unknown one's are clipped
+	// before they reach logs and events.
+	host, realm = clip(host), clip(realm)
+	c.host, c.realm = host, realm
 	if why != "" {
 		s.m.cer.WithLabelValues("unknown_peer").Inc()
 		s.emitPeer(c, "rejected", why)
@@ -119,6 +122,7 @@ func (c *conn) handleCER(m *wire.Message) error {
 	}
 	c.peer.Store(&p)
 	c.state.Store(int32(stOpen))
+	c.authenticated()
 	s.openMME(c)
 	s.m.cer.WithLabelValues("success").Inc()
 	c.reply(s.answer(m, wire.ResultSuccess, s.capabilities(localAddr(c), common)...))

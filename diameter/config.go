@@ -41,6 +41,11 @@ type Config struct {
 	// MaxConnections bounds open connections (MMEs, including those that
 	// have not sent their CER yet); more are closed at once. Default 1024.
 	MaxConnections int `json:"max_connections,omitempty" yaml:"max_connections,omitempty"`
+	// MaxUnauthenticated bounds connections that have not finished their
+	// CER yet (they count against MaxConnections too), so that a flood
+	// of idle connections from a peer's network cannot take every slot
+	// of the real MMEs. Default 64.
+	MaxUnauthenticated int `json:"max_unauthenticated,omitempty" yaml:"max_unauthenticated,omitempty"`
 	// MaxPendingRelays bounds relayed requests waiting for their answer,
 	// over all peers; beyond it a request is answered
 	// DIAMETER_TOO_BUSY (3004). Default 10,000.
@@ -95,6 +100,9 @@ func (c *Config) Validate() error {
 	if c.MaxConnections == 0 {
 		c.MaxConnections = 1024
 	}
+	if c.MaxUnauthenticated == 0 {
+		c.MaxUnauthenticated = 64
+	}
 	if c.MaxPendingRelays == 0 {
 		c.MaxPendingRelays = 10_000
 	}
@@ -114,6 +122,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("diameter config: cer_timeout, relay_timeout and write_timeout must be positive")
 	case c.MaxConnections < 1:
 		return fmt.Errorf("diameter config: max_connections: at least 1, got %d", c.MaxConnections)
+	case c.MaxUnauthenticated < 1:
+		return fmt.Errorf("diameter config: max_unauthenticated: at least 1, got %d", c.MaxUnauthenticated)
 	case c.MaxPendingRelays < 1 || c.MaxPendingPerPeer < 1:
 		return fmt.Errorf("diameter config: max_pending_relays and max_pending_per_peer: at least 1")
 	case c.MaxMessageSize < 1024 || c.MaxMessageSize > 1<<24-1:

@@ -65,7 +65,10 @@ type conn struct {
 	host  string // the peer's Origin-Host, set once the CER/CEA is read
 	realm string
 	peer  atomic.Pointer[simguard.DiameterPeer] // MMEs: the configured peer
-	apps  uint8                                 // negotiated: appS13 | appS6a
+	// unauth: counted in Server.unauth until the CER is accepted or the
+	// connection closes.
+	unauth atomic.Bool
+	apps   uint8 // negotiated: appS13 | appS6a
 
 	// Writes go straight to the socket through w, under wmu. Answers the
 	// reader goroutine writes to its own connection are not flushed while
@@ -100,9 +103,7 @@ func appBit(id uint32) uint8 {
 
 func (s *Server) newConn(nc net.Conn, r role) *conn {
 	c := &conn{s: s, nc: nc, role: r, w: bufio.NewWriterSize(nc, 32<<10), done: make(chan struct{}), hssReady: make(chan struct{})}
-	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
-		c.remote = ap.Addr().Unmap()
-	}
+	c.remote = remoteAddr(nc)
 	if r == roleMME {
 		c.state.Store(int32(stWaitCER))
 	} else {
@@ -140,11 +141,19 @@ func closeReason(err error) string {
 	return err.Error()
 }
 
+// authenticated takes c out of the count of connections without a CER.
+func (c *conn) authenticated() {
+	if c.unauth.CompareAndSwap(true, false) {
+		c.s.unauth.Add(-1)
+	}
+}
+
 func (c *conn) st() state { return state(c.state.Load()) }
 
 // close ends the connection once; the first reason is kept for the event.
 func (c *conn) close(why string) {
 	c.closeOnce.Do(func() {
+		c.authenticated()
 		c.why.Store(&why)
 		c.state.Store(int32(stClosed))
 		close(c.done)

@@ -36,7 +36,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		watchdog: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "simguard_diameter_watchdog_total",
 			Help: "Device-Watchdog events (dwr_sent, dwr_received, dwa_received, timeout)."}, []string{"event"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "simguard_diameter_dropped_total",
-			Help: "Messages or connections dropped, by cause (malformed, too_large, no_cer, unexpected_answer)."}, []string{"cause"}),
+			Help: "Messages or connections dropped, by cause (malformed, too_large, no_cer, unexpected_answer, too_many_connections, unknown_address, too_many_unauthenticated)."}, []string{"cause"}),
 		hssConnects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "simguard_diameter_hss_connects_total",
 			Help: "Attempts to connect to the HSS by result."}, []string{"result"}),
 		relayRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "simguard_diameter_relay_refused_total",

@@ -52,6 +52,8 @@ type Server struct {
 	hbh        atomic.Uint32
 	stateID    uint32
 	mismatches mismatchCache
+	rejected   mismatchCache // remote addresses whose rejection was reported in the last minute
+	unauth     atomic.Int64  // MME connections that have not finished their CER
 	unknownSIM uint32
 	origin     [2]wire.AVP
 	hssDest    [2]wire.AVP // Destination-Host and -Realm of requests relayed to the HSS
@@ -59,7 +61,34 @@ type Server struct {
 
 // peerTable is the set of known peers, replaced whole.
 type peerTable struct {
-	byHost map[string]simguard.DiameterPeer
+	byHost   map[string]simguard.DiameterPeer
+	prefixes []netip.Prefix // every peer's, to refuse other addresses at accept
+}
+
+func (t *peerTable) admits(a netip.Addr) bool {
+	for _, p := range t.prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func remoteAddr(nc net.Conn) netip.Addr {
+	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// clip bounds a string a peer chose (Origin-Host, Origin-Realm) before
+// it goes into logs and events.
+func clip(s string) string {
+	const max = 255
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
 }
 
 // New checks cfg and builds a server; Run starts it.
@@ -101,6 +130,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.hbh.Store(rand.Uint32())
 	s.peers.Store(&peerTable{byHost: map[string]simguard.DiameterPeer{}})
 	s.mismatches.m = map[string]time.Time{}
+	s.rejected.m = map[string]time.Time{}
 	return s, nil
 }
 
@@ -111,6 +141,7 @@ func (s *Server) SetPeers(list []simguard.DiameterPeer) {
 	t := &peerTable{byHost: make(map[string]simguard.DiameterPeer, len(list))}
 	for _, p := range list {
 		t.byHost[p.OriginHost] = p
+		t.prefixes = append(t.prefixes, p.Prefix)
 	}
 	s.peers.Store(t)
 	s.mu.Lock()
@@ -200,6 +231,27 @@ func (s *Server) Run(ctx context.Context) error {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
+		remote := remoteAddr(nc)
+		if !s.peers.Load().admits(remote) {
+			// No configured peer may connect from there: close before a
+			// goroutine, a buffer or a per-connection event is spent.
+			s.m.dropped.WithLabelValues("unknown_address").Inc()
+			if s.rejected.first(remote.String(), s.now()) {
+				s.log.Warn("diameter: connection from an address of no peer; closing (logged once a minute per address)", "remote", remote.String())
+				s.emit(EventPeer, "", "", 0, simguard.ProviderTenantID, map[string]string{"role": "mme", "state": "rejected",
+					"remote": remote.String(), "why": "source address of no configured peer (reported once a minute per address)"})
+			}
+			nc.Close()
+			continue
+		}
+		if s.unauth.Load() >= int64(s.cfg.MaxUnauthenticated) {
+			s.m.dropped.WithLabelValues("too_many_unauthenticated").Inc()
+			if s.rejected.first("unauthenticated", s.now()) {
+				s.log.Warn("diameter: too many connections without a CER; closing new ones (logged once a minute)", "remote", remote.String(), "max", s.cfg.MaxUnauthenticated)
+			}
+			nc.Close()
+			continue
+		}
 		s.mu.Lock()
 		full := len(s.conns) >= s.cfg.MaxConnections
 		s.mu.Unlock()
@@ -211,6 +263,8 @@ func (s *Server) Run(ctx context.Context) error {
 			continue
 		}
 		c := s.newConn(nc, roleMME)
+		c.unauth.Store(true)
+		s.unauth.Add(1)
 		s.start(c)
 	}
 	s.shutdown()
@@ -299,7 +353,7 @@ func (s *Server) knownPeer(host, realm string, remote netip.Addr) (simguard.Diam
 	case !p.Prefix.Contains(remote):
 		return p, "source address " + remote.String() + " is not the peer's " + p.Prefix.String()
 	case p.Realm != "" && p.Realm != realm:
-		return p, "Origin-Realm " + realm + " is not the peer's " + p.Realm
+		return p, "Origin-Realm " + clip(realm) + " is not the peer's " + p.Realm
 	}
 	return p, ""
 }

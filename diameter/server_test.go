@@ -1,9 +1,11 @@
 package diameter
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
 	"github.com/simguard/simguard"
@@ -46,13 +48,77 @@ func TestCapabilitiesExchange(t *testing.T) {
 	})
 }
 
+// TestUnknownSourceAddress: a connection from an address of no peer's
+// prefix is closed at accept, without a CEA; it is counted, and reported
+// once a minute per address, not once per connection.
 func TestUnknownSourceAddress(t *testing.T) {
 	p := localPeer(mmeHost)
 	p.Prefix = netipPrefix("192.0.2.0/24")
 	h := startServer(t, Config{}, []simguard.DiameterPeer{p}, testPolicy(t, 3))
-	cl := dial(t, h.srv.Addr(), mmeHost)
-	if got := cl.cer(wire.AppS13); got != wire.ResultUnknownPeer {
-		t.Fatalf("CEA %d, want DIAMETER_UNKNOWN_PEER", got)
+	for i := 0; i < 3; i++ {
+		cl := dial(t, h.srv.Addr(), mmeHost)
+		cl.write(cl.request(wire.CmdCapabilitiesExchange, wire.AppCommon, vsai(wire.AppS13)))
+		if m, err := cl.read(); err == nil {
+			t.Fatalf("a connection from an address of no peer got\n%s", wire.Format(m))
+		}
+	}
+	if n := testutil.ToFloat64(h.srv.m.dropped.WithLabelValues("unknown_address")); n != 3 {
+		t.Fatalf("dropped{unknown_address} = %v, want 3", n)
+	}
+	h.ev.wait(t, EventPeer, func(e simguard.Event) bool { return e.Attrs["state"] == "rejected" })
+	h.ev.mu.Lock()
+	n := len(h.ev.ev)
+	h.ev.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d events for 3 connections from one address, want 1", n)
+	}
+}
+
+// TestUnauthenticatedLimit: connections that have not finished their CER
+// have their own, smaller cap; an accepted CER frees its slot.
+func TestUnauthenticatedLimit(t *testing.T) {
+	h := startServer(t, Config{MaxUnauthenticated: 2}, []simguard.DiameterPeer{localPeer(mmeHost)}, testPolicy(t, 1))
+	idle1 := dial(t, h.srv.Addr(), mmeHost)
+	idle2 := dial(t, h.srv.Addr(), "mme2.test.example")
+	_ = idle2
+	deadline := time.Now().Add(10 * time.Second)
+	for h.srv.unauth.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("unauthenticated %d, want 2", h.srv.unauth.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	third := dial(t, h.srv.Addr(), mmeHost)
+	if _, err := third.read(); err == nil {
+		t.Fatal("a third connection without CER was kept")
+	}
+	if rc := idle1.cer(wire.AppS13); rc != wire.ResultSuccess {
+		t.Fatalf("CER: %d", rc)
+	}
+	if n := h.srv.unauth.Load(); n != 1 {
+		t.Fatalf("unauthenticated %d after a CER, want 1", n)
+	}
+	next := dial(t, h.srv.Addr(), mmeHost)
+	if rc := next.cer(wire.AppS13); rc != wire.ResultSuccess {
+		t.Fatalf("CER after a slot was freed: %d", rc)
+	}
+	if n := testutil.ToFloat64(h.srv.m.dropped.WithLabelValues("too_many_unauthenticated")); n != 1 {
+		t.Fatalf("dropped{too_many_unauthenticated} = %v, want 1", n)
+	}
+}
+
+// TestLongOriginHostClipped: names an unknown peer chose are clipped in
+// events.
+func TestLongOriginHostClipped(t *testing.T) {
+	h := startServer(t, Config{}, []simguard.DiameterPeer{localPeer(mmeHost)}, testPolicy(t, 1))
+	long := strings.Repeat("a", 2000) + ".example"
+	cl := dial(t, h.srv.Addr(), long)
+	if rc := cl.cer(wire.AppS13); rc != wire.ResultUnknownPeer {
+		t.Fatalf("CER: %d", rc)
+	}
+	e := h.ev.wait(t, EventPeer, func(e simguard.Event) bool { return e.Attrs["state"] == "rejected" })
+	if len(e.Attrs["peer"]) > 260 || len(e.Attrs["why"]) > 300 {
+		t.Fatalf("event attrs of %d and %d bytes", len(e.Attrs["peer"]), len(e.Attrs["why"]))
 	}
 }
 
