@@ -89,12 +89,13 @@ func (c *conn) handleCER(m *wire.Message) error {
 	// A known peer's names are short; an unknown one's are clipped
 	// before they reach logs and events.
 	host, realm = clip(host), clip(realm)
-	c.host, c.realm = host, realm
+	c.setHost(host)
+	c.realm = realm
 	if why != "" {
 		s.m.cer.WithLabelValues("unknown_peer").Inc()
 		s.emitPeer(c, "rejected", why)
 		s.log.Warn("diameter: CER from an unknown peer", "origin_host", host, "remote", c.remote.String(), "why", why)
-		c.host = "" // not the registered connection of that host
+		c.setHost("") // not the registered connection of that host
 		c.reply(s.errorAnswer(m, wire.ResultUnknownPeer, "", nil))
 		c.flushAndClose("unknown peer: " + why)
 		return errClose
@@ -112,7 +113,7 @@ func (c *conn) handleCER(m *wire.Message) error {
 	if len(common) == 0 {
 		s.m.cer.WithLabelValues("no_common_application").Inc()
 		s.emitPeer(c, "rejected", "no common application")
-		c.host = ""
+		c.setHost("")
 		c.reply(s.answer(m, wire.ResultNoCommonApplication, s.capabilities(localAddr(c), s.ourApps())...))
 		c.flushAndClose("no common application")
 		return errClose
@@ -154,7 +155,8 @@ func (c *conn) handleCEA(m *wire.Message) error {
 		s.emitPeer(c, "rejected", "HSS does not support S6a")
 		return errors.New("HSS advertised no S6a application")
 	}
-	c.host, c.realm = host, identity(m, wire.AVPOriginRealm)
+	c.setHost(host)
+	c.realm = identity(m, wire.AVPOriginRealm)
 	c.state.Store(int32(stOpen))
 	s.mu.Lock()
 	s.hss = c

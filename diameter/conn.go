@@ -62,8 +62,10 @@ type conn struct {
 	remote netip.Addr
 
 	state atomic.Int32
-	host  string // the peer's Origin-Host, set once the CER/CEA is read
-	realm string
+	// hostp is the peer's Origin-Host, set by the reader once the CER/CEA
+	// is read; close (any goroutine) reads it too.
+	hostp atomic.Pointer[string]
+	realm string                                // written by the reader before openMME, read under Server.mu
 	peer  atomic.Pointer[simguard.DiameterPeer] // MMEs: the configured peer
 	// unauth: counted in Server.unauth until the CER is accepted or the
 	// connection closes.
@@ -141,6 +143,15 @@ func closeReason(err error) string {
 	return err.Error()
 }
 
+func (c *conn) hostName() string {
+	if p := c.hostp.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func (c *conn) setHost(h string) { c.hostp.Store(&h) }
+
 // authenticated takes c out of the count of connections without a CER.
 func (c *conn) authenticated() {
 	if c.unauth.CompareAndSwap(true, false) {
@@ -158,7 +169,7 @@ func (c *conn) close(why string) {
 		c.state.Store(int32(stClosed))
 		close(c.done)
 		c.nc.Close()
-		c.s.log.Info("diameter: connection closed", "role", c.role.String(), "peer", c.host, "remote", c.remote.String(), "why", why)
+		c.s.log.Info("diameter: connection closed", "role", c.role.String(), "peer", c.hostName(), "remote", c.remote.String(), "why", why)
 		c.s.emitPeer(c, "disconnected", why)
 	})
 }

@@ -34,7 +34,7 @@ func (s *Server) decide(c *conn, r *simguard.Request, attrs map[string]string) s
 		// A tenant's own MME learns nothing about other tenants' SIMs.
 		return simguard.Decision{Reason: simguard.ReasonSIMUnknown, Rule: "diameter:peer-tenant"}
 	}
-	source := "diameter:" + c.host
+	source := "diameter:" + c.hostName()
 	if dec.Allow && dec.LearnIMEI && r.IMEI != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
 		err := s.feedback.LearnIMEI(ctx, dec.SIMID, r.IMEI, source)
@@ -70,7 +70,7 @@ func (s *Server) decide(c *conn, r *simguard.Request, attrs map[string]string) s
 
 func baseAttrs(c *conn, r *simguard.Request) map[string]string {
 	m := make(map[string]string, 10)
-	m["peer"] = c.host
+	m["peer"] = c.hostName()
 	if r.IMSI != "" {
 		m["imsi"] = r.IMSI
 	}

@@ -29,8 +29,8 @@ func (c *conn) tenant() int64 {
 
 func (s *Server) emitPeer(c *conn, st, why string) {
 	attrs := map[string]string{"role": c.role.String(), "state": st, "remote": c.remote.String()}
-	if c.host != "" {
-		attrs["peer"] = c.host
+	if h := c.hostName(); h != "" {
+		attrs["peer"] = h
 	}
 	if why != "" {
 		attrs["why"] = why
@@ -41,10 +41,10 @@ func (s *Server) emitPeer(c *conn, st, why string) {
 // dropped records a message that could not be handled.
 func (s *Server) dropped(c *conn, cause string, err error) {
 	s.m.dropped.WithLabelValues(cause).Inc()
-	s.log.Warn("diameter: dropped", "cause", cause, "peer", c.host, "remote", c.remote.String(), "err", err)
+	s.log.Warn("diameter: dropped", "cause", cause, "peer", c.hostName(), "remote", c.remote.String(), "err", err)
 	attrs := map[string]string{"cause": cause, "remote": c.remote.String(), "error": err.Error()}
-	if c.host != "" {
-		attrs["peer"] = c.host
+	if h := c.hostName(); h != "" {
+		attrs["peer"] = h
 	}
 	s.emit(EventDropped, "", "", 0, c.tenant(), attrs)
 }

@@ -44,7 +44,8 @@ func FuzzDispatch(f *testing.F) {
 			c := srv.newConn(local, roleMME)
 			if st == stOpen {
 				c.state.Store(int32(stOpen))
-				c.apps, c.host = appS13|appS6a, mmeHost
+				c.apps = appS13 | appS6a
+				c.setHost(mmeHost)
 				c.peer.Store(&peer)
 			}
 			raw := append([]byte(nil), b...)

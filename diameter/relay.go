@@ -188,7 +188,7 @@ func (s *Server) relayTo(c, dst *conn, m *wire.Message) {
 	id := s.nextHopByHop()
 	orig := m.HopByHop
 	m.HopByHop = id
-	m.AVPs = append(m.AVPs, wire.NewString(wire.AVPRouteRecord, 0, wire.AVPMandatory, c.host))
+	m.AVPs = append(m.AVPs, wire.NewString(wire.AVPRouteRecord, 0, wire.AVPMandatory, c.hostName()))
 	enc := m.Append(nil)
 	m.HopByHop = orig
 	if why := s.pend.put(id, &pending{from: c, to: dst, hbh: orig, cmd: wire.CommandAbbrev(m.Code, true), start: now,

@@ -156,7 +156,7 @@ func (s *Server) SetPeers(list []simguard.DiameterPeer) {
 	}
 	s.mu.Unlock()
 	for _, c := range stale {
-		s.log.Info("diameter: peer removed; disconnecting", "peer", c.host)
+		s.log.Info("diameter: peer removed; disconnecting", "peer", c.hostName())
 		c.disconnect(discRebooting)
 	}
 }
@@ -306,8 +306,8 @@ func (s *Server) register(c *conn) {
 func (s *Server) unregister(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
-	if c.host != "" && s.byHost[c.host] == c {
-		delete(s.byHost, c.host)
+	if h := c.hostName(); h != "" && s.byHost[h] == c {
+		delete(s.byHost, h)
 	}
 	if s.hss == c {
 		s.hss = nil
@@ -322,8 +322,8 @@ func (s *Server) unregister(c *conn) {
 // MME restarted).
 func (s *Server) openMME(c *conn) {
 	s.mu.Lock()
-	old := s.byHost[c.host]
-	s.byHost[c.host] = c
+	old := s.byHost[c.hostName()]
+	s.byHost[c.hostName()] = c
 	s.mu.Unlock()
 	if old != nil && old != c {
 		old.close("replaced by a new connection")

@@ -1,6 +1,7 @@
 package diameter
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -371,4 +372,32 @@ func TestRemovedPeerIsNotServed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCloseReadsHostWithoutRace: close (any goroutine: the watchdog, a
+// failed relay write, shutdown) reads the Origin-Host the reader writes
+// when the CER arrives. Under -race this failed before the host was
+// atomic: the close below reads it with no ordering to the CER's write.
+func TestCloseReadsHostWithoutRace(t *testing.T) {
+	srv, err := New(Config{OriginHost: "eir.test.example", OriginRealm: "test.example"},
+		Deps{Evaluator: testPolicy(t, 1), Feedback: &recFeedback{}, Events: &recEvents{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetPeers([]simguard.DiameterPeer{localPeer(mmeHost)})
+	local, remote := net.Pipe()
+	defer remote.Close()
+	c := srv.newConn(local, roleMME)
+	cl := &client{t: t, host: "rogue.test.example"}
+	cer := cl.request(wire.CmdCapabilitiesExchange, wire.AppCommon, vsai(wire.AppS13))
+	closed := make(chan struct{})
+	go func() {
+		c.close("watchdog")
+		close(closed)
+	}()
+	// No synchronisation with that goroutine before the CER is handled
+	// (a sleep is none for the race detector), as in the server.
+	time.Sleep(100 * time.Millisecond)
+	_ = c.handleCER(cer)
+	<-closed
 }
