@@ -201,9 +201,16 @@ func labInner(t *testing.T, ls labSpec) {
 	if rep2.Diff.PrevScanID != rep.Run.ID || len(rep2.Diff.Opened) != 1 || rep2.Diff.Opened[0].Port != 7070 || len(rep2.Diff.Closed) != 0 {
 		t.Errorf("diff of the second scan: %+v", rep2.Diff)
 	}
-	out = s.mustCLI(t, "", "events", "--type", "scan.port_opened", "--since", "1h")
-	if !strings.Contains(out, "scan.port_opened") || !strings.Contains(out, "port=7070") || !strings.Contains(out, fmt.Sprintf("sim=%d", simOf[dev2.Addr])) {
-		t.Errorf("simguard events:\n%s", out)
+	// The event writer stores in batches (every 100 ms): wait for it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out = s.mustCLI(t, "", "events", "--type", "scan.port_opened", "--since", "1h")
+		if strings.Contains(out, "scan.port_opened") && strings.Contains(out, "port=7070") && strings.Contains(out, fmt.Sprintf("sim=%d", simOf[dev2.Addr])) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("simguard events:\n%s", out)
+			break
+		}
 	}
 
 	// Reports to download.
