@@ -27,21 +27,11 @@ func diameterNode(ctx context.Context, env *cliEnv, args []string) error {
 		"Run the Diameter S13 EIR and S6a guard as a separate node of the control plane at --server, with a\n"+
 			"node token in SIMGUARD_TOKEN (simguard token create --role node). The diameter: section of the config\n"+
 			"file (the same format as serve's) or the --diameter-* flags configure it.")
-	def := env.getenv("SIMGUARD_SERVER")
-	if def == "" {
-		def = "http://127.0.0.1:8080"
-	}
-	server := fs.String("server", def, "control plane URL (env SIMGUARD_SERVER)")
-	file := configFileArg(args, env)
-	fs.String("config", file, "YAML config file (env SIMGUARD_CONFIG): its diameter: and log: sections")
-	metrics := fs.String("metrics-listen", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9276 (empty: none)")
-	peerEvery := fs.Duration("peer-check", 30*time.Second, "how often the peers are re-read from the control plane")
-	cfg, err := nodeConfig(file)
+	server, metrics, cfg, err := nodeFlags(fs, env, args, "diameter", "127.0.0.1:9276")
 	if err != nil {
 		return err
 	}
-	fs.StringVar(&cfg.Log.Level, "log-level", cfg.Log.Level, "debug, info, warn or error")
-	fs.StringVar(&cfg.Log.Format, "log-format", cfg.Log.Format, "text or json")
+	peerEvery := fs.Duration("peer-check", 30*time.Second, "how often the peers are re-read from the control plane")
 	diameterNetFlags(fs, &cfg.Diameter.Config)
 	if _, err := parse(fs, args); err != nil {
 		return err

@@ -38,21 +38,11 @@ func gatewayNode(ctx context.Context, env *cliEnv, args []string) error {
 			"(simguard token create --role node). It needs CAP_NET_ADMIN. On exit the rules stay in place\n"+
 			"(fail closed) unless --remove-on-exit. --dry-run prints the ruleset as nft text and exits.\n"+
 			"The gateway: section of the config file (serve's format) sets the same as the flags.")
-	def := env.getenv("SIMGUARD_SERVER")
-	if def == "" {
-		def = "http://127.0.0.1:8080"
-	}
-	server := fs.String("server", def, "control plane URL (env SIMGUARD_SERVER)")
-	file := configFileArg(args, env)
-	fs.String("config", file, "YAML config file (env SIMGUARD_CONFIG): its gateway: and log: sections")
-	metrics := fs.String("metrics-listen", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9276 (empty: none)")
-	dryRun := fs.Bool("dry-run", false, "print the ruleset for the current policy as nft text and exit; changes nothing")
-	cfg, err := nodeConfig(file)
+	server, metrics, cfg, err := nodeFlags(fs, env, args, "gateway", "127.0.0.1:9276")
 	if err != nil {
 		return err
 	}
-	fs.StringVar(&cfg.Log.Level, "log-level", cfg.Log.Level, "debug, info, warn or error")
-	fs.StringVar(&cfg.Log.Format, "log-format", cfg.Log.Format, "text or json")
+	dryRun := fs.Bool("dry-run", false, "print the ruleset for the current policy as nft text and exit; changes nothing")
 	fs.DurationVar(&cfg.Gateway.Resync, "resync", cfg.Gateway.Resync, "recompile everything this often, for activation windows and new leases (default 30s)")
 	fs.Func("lease-pools", "RADIUS pools whose leased addresses are device addresses too, comma-separated", func(s string) error {
 		cfg.Gateway.LeasePools = splitList(s)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -34,21 +35,11 @@ func smppNode(ctx context.Context, env *cliEnv, args []string) error {
 			"SIMGUARD_TOKEN (simguard token create --role node). The smpp: section of the config file (the\n"+
 			"same format as serve's) or the --smpp-* flags configure it. 'simguard smpp account' manages\n"+
 			"the ESME accounts.")
-	def := env.getenv("SIMGUARD_SERVER")
-	if def == "" {
-		def = "http://127.0.0.1:8080"
-	}
-	server := fs.String("server", def, "control plane URL (env SIMGUARD_SERVER)")
-	file := configFileArg(args, env)
-	fs.String("config", file, "YAML config file (env SIMGUARD_CONFIG): its smpp: and log: sections")
-	metrics := fs.String("metrics-listen", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9275 (empty: none)")
-	recheck := fs.Duration("account-check", 30*time.Second, "how often the accounts of live binds are re-checked with the control plane")
-	cfg, err := nodeConfig(file)
+	server, metrics, cfg, err := nodeFlags(fs, env, args, "smpp", "127.0.0.1:9275")
 	if err != nil {
 		return err
 	}
-	fs.StringVar(&cfg.Log.Level, "log-level", cfg.Log.Level, "debug, info, warn or error")
-	fs.StringVar(&cfg.Log.Format, "log-format", cfg.Log.Format, "text or json")
+	recheck := fs.Duration("account-check", 30*time.Second, "how often the accounts of live binds are re-checked with the control plane")
 	smppFlags(fs, &cfg.SMPP)
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -148,6 +139,28 @@ func recheckAccounts(ctx context.Context, srv *smpp.Server, every time.Duration)
 
 // nodeConfig reads the config file of a node: serve's format, strictly,
 // of which the node uses the smpp: and log: sections.
+// nodeFlags registers the flags every separate enforcement node shares
+// (--server, --config, --metrics-listen, --log-level, --log-format) and
+// reads the config file's sections, so that the node's own flags can then
+// bind to cfg. section names the config section the node reads.
+func nodeFlags(fs *flag.FlagSet, env *cliEnv, args []string, section, metricsExample string) (server, metrics *string, cfg *serveConfig, err error) {
+	def := env.getenv("SIMGUARD_SERVER")
+	if def == "" {
+		def = "http://127.0.0.1:8080"
+	}
+	server = fs.String("server", def, "control plane URL (env SIMGUARD_SERVER)")
+	file := configFileArg(args, env)
+	fs.String("config", file, "YAML config file (env SIMGUARD_CONFIG): its "+section+": and log: sections")
+	metrics = fs.String("metrics-listen", "", "serve Prometheus metrics on this address, e.g. "+metricsExample+" (empty: none)")
+	c, err := nodeConfig(file)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fs.StringVar(&c.Log.Level, "log-level", c.Log.Level, "debug, info, warn or error")
+	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "text or json")
+	return server, metrics, &c, nil
+}
+
 func nodeConfig(file string) (serveConfig, error) {
 	cfg := defaultServeConfig()
 	if file == "" {
