@@ -8,11 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/simguard/simguard/client"
 	"github.com/simguard/simguard/diameter"
 	"github.com/simguard/simguard/enforce"
 	"github.com/simguard/simguard/node"
@@ -39,17 +36,12 @@ func diameterNode(ctx context.Context, env *cliEnv, args []string) error {
 	if _, err := parseLevel(cfg.Log.Level); err != nil {
 		return err
 	}
-	token := env.getenv("SIMGUARD_TOKEN")
-	if token == "" {
-		return fmt.Errorf("no token: export SIMGUARD_TOKEN=<a node token> (simguard token create --name diameter-1 --role node)")
-	}
-	c, err := client.New(*server, token, nil)
+	c, err := nodeClient(env, *server, "diameter-1")
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg.Log, env)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := nodeRegistry()
 	follower, err := node.Start(ctx, c, log, reg)
 	if err != nil {
 		return err

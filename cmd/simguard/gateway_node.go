@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/simguard/simguard"
@@ -63,11 +61,7 @@ func gatewayNode(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	token := env.getenv("SIMGUARD_TOKEN")
-	if token == "" {
-		return fmt.Errorf("no token: export SIMGUARD_TOKEN=<a node token> (simguard token create --name gw-1 --role node)")
-	}
-	c, err := client.New(*server, token, nil)
+	c, err := nodeClient(env, *server, "gw-1")
 	if err != nil {
 		return err
 	}
@@ -84,8 +78,7 @@ func gatewayNode(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer closeNS()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := nodeRegistry()
 	follower, err := node.Start(ctx, c, log, reg)
 	if err != nil {
 		return err

@@ -16,11 +16,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/simguard/simguard/client"
 	"github.com/simguard/simguard/enforce"
 	"github.com/simguard/simguard/node"
 	"github.com/simguard/simguard/radius"
@@ -128,18 +126,13 @@ type radiusNodeProc struct {
 // plane and binds the RADIUS sockets; a wrong URL, token or address
 // fails here, before anything runs.
 func openRADIUSNode(ctx context.Context, cfg radiusNodeConfig, log *slog.Logger, env *cliEnv) (_ *radiusNodeProc, err error) {
-	n := &radiusNodeProc{cfg: cfg, log: log, env: env, reg: prometheus.NewRegistry()}
+	n := &radiusNodeProc{cfg: cfg, log: log, env: env, reg: nodeRegistry()}
 	defer func() {
 		if err != nil {
 			n.close()
 		}
 	}()
-	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	token := env.getenv("SIMGUARD_TOKEN")
-	if token == "" {
-		return nil, fmt.Errorf("no token: export SIMGUARD_TOKEN=<node token> (simguard token create --role node --name radius-1)")
-	}
-	c, err := client.New(cfg.Server, token, nil)
+	c, err := nodeClient(env, cfg.Server, "radius-1")
 	if err != nil {
 		return nil, err
 	}

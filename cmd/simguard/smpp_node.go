@@ -54,17 +54,12 @@ func smppNode(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	token := env.getenv("SIMGUARD_TOKEN")
-	if token == "" {
-		return fmt.Errorf("no token: export SIMGUARD_TOKEN=<a node token> (simguard token create --name smpp-1 --role node)")
-	}
-	c, err := client.New(*server, token, nil)
+	c, err := nodeClient(env, *server, "smpp-1")
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg.Log, env)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := nodeRegistry()
 	follower, err := node.Start(ctx, c, log, reg)
 	if err != nil {
 		return err
@@ -159,6 +154,24 @@ func nodeFlags(fs *flag.FlagSet, env *cliEnv, args []string, section, metricsExa
 	fs.StringVar(&c.Log.Level, "log-level", c.Log.Level, "debug, info, warn or error")
 	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "text or json")
 	return server, metrics, &c, nil
+}
+
+// nodeClient is the API client of a separate node, with the node token
+// from SIMGUARD_TOKEN; name is an example token name for the error.
+func nodeClient(env *cliEnv, server, name string) (*client.Client, error) {
+	token := env.getenv("SIMGUARD_TOKEN")
+	if token == "" {
+		return nil, fmt.Errorf("no token: export SIMGUARD_TOKEN=<a node token> (simguard token create --name %s --role node)", name)
+	}
+	return client.New(server, token, nil)
+}
+
+// nodeRegistry is a node's Prometheus registry, with the Go runtime and
+// process collectors.
+func nodeRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
 
 func nodeConfig(file string) (serveConfig, error) {
