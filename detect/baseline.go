@@ -15,14 +15,15 @@ type baselineState struct {
 	last    int64
 }
 
-func (s *baselineState) lastEvent() int64 { return s.last }
-
 type baselineAgg struct {
 	rule *Rule
+	arena[baselineState]
 }
 
-func (a *baselineAgg) observe(st *keyState, in *input, _ *Detector) (hit, bool) {
-	s := stateOf[baselineState](st)
+func (a *baselineAgg) lastEvent(i uint32) int64 { return a.states[i].last }
+
+func (a *baselineAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
+	s := a.state(ref)
 	tr := a.rule.Trigger
 	s.last = max(in.t, s.last)
 	x := in.v
@@ -86,14 +87,15 @@ type firstSeenState struct {
 
 const smallSet = 16
 
-func (s *firstSeenState) lastEvent() int64 { return s.last }
-
 type firstSeenAgg struct {
 	rule *Rule
+	arena[firstSeenState]
 }
 
-func (a *firstSeenAgg) observe(st *keyState, in *input, _ *Detector) (hit, bool) {
-	s := stateOf[firstSeenState](st)
+func (a *firstSeenAgg) lastEvent(i uint32) int64 { return a.states[i].last }
+
+func (a *firstSeenAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
+	s := a.state(ref)
 	tr := a.rule.Trigger
 	t := max(in.t, s.last)
 	fresh := s.last == 0

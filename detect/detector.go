@@ -21,6 +21,8 @@ type Firing struct {
 	// Events are the offending events, oldest first, at most
 	// Rule.Evidence of them.
 	Events []simguard.Event
+
+	rulePos int // the rule's place in the rule set: the order of one event's firings
 }
 
 // DetectorOptions tune a Detector.
@@ -29,6 +31,12 @@ type DetectorOptions struct {
 	// the same fields share one); new keys beyond it are not tracked
 	// until idle keys expire. Default 2,000,000.
 	MaxKeys int
+	// Shards and Shard split the keys between detectors that run in
+	// parallel over the same events: this one applies a rule to an event
+	// only when the event's key for the rule falls in shard Shard of
+	// Shards, so that every key has exactly one owner and sees its events
+	// in order. Shards <= 1: all keys.
+	Shards, Shard int
 }
 
 // Detector runs rules over events. It is the pure core of detection: time
@@ -42,11 +50,14 @@ type Detector struct {
 	cache  []spaceCache // per space, for the event being processed
 	act    activation
 	seed   maphash.Seed
+	shards uint64
+	shard  uint64
 	now    int64 // the latest event time seen
 	nextID uint32
 	cur    *simguard.Event
 	held   *simguard.Event
 	events uint64
+	in     input // reused: handed to an aggregator, it would escape per call
 }
 
 // spaceCache holds a space's key and record for the current event, so
@@ -60,6 +71,7 @@ type spaceCache struct {
 
 type ruleState struct {
 	id      uint32
+	pos     int // in Detector.rules
 	rule    *Rule
 	agg     aggregator // nil: each, no state
 	space   int
@@ -85,6 +97,10 @@ func NewDetector(rs *RuleSet, opts DetectorOptions, prev *Detector) *Detector {
 		byType: make(map[string][]*ruleState),
 		seed:   maphash.MakeSeed(),
 		nextID: 1,
+		shards: 1,
+	}
+	if opts.Shards > 1 {
+		d.shards, d.shard = uint64(opts.Shards), uint64(opts.Shard)%uint64(opts.Shards)
 	}
 	old := map[string]*ruleState{}
 	oldSpaces := map[string]*keySpace{}
@@ -121,7 +137,7 @@ func NewDetector(rs *RuleSet, opts DetectorOptions, prev *Detector) *Detector {
 			spaceIdx[sig] = i
 			d.spaces = append(d.spaces, sp)
 		}
-		s.space = i
+		s.space, s.pos = i, len(d.rules)
 		d.rules = append(d.rules, s)
 	}
 	d.cache = make([]spaceCache, len(d.spaces))
@@ -156,6 +172,19 @@ func (d *Detector) Process(ev *simguard.Event, out []Firing) []Firing {
 
 func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, bool) {
 	r := s.rule
+	// The key comes first: it is cheap, and with shards it says whether
+	// the rule is this detector's to apply.
+	sc := &d.cache[s.space]
+	if sc.gen != d.events {
+		sc.gen, sc.rec = d.events, nil
+		sc.k, sc.ok = r.key(ev)
+		if sc.ok && d.shards > 1 {
+			sc.ok = sc.k.shard(d.shards) == d.shard
+		}
+	}
+	if !sc.ok {
+		return Firing{}, false
+	}
 	if r.cond != nil {
 		ok, err := evalBool(r.cond, &d.act)
 		if err != nil {
@@ -167,15 +196,8 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 			return Firing{}, false
 		}
 	}
-	sc := &d.cache[s.space]
-	if sc.gen != d.events {
-		sc.gen, sc.rec = d.events, nil
-		sc.k, sc.ok = r.key(ev)
-	}
-	if !sc.ok {
-		return Firing{}, false
-	}
-	in := input{t: t, ev: ev}
+	in := &d.in
+	*in = input{t: t, ev: ev}
 	switch r.Trigger.Kind {
 	case TriggerDistinct, TriggerFirstSeen:
 		in.val = r.field.str(ev)
@@ -204,15 +226,15 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 		h = hit{first: t}
 	} else {
 		if sc.rec == nil {
-			if sc.rec = d.spaces[s.space].record(sc.k); sc.rec == nil {
+			if sc.rec = d.spaces[s.space].record(&sc.k); sc.rec == nil {
 				s.dropped++
 				return Firing{}, false
 			}
 		}
 		st := sc.rec.state(s.id)
-		fresh := *st == nil
+		fresh := *st == 0
 		var fired bool
-		h, fired = s.agg.observe(st, &in, d)
+		h, fired = s.agg.observe(st, in, d)
 		if fresh {
 			s.keys++
 		}
@@ -233,6 +255,7 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 		FirstAt:  time.Unix(0, h.first).UTC(),
 		Detail:   h.detail,
 		Events:   h.evs,
+		rulePos:  s.pos,
 	}, true
 }
 
@@ -283,13 +306,15 @@ func (d *Detector) expire(now time.Time, budget int) int {
 	if !now.IsZero() {
 		at = max(at, now.UnixNano())
 	}
-	cutoff := make(map[uint32]int64, len(d.rules))
+	rules := make(map[uint32]expiry, len(d.rules))
 	for _, s := range d.rules {
-		cutoff[s.id] = at - int64(s.rule.idleAfter())
+		if s.agg != nil {
+			rules[s.id] = expiry{cutoff: at - int64(s.rule.idleAfter()), agg: s.agg, space: d.spaces[s.space]}
+		}
 	}
 	dropped := map[uint32]int{}
 	for _, sp := range d.spaces {
-		sp.expire(cutoff, dropped, budget)
+		sp.expire(rules, dropped, budget)
 	}
 	// Records moved or went away: no cached pointer may outlive that (it
 	// would also keep a shrunk slice alive).

@@ -1,10 +1,14 @@
 package detect
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,7 +45,15 @@ type Config struct {
 	SuspensionsPerHour int
 	// ActionTimeout bounds one call to the Responder. Default 10s.
 	ActionTimeout time.Duration
+	// Shards is how many detectors run the rules in parallel, each owning
+	// a share of the keys (MaxKeys is split between them). Default
+	// GOMAXPROCS, at most 64; 1 runs one detector.
+	Shards int
 }
+
+// maxShards bounds Config.Shards: every shard looks at every event, so
+// shards beyond the cores only add that cost.
+const maxShards = 64
 
 func (c *Config) setDefaults() error {
 	checks := []struct {
@@ -55,6 +67,7 @@ func (c *Config) setDefaults() error {
 		{"flush_every", c.FlushEvery < 0},
 		{"suspensions_per_hour", c.SuspensionsPerHour < -1},
 		{"action_timeout", c.ActionTimeout < 0},
+		{"shards", c.Shards < 0},
 	}
 	for _, ch := range checks {
 		if ch.bad {
@@ -75,6 +88,8 @@ func (c *Config) setDefaults() error {
 	def(&c.MaxKeys, 2_000_000)
 	def(&c.MaxEventsPerAlert, 100)
 	def(&c.SuspensionsPerHour, 100)
+	def(&c.Shards, min(runtime.GOMAXPROCS(0), maxShards))
+	c.Shards = min(c.Shards, maxShards)
 	defDur(&c.SweepEvery, time.Minute)
 	defDur(&c.FlushEvery, time.Second)
 	defDur(&c.ActionTimeout, 10*time.Second)
@@ -95,8 +110,9 @@ type Deps struct {
 }
 
 // Engine is live detection: it implements simguard.EventSink, runs the
-// rules in one goroutine, and hands firings to the alert manager, which
-// stores alerts, runs actions and notifies.
+// rules in Config.Shards detectors in parallel (each owns a share of the
+// keys and sees every event), and hands firings to the alert manager,
+// which stores alerts, runs actions and notifies.
 type Engine struct {
 	cfg     Config
 	log     *slog.Logger
@@ -217,35 +233,150 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-// detect is the detector's goroutine: it owns the Detector.
+// shard is one detector and the goroutine that runs it; the engine's
+// detect goroutine hands every shard the same work and waits for all.
+type shard struct {
+	d    *Detector
+	opts DetectorOptions
+	work chan func(*shard)
+	out  []Firing
+	// fired holds the batch's firings with the index of their event.
+	fired []batchFiring
+}
+
+type batchFiring struct {
+	event int
+	f     Firing
+}
+
+// shards runs work on every shard at once and returns when all are done.
+// With one shard the work runs on the caller's goroutine.
+type shards struct {
+	list []*shard
+	wg   sync.WaitGroup
+}
+
+func (e *Engine) startShards(n int) *shards {
+	ss := &shards{}
+	for i := 0; i < n; i++ {
+		opts := DetectorOptions{MaxKeys: (e.cfg.MaxKeys + n - 1) / n, Shards: n, Shard: i}
+		s := &shard{d: NewDetector(e.rules, opts, nil), opts: opts}
+		ss.list = append(ss.list, s)
+		if n > 1 {
+			s.work = make(chan func(*shard))
+			go func() {
+				for f := range s.work {
+					f(s)
+					ss.wg.Done()
+				}
+			}()
+		}
+	}
+	return ss
+}
+
+func (ss *shards) run(f func(*shard)) {
+	if len(ss.list) == 1 {
+		f(ss.list[0])
+		return
+	}
+	ss.wg.Add(len(ss.list))
+	for _, s := range ss.list {
+		s.work <- f
+	}
+	ss.wg.Wait()
+}
+
+func (ss *shards) stop() {
+	for _, s := range ss.list {
+		if s.work != nil {
+			close(s.work)
+		}
+	}
+}
+
+// stats sums the shards' rule counters (rules are the same in every
+// shard). Call it only between runs.
+func (ss *shards) stats() []RuleStats {
+	var out []RuleStats
+	for i, s := range ss.list {
+		st := s.d.Stats()
+		if i == 0 {
+			out = st
+			continue
+		}
+		for j := range out {
+			out[j].Keys += st[j].Keys
+			out[j].Fires += st[j].Fires
+			out[j].Errors += st[j].Errors
+			out[j].DroppedKeys += st[j].DroppedKeys
+			if st[j].LastError != nil {
+				out[j].LastError = st[j].LastError
+			}
+		}
+	}
+	return out
+}
+
+// detect owns the detectors: it takes batches from the inbox and runs
+// them, and the reloads and expiry, on every shard.
 func (e *Engine) detect(ctx context.Context) {
-	d := NewDetector(e.rules, DetectorOptions{MaxKeys: e.cfg.MaxKeys}, nil)
-	e.m.rules.Set(float64(len(d.rules)))
+	ss := e.startShards(e.cfg.Shards)
+	defer ss.stop()
+	e.m.rules.Set(float64(len(ss.list[0].d.rules)))
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	errs := map[string]uint64{}
-	var out []Firing
-	var n uint64
-	process := func(ev *simguard.Event) {
-		out = d.Process(ev, out[:0])
-		for _, f := range out {
-			e.firings <- f
+	var batch []simguard.Event
+	var fired []batchFiring
+	process := func(s *shard) {
+		for i := range batch {
+			s.out = s.d.Process(&batch[i], s.out[:0])
+			for _, f := range s.out {
+				s.fired = append(s.fired, batchFiring{i, f})
+			}
 		}
-		if n++; n == 1024 {
-			e.m.events.Add(float64(n))
-			n = 0
+		clear(s.out)
+	}
+	runBatch := func() {
+		batch = e.in.take()
+		if len(batch) == 0 {
+			return
 		}
+		ss.run(process)
+		e.m.events.Add(float64(len(batch)))
+		// Firings leave in the order one detector would give them, so
+		// that which firing meets a cap first does not depend on shards.
+		fired = fired[:0]
+		for _, s := range ss.list {
+			fired = append(fired, s.fired...)
+			clear(s.fired)
+			s.fired = s.fired[:0]
+		}
+		if len(ss.list) > 1 {
+			slices.SortFunc(fired, func(a, b batchFiring) int {
+				return cmp.Or(cmp.Compare(a.event, b.event), cmp.Compare(a.f.rulePos, b.f.rulePos))
+			})
+		}
+		for _, bf := range fired {
+			e.firings <- bf.f
+		}
+		clear(fired) // the firings' evidence belongs to the alert manager now
 	}
 	housekeep := func() {
-		e.m.events.Add(float64(n))
-		n = 0
 		// A slice of the keys every tick, so that a full pass takes about
 		// SweepEvery and never stalls detection for long.
-		budget := d.records()/int(max(e.cfg.SweepEvery/time.Second, 1)) + 1000
-		if k := d.ExpireSome(e.clock(), budget); k > 0 {
+		now, expired := e.clock(), atomic.Int64{}
+		ss.run(func(s *shard) {
+			budget := s.d.records()/int(max(e.cfg.SweepEvery/time.Second, 1)) + 1000
+			expired.Add(int64(s.d.ExpireSome(now, budget)))
+		})
+		if k := expired.Load(); k > 0 {
 			e.log.Debug("detect: expired idle keys", "states", k)
 		}
-		for _, s := range d.Stats() {
+		keys := 0
+		for _, s := range ss.stats() {
+			keys += s.Keys
 			if s.Errors > errs[s.Rule] {
 				e.m.ruleErrors.WithLabelValues(s.Rule).Add(float64(s.Errors - errs[s.Rule]))
 				if errs[s.Rule] == 0 {
@@ -255,28 +386,23 @@ func (e *Engine) detect(ctx context.Context) {
 				errs[s.Rule] = s.Errors
 			}
 		}
-		e.m.keys.Set(float64(d.Keys()))
+		e.m.keys.Set(float64(keys))
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			e.in.close()
 			// What was emitted before the stop is still detected.
-			batch := e.in.take()
-			for i := range batch {
-				process(&batch[i])
-			}
+			runBatch()
 			housekeep()
 			return
 		case <-e.in.ready:
-			batch := e.in.take()
-			for i := range batch {
-				process(&batch[i])
-			}
+			runBatch()
 		case rs := <-e.reload:
-			d = NewDetector(rs, DetectorOptions{MaxKeys: e.cfg.MaxKeys}, d)
-			e.m.rules.Set(float64(len(d.rules)))
-			e.log.Info("detect: rules reloaded", "rules", len(d.rules))
+			ss.run(func(s *shard) { s.d = NewDetector(rs, s.opts, s.d) })
+			n := len(ss.list[0].d.rules)
+			e.m.rules.Set(float64(n))
+			e.log.Info("detect: rules reloaded", "rules", n)
 		case <-tick.C:
 			housekeep()
 		}

@@ -232,7 +232,7 @@ func TestEngineActions(t *testing.T) {
 		{"dry run", "name: r\ndry_run: true\nactions: [{type: suspend_sim}]\n" + head,
 			Config{}, []simguard.Event{at(1, 0)}, []string{"dry_run"}, nil},
 		{"cap", "name: r\nactions: [{type: quarantine, group: q}]\n" + head,
-			Config{SuspensionsPerHour: 2}, []simguard.Event{at(1, 0), at(2, 0), at(3, 0)},
+			Config{SuspensionsPerHour: 2, Shards: 4}, []simguard.Event{at(1, 0), at(2, 0), at(3, 0)},
 			[]string{"done", "done", "capped"}, []string{"move 1 to q by rule:r", "move 2 to q by rule:r"}},
 		{"no suspensions allowed", "name: r\nactions: [{type: suspend_sim}]\n" + head,
 			Config{SuspensionsPerHour: -1}, []simguard.Event{at(1, 0)}, []string{"capped"}, nil},

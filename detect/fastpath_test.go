@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/cel-go/common/types"
@@ -102,6 +104,34 @@ func TestBuiltinConditionsAreFast(t *testing.T) {
 		}
 		if r.cond != nil {
 			sameAsCEL(t, r.cond, r.Condition, diffEvents())
+		}
+	}
+}
+
+// num() must read exactly what strconv.ParseInt reads (0 for what it
+// refuses), without allocating.
+func FuzzParseNum(f *testing.F) {
+	for _, s := range []string{"", " 42 ", "-7", "+7", "9223372036854775807", "9223372036854775808",
+		"-9223372036854775808", "-9223372036854775809", "18446744073709551616", "1_000", "0x10", "- 1", "+", "١٢"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			want = 0
+		}
+		if got := parseNum(s); got != want {
+			t.Fatalf("parseNum(%q) = %d, strconv says %d", s, got, want)
+		}
+	})
+}
+
+var numSink int64
+
+func TestParseNumDoesNotAllocate(t *testing.T) {
+	for _, s := range []string{"", "x", "123", "-99999999999999999999"} {
+		if n := testing.AllocsPerRun(100, func() { numSink += parseNum(s) }); n != 0 {
+			t.Errorf("parseNum(%q): %v allocs", s, n)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package detect
 
 import (
 	"math"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -152,11 +151,31 @@ func (c fastCompiler) integer(e ast.Expr) intFn {
 	return nil
 }
 
-// parseNum is num(): a decimal integer, 0 when the string is not one.
+// parseNum is num(): a decimal integer, 0 when the string is not one (as
+// strconv.ParseInt of the trimmed string, base 10, would say). It does not
+// allocate: strconv's error for an absent attr ("") would, on every event.
 func parseNum(s string) int64 {
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil {
+	s = strings.TrimSpace(s)
+	neg := false
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	if s == "" {
 		return 0
 	}
-	return n
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 || n > (math.MaxUint64-uint64(c))/10 {
+			return 0
+		}
+		n = n*10 + uint64(c)
+	}
+	switch {
+	case neg && n <= 1<<63:
+		return int64(-n)
+	case !neg && n <= math.MaxInt64:
+		return int64(n)
+	}
+	return 0
 }

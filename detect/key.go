@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"hash/maphash"
 	"strconv"
 	"strings"
 
@@ -87,6 +88,25 @@ type stateKey struct {
 }
 
 const maxGroupBy = 3
+
+// shardSeed is the same for every detector of the process, so that all
+// shards agree on who owns a key.
+var shardSeed = maphash.MakeSeed()
+
+// shard says which of n shards owns k.
+func (k *stateKey) shard(n uint64) uint64 {
+	h := uint64(k.tenant)*0x9e3779b97f4a7c15 ^ uint64(k.n)*0xc2b2ae3d27d4eb4f
+	for _, s := range k.s {
+		if s != "" {
+			h = h*0x100000001b3 ^ maphash.String(shardSeed, s)
+		}
+	}
+	// The high bits are the well mixed ones.
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 32
+	return h % n
+}
 
 // key builds the state key of ev for r. ok is false when a group-by field
 // is absent from the event: the rule does not apply to it.

@@ -7,9 +7,71 @@ import (
 	"github.com/simguard/simguard"
 )
 
-// keyState is one rule's state for one key.
-type keyState interface {
-	lastEvent() int64 // time of the key's last event for the rule
+// arena holds one rule's per-key states by value in one slice, and slots
+// name them by index: the garbage collector then sees one object per rule
+// instead of one per key and rule (millions), and the slots it would
+// otherwise scan hold no pointers at all.
+type arena[S any] struct {
+	states []S
+	free   []uint32
+}
+
+// alloc returns the index of a zero state; the pointers to states it
+// handed out before may move.
+func (a *arena[S]) alloc() uint32 {
+	if n := len(a.free); n > 0 {
+		i := a.free[n-1]
+		a.free = a.free[:n-1]
+		return i
+	}
+	var zero S
+	a.states = append(a.states, zero)
+	return uint32(len(a.states) - 1)
+}
+
+// release zeroes state i (letting go of what it points to) for reuse.
+func (a *arena[S]) release(i uint32) {
+	var zero S
+	a.states[i] = zero
+	a.free = append(a.free, i)
+}
+
+// state returns the state in *ref, allocating it on first use (*ref == 0
+// means none; a held state is its index + 1). The pointer is valid until
+// the next alloc.
+func (a *arena[S]) state(ref *uint32) *S {
+	if *ref == 0 {
+		*ref = a.alloc() + 1
+	}
+	return &a.states[*ref-1]
+}
+
+// live is how many states are held.
+func (a *arena[S]) live() int { return len(a.states) - len(a.free) }
+
+// compact gives memory back after a flood of keys has drained, when at
+// most a quarter of the arena is in use: it moves the live states to a
+// smaller slice and returns where each went (remap[old] is the new
+// reference, index + 1), or nil when it did nothing. The caller must
+// rewrite every reference.
+func (a *arena[S]) compact() (remap []uint32) {
+	if cap(a.states) <= 1024 || a.live() >= cap(a.states)/4 {
+		return nil
+	}
+	free := make([]bool, len(a.states))
+	for _, i := range a.free {
+		free[i] = true
+	}
+	remap = make([]uint32, len(a.states))
+	states := make([]S, 0, 2*a.live())
+	for i := range a.states {
+		if !free[i] {
+			states = append(states, a.states[i])
+			remap[i] = uint32(len(states))
+		}
+	}
+	a.states, a.free = states, nil
+	return remap
 }
 
 // keySpace holds the state of every rule that groups by the same fields.
@@ -19,8 +81,12 @@ type keyState interface {
 // slice (the map holds their index), which spares the garbage collector a
 // million small objects and lets expiry walk the keys a slice at a time.
 type keySpace struct {
-	sig     string // the group-by fields, e.g. "sim" or "imei,nas"
-	index   map[stateKey]int32
+	sig   string // the group-by fields, e.g. "sim" or "imei,nas"
+	index map[stateKey]int32
+	// sims replaces index for the space of the rules that group by SIM
+	// alone, most of them: a 16-byte key hashes in a fraction of the time
+	// of a stateKey with its three strings.
+	sims    map[simKey]int32
 	recs    []keyRecord
 	cursor  int // where the next incremental expiry resumes
 	max     int
@@ -36,11 +102,44 @@ type keyRecord struct {
 
 type slot struct {
 	rule uint32 // ruleState.id
-	st   keyState
+	ref  uint32 // the state in the rule's arena, + 1; 0 before the first
 }
 
+type simKey struct{ tenant, sim int64 }
+
 func newKeySpace(sig string, max int) *keySpace {
-	return &keySpace{sig: sig, index: make(map[stateKey]int32), max: min(max, math.MaxInt32)}
+	s := &keySpace{sig: sig, max: min(max, math.MaxInt32)}
+	if sig == "sim" {
+		s.sims = make(map[simKey]int32)
+	} else {
+		s.index = make(map[stateKey]int32)
+	}
+	return s
+}
+
+func (s *keySpace) lookup(k *stateKey) (int32, bool) {
+	if s.sims != nil {
+		i, ok := s.sims[simKey{k.tenant, k.n}]
+		return i, ok
+	}
+	i, ok := s.index[*k]
+	return i, ok
+}
+
+func (s *keySpace) put(k *stateKey, i int32) {
+	if s.sims != nil {
+		s.sims[simKey{k.tenant, k.n}] = i
+		return
+	}
+	s.index[*k] = i
+}
+
+func (s *keySpace) remove(k *stateKey) {
+	if s.sims != nil {
+		delete(s.sims, simKey{k.tenant, k.n})
+		return
+	}
+	delete(s.index, *k)
 }
 
 func spaceSig(r *Rule) string {
@@ -60,37 +159,44 @@ func (s *keySpace) size() int { return len(s.recs) }
 // full: a flood of distinct keys cannot exhaust memory, and new keys are
 // tracked again once idle ones expire. The pointer is valid until the
 // space gets a new record or expires some.
-func (s *keySpace) record(k stateKey) *keyRecord {
-	if i, ok := s.index[k]; ok {
+func (s *keySpace) record(k *stateKey) *keyRecord {
+	if i, ok := s.lookup(k); ok {
 		return &s.recs[i]
 	}
 	if len(s.recs) >= s.max {
 		s.dropped++
 		return nil
 	}
-	s.index[k] = int32(len(s.recs))
-	s.recs = append(s.recs, keyRecord{key: k})
+	s.put(k, int32(len(s.recs)))
+	s.recs = append(s.recs, keyRecord{key: *k})
 	return &s.recs[len(s.recs)-1]
 }
 
-// state returns where rule id keeps its state in r (nil state at first).
-// The pointer is valid until the next call on r.
-func (r *keyRecord) state(id uint32) *keyState {
+// state returns where rule id keeps the reference to its state in r (0
+// at first). The pointer is valid until the next call on r.
+func (r *keyRecord) state(id uint32) *uint32 {
 	for i := range r.slots {
 		if r.slots[i].rule == id {
-			return &r.slots[i].st
+			return &r.slots[i].ref
 		}
 	}
 	r.slots = append(r.slots, slot{rule: id})
-	return &r.slots[len(r.slots)-1].st
+	return &r.slots[len(r.slots)-1].ref
+}
+
+// expiry is what keySpace.expire needs of a live rule.
+type expiry struct {
+	cutoff int64 // states whose last event is older go
+	agg    aggregator
+	space  *keySpace // where the rule's keys are
 }
 
 // expire checks up to budget records from where the last call stopped
 // (budget <= 0: all of them). It drops states older than their rule's
-// cutoff (cutoff[id]; a rule without an entry is gone and its states go
+// cutoff (rules[id]; a rule without an entry is gone and its states go
 // too) and records left empty, counting dropped states by rule id. It
 // reports whether it went through every record since the pass began.
-func (s *keySpace) expire(cutoff map[uint32]int64, dropped map[uint32]int, budget int) bool {
+func (s *keySpace) expire(rules map[uint32]expiry, dropped map[uint32]int, budget int) bool {
 	if budget <= 0 {
 		budget, s.cursor = len(s.recs), 0
 	}
@@ -98,10 +204,13 @@ func (s *keySpace) expire(cutoff map[uint32]int64, dropped map[uint32]int, budge
 		r := &s.recs[s.cursor]
 		kept := r.slots[:0]
 		for _, sl := range r.slots {
-			c, live := cutoff[sl.rule]
-			if live && (sl.st == nil || sl.st.lastEvent() >= c) {
+			x, live := rules[sl.rule]
+			if live && (sl.ref == 0 || x.agg.lastEvent(sl.ref-1) >= x.cutoff) {
 				kept = append(kept, sl)
 				continue
+			}
+			if live && sl.ref != 0 {
+				x.agg.release(sl.ref - 1)
 			}
 			dropped[sl.rule]++
 		}
@@ -112,11 +221,11 @@ func (s *keySpace) expire(cutoff map[uint32]int64, dropped map[uint32]int, budge
 			continue
 		}
 		// Swap the last record into this place and look at it next.
-		delete(s.index, r.key)
+		s.remove(&r.key)
 		last := len(s.recs) - 1
 		if s.cursor != last {
 			s.recs[s.cursor] = s.recs[last]
-			s.index[s.recs[s.cursor].key] = int32(s.cursor)
+			s.put(&s.recs[s.cursor].key, int32(s.cursor))
 		}
 		s.recs[last] = keyRecord{}
 		s.recs = s.recs[:last]
@@ -125,8 +234,33 @@ func (s *keySpace) expire(cutoff map[uint32]int64, dropped map[uint32]int, budge
 	if done {
 		s.cursor = 0
 		s.shrink()
+		s.compact(rules)
 	}
 	return done
+}
+
+// compact compacts the arenas of the space's rules that are mostly free
+// and rewrites the references to their states.
+func (s *keySpace) compact(rules map[uint32]expiry) {
+	remaps := map[uint32][]uint32{}
+	for id, x := range rules {
+		if x.space == s {
+			if m := x.agg.compact(); m != nil {
+				remaps[id] = m
+			}
+		}
+	}
+	if len(remaps) == 0 {
+		return
+	}
+	for i := range s.recs {
+		for j := range s.recs[i].slots {
+			sl := &s.recs[i].slots[j]
+			if m, ok := remaps[sl.rule]; ok && sl.ref != 0 {
+				sl.ref = m[sl.ref-1]
+			}
+		}
+	}
 }
 
 // shrink gives memory back after a flood of keys has drained: neither a
@@ -136,11 +270,14 @@ func (s *keySpace) shrink() {
 		recs := make([]keyRecord, len(s.recs), 2*len(s.recs))
 		copy(recs, s.recs)
 		s.recs = recs
-		index := make(map[stateKey]int32, len(s.recs))
-		for i := range s.recs {
-			index[s.recs[i].key] = int32(i)
+		if s.sims != nil {
+			s.sims = make(map[simKey]int32, len(s.recs))
+		} else {
+			s.index = make(map[stateKey]int32, len(s.recs))
 		}
-		s.index = index
+		for i := range s.recs {
+			s.put(&s.recs[i].key, int32(i))
+		}
 	}
 }
 

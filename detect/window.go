@@ -23,11 +23,14 @@ type hit struct {
 	evs    []simguard.Event
 }
 
-// aggregator is a rule's trigger. It keeps its per-key state in the slot
-// the detector hands it (*st is nil for a new key). Only the detector's
-// goroutine calls it.
+// aggregator is a rule's trigger. It keeps its per-key states in its
+// arena; the detector hands it the key's reference to its state (0 for a
+// new key). Only the detector's goroutine calls it.
 type aggregator interface {
-	observe(st *keyState, in *input, d *Detector) (hit, bool)
+	observe(ref *uint32, in *input, d *Detector) (hit, bool)
+	lastEvent(i uint32) int64 // time of the last event of state i
+	release(i uint32)
+	compact() (remap []uint32)
 }
 
 func newAggregator(r *Rule) aggregator {
@@ -44,19 +47,6 @@ func newAggregator(r *Rule) aggregator {
 		return &firstSeenAgg{rule: r}
 	}
 	return nil // each: no state
-}
-
-// stateOf returns the state in *st, making it on first use.
-func stateOf[S any, P interface {
-	*S
-	keyState
-}](st *keyState) P {
-	if p, ok := (*st).(P); ok {
-		return p
-	}
-	p := P(new(S))
-	*st = p
-	return p
 }
 
 // keepEvidence keeps the current event when it can still be among the
@@ -77,14 +67,15 @@ type slidingState struct {
 	last int64
 }
 
-func (s *slidingState) lastEvent() int64 { return s.last }
-
 type slidingAgg struct {
 	rule *Rule
+	arena[slidingState]
 }
 
-func (a *slidingAgg) observe(st *keyState, in *input, d *Detector) (hit, bool) {
-	s := stateOf[slidingState](st)
+func (a *slidingAgg) lastEvent(i uint32) int64 { return a.states[i].last }
+
+func (a *slidingAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
+	s := a.state(ref)
 	tr := a.rule.Trigger
 	t := max(in.t, s.last)
 	s.last = t
@@ -115,14 +106,15 @@ type leakyState struct {
 	ev    evidence
 }
 
-func (s *leakyState) lastEvent() int64 { return s.last }
-
 type leakyAgg struct {
 	rule *Rule
+	arena[leakyState]
 }
 
-func (a *leakyAgg) observe(st *keyState, in *input, d *Detector) (hit, bool) {
-	s := stateOf[leakyState](st)
+func (a *leakyAgg) lastEvent(i uint32) int64 { return a.states[i].last }
+
+func (a *leakyAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
+	s := a.state(ref)
 	tr := a.rule.Trigger
 	t := max(in.t, s.last)
 	s.level -= float64(t-s.last) / float64(tr.LeakSpeed)
@@ -160,14 +152,15 @@ type seenVal struct {
 	t     int64 // last sighting
 }
 
-func (s *distinctState) lastEvent() int64 { return s.last }
-
 type distinctAgg struct {
 	rule *Rule
+	arena[distinctState]
 }
 
-func (a *distinctAgg) observe(st *keyState, in *input, d *Detector) (hit, bool) {
-	s := stateOf[distinctState](st)
+func (a *distinctAgg) lastEvent(i uint32) int64 { return a.states[i].last }
+
+func (a *distinctAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
+	s := a.state(ref)
 	tr := a.rule.Trigger
 	t := max(in.t, s.last)
 	s.last = t

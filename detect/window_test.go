@@ -102,7 +102,7 @@ func TestFirstSeenBounded(t *testing.T) {
 	if fires != 999 {
 		t.Errorf("%d new values fired, want 999 (all but the first)", fires)
 	}
-	s := d.spaces[0].record(stateKey{tenant: 1, n: 1}).slots[0].st.(*firstSeenState)
+	s := &d.rules[0].agg.(*firstSeenAgg).states[d.spaces[0].record(&stateKey{tenant: 1, n: 1}).slots[0].ref-1]
 	if n := len(s.cur) + len(s.prev) + len(s.small); n > 100 {
 		t.Errorf("remembers %d values, cap 100", n)
 	}
@@ -248,7 +248,7 @@ func TestEvidenceKeepsOnlyWhatCanBeShown(t *testing.T) {
 		e := at(1, time.Duration(i)*time.Second, "n", itoa(i))
 		got = d.Process(&e, got)
 		if i == 6 {
-			st := d.spaces[0].record(stateKey{tenant: 1, n: 1}).slots[0].st.(*slidingState)
+			st := &d.rules[0].agg.(*slidingAgg).states[d.spaces[0].record(&stateKey{tenant: 1, n: 1}).slots[0].ref-1]
 			if len(st.ev.evs) != 0 {
 				t.Fatalf("after 7 of 10 events %d are kept; none can be among the last 3", len(st.ev.evs))
 			}
@@ -259,5 +259,41 @@ func TestEvidenceKeepsOnlyWhatCanBeShown(t *testing.T) {
 	}
 	if !got[0].FirstAt.Equal(t0) {
 		t.Errorf("first offending event %v, want the window's first", got[0].FirstAt)
+	}
+}
+
+// After a flood of keys drains, the arena shrinks and the states still
+// live move; their counts must move with them.
+func TestArenaCompactionKeepsLiveStates(t *testing.T) {
+	rs := parseOne(t, "name: r\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 3, window: 10m}\n")
+	d := NewDetector(rs, DetectorOptions{}, nil)
+	for sim := int64(1); sim <= 5000; sim++ {
+		e := at(sim, 0)
+		d.Process(&e, nil)
+	}
+	// SIMs 6001-6010 stay active: two events each.
+	for sim := int64(6001); sim <= 6010; sim++ {
+		for _, m := range []time.Duration{8, 9} {
+			e := at(sim, m*time.Minute)
+			d.Process(&e, nil)
+		}
+	}
+	agg := d.rules[0].agg.(*slidingAgg)
+	before := cap(agg.states)
+	if n := d.Expire(t0.Add(14 * time.Minute)); n != 5000 {
+		t.Fatalf("expired %d states, want 5000", n)
+	}
+	if cap(agg.states) >= before/4 || agg.live() != 10 {
+		t.Fatalf("arena cap %d (was %d), %d live: not compacted", cap(agg.states), before, agg.live())
+	}
+	for sim := int64(6001); sim <= 6010; sim++ {
+		e := at(sim, 15*time.Minute)
+		if f := d.Process(&e, nil); len(f) != 1 {
+			t.Fatalf("SIM %d: %d firings on its third event after compaction, want 1", sim, len(f))
+		}
+	}
+	e := at(1, 15*time.Minute)
+	if f := d.Process(&e, nil); len(f) != 0 {
+		t.Fatalf("an expired SIM fired")
 	}
 }

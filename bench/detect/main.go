@@ -34,6 +34,7 @@ func main() {
 	rate := flag.Int("rate", 200_000, "events per second offered to the live engine")
 	seconds := flag.Int("seconds", 20, "length of the engine run")
 	attackEvery := flag.Int("attack-every", 2000, "engine run: start a 5-request brute force every N events")
+	shards := flag.Int("shards", 0, "engine run: detectors in parallel (0: GOMAXPROCS)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -59,7 +60,7 @@ func main() {
 	}
 	if *mode == "engine" || *mode == "both" {
 		c0 := cpuTime()
-		r, err := runEngine(rs, *keys, *rate, time.Duration(*seconds)*time.Second, *attackEvery)
+		r, err := runEngine(rs, *keys, *rate, time.Duration(*seconds)*time.Second, *attackEvery, *shards)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return
@@ -140,10 +141,10 @@ type engineResult struct {
 // runEngine offers events to the live engine at rate with wall-clock
 // times, injects brute-force attacks on SIMs outside the normal key range
 // and measures alert time minus the time of each attack's first request.
-func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackEvery int) (engineResult, error) {
+func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackEvery, shards int) (engineResult, error) {
 	store := &benchStore{}
 	reg := prometheus.NewRegistry()
-	e, err := detect.New(detect.Config{SuspensionsPerHour: -1}, detect.Deps{
+	e, err := detect.New(detect.Config{SuspensionsPerHour: -1, Shards: shards}, detect.Deps{
 		Rules: rs, Alerts: store, Responder: noopResponder{}, Registerer: reg,
 	})
 	if err != nil {
