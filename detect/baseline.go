@@ -20,7 +20,7 @@ type baselineAgg struct {
 	arena[baselineState]
 }
 
-func (a *baselineAgg) lastEvent(i uint32) int64 { return a.states[i].last }
+func (a *baselineAgg) lastEvent(i uint32) int64 { return a.at(i).last }
 
 func (a *baselineAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
 	s := a.state(ref)
@@ -92,7 +92,7 @@ type firstSeenAgg struct {
 	arena[firstSeenState]
 }
 
-func (a *firstSeenAgg) lastEvent(i uint32) int64 { return a.states[i].last }
+func (a *firstSeenAgg) lastEvent(i uint32) int64 { return a.at(i).last }
 
 func (a *firstSeenAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
 	s := a.state(ref)

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/checker"
@@ -157,6 +159,16 @@ func (sizeBounds) EstimateCallCost(string, string, *checker.AstNode, []checker.A
 type activation struct {
 	ev    *simguard.Event
 	attrs attrMap
+	// cache holds the attrs the rules read of the current event, by attr
+	// ID: with many rules over the same event, each attr is looked up in
+	// the event's map once instead of once per rule.
+	cache []cachedAttr
+	gen   uint32 // cache entries of other generations are stale
+}
+
+type cachedAttr struct {
+	gen uint32
+	v   string
 }
 
 var _ interpreter.Activation = (*activation)(nil)
@@ -164,6 +176,58 @@ var _ interpreter.Activation = (*activation)(nil)
 func (a *activation) set(ev *simguard.Event) {
 	a.ev = ev
 	a.attrs.m = ev.Attrs
+	if a.gen++; a.gen == 0 {
+		clear(a.cache)
+		a.gen = 1
+	}
+	if n := int(attrIDs.n.Load()); len(a.cache) < n {
+		a.cache = append(a.cache, make([]cachedAttr, n-len(a.cache))...)
+	}
+}
+
+// reset lets go of the event.
+func (a *activation) reset() {
+	a.ev, a.attrs.m = nil, nil
+}
+
+// attr returns the event's attr name, whose ID is id; "" when absent.
+func (a *activation) attr(id int32, name string) string {
+	if int(id) >= len(a.cache) {
+		return a.ev.Attrs[name]
+	}
+	c := &a.cache[id]
+	if c.gen != a.gen {
+		c.gen, c.v = a.gen, a.ev.Attrs[name]
+	}
+	return c.v
+}
+
+// field returns f's value in the event; "" means absent.
+func (a *activation) field(f keyField) string {
+	if f.kind == fieldAttr {
+		return a.attr(f.id, f.attr)
+	}
+	return f.str(a.ev)
+}
+
+// attrIDs numbers the attr names rules read, for activation.cache. It
+// only grows, with the distinct names in loaded rules.
+var attrIDs = struct {
+	mu  sync.Mutex
+	ids map[string]int32
+	n   atomic.Int32
+}{ids: map[string]int32{}}
+
+func attrID(name string) int32 {
+	attrIDs.mu.Lock()
+	defer attrIDs.mu.Unlock()
+	id, ok := attrIDs.ids[name]
+	if !ok {
+		id = int32(len(attrIDs.ids))
+		attrIDs.ids[name] = id
+		attrIDs.n.Store(id + 1)
+	}
+	return id
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
@@ -247,7 +311,7 @@ func (a *attrMap) Value() any                       { return a.m }
 // evalBool runs a condition; an evaluation error counts as "no match".
 func evalBool(x *expr, act *activation) (bool, error) {
 	if x.fastB != nil {
-		if v, ok := x.fastB(act.ev); ok {
+		if v, ok := x.fastB(act); ok {
 			return v, nil
 		}
 		// Rare: let CEL say what the error is.
@@ -266,7 +330,7 @@ func evalBool(x *expr, act *activation) (bool, error) {
 // evalNumber runs a baseline value expression.
 func evalNumber(x *expr, act *activation) (float64, error) {
 	if x.fastInt != nil {
-		if v, ok := x.fastInt(act.ev); ok {
+		if v, ok := x.fastInt(act); ok {
 			return float64(v), nil
 		}
 	}

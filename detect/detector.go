@@ -166,7 +166,7 @@ func (d *Detector) Process(ev *simguard.Event, out []Firing) []Firing {
 		}
 	}
 	d.cur, d.held = nil, nil
-	d.act.ev, d.act.attrs.m = nil, nil
+	d.act.reset()
 	return out
 }
 
@@ -177,7 +177,7 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 	sc := &d.cache[s.space]
 	if sc.gen != d.events {
 		sc.gen, sc.rec = d.events, nil
-		sc.k, sc.ok = r.key(ev)
+		sc.k, sc.ok = r.key(&d.act)
 		if sc.ok && d.shards > 1 {
 			sc.ok = sc.k.shard(d.shards) == d.shard
 		}
@@ -200,7 +200,7 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 	*in = input{t: t, ev: ev}
 	switch r.Trigger.Kind {
 	case TriggerDistinct, TriggerFirstSeen:
-		in.val = r.field.str(ev)
+		in.val = d.act.field(r.field)
 		if in.val == "" {
 			return Firing{}, false
 		}
@@ -214,7 +214,7 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 		}
 		in.v = v
 		if r.Trigger.CounterBy != "" {
-			sess := r.counterBy.str(ev)
+			sess := d.act.field(r.counterBy)
 			if sess == "" {
 				return Firing{}, false
 			}

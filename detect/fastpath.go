@@ -7,7 +7,6 @@ import (
 	"github.com/google/cel-go/common/operators"
 	"github.com/google/cel-go/common/overloads"
 	"github.com/google/cel-go/common/types"
-	"github.com/simguard/simguard"
 )
 
 // Most conditions are comparisons of event fields and attrs with
@@ -21,9 +20,9 @@ import (
 // them side by side.
 
 type (
-	boolFn func(*simguard.Event) (v, ok bool)
-	strFn  func(*simguard.Event) (v string, ok bool)
-	intFn  func(*simguard.Event) (v int64, ok bool)
+	boolFn func(*activation) (v, ok bool)
+	strFn  func(*activation) (v string, ok bool)
+	intFn  func(*activation) (v int64, ok bool)
 )
 
 // fastCondition compiles a checked boolean expression, or returns nil when
@@ -57,7 +56,7 @@ func (c fastCompiler) boolean(e ast.Expr) boolFn {
 		if !ok {
 			return nil
 		}
-		return func(*simguard.Event) (bool, bool) { return bool(b), true }
+		return func(*activation) (bool, bool) { return bool(b), true }
 	case ast.CallKind:
 	default:
 		return nil
@@ -71,12 +70,12 @@ func (c fastCompiler) boolean(e ast.Expr) boolFn {
 		if l == nil || r == nil {
 			return nil
 		}
-		return func(ev *simguard.Event) (bool, bool) {
-			lv, lok := l(ev)
+		return func(act *activation) (bool, bool) {
+			lv, lok := l(act)
 			if lok && !lv {
 				return false, true
 			}
-			rv, rok := r(ev)
+			rv, rok := r(act)
 			if rok && !rv {
 				return false, true
 			}
@@ -87,12 +86,12 @@ func (c fastCompiler) boolean(e ast.Expr) boolFn {
 		if l == nil || r == nil {
 			return nil
 		}
-		return func(ev *simguard.Event) (bool, bool) {
-			lv, lok := l(ev)
+		return func(act *activation) (bool, bool) {
+			lv, lok := l(act)
 			if lok && lv {
 				return true, true
 			}
-			rv, rok := r(ev)
+			rv, rok := r(act)
 			if rok && rv {
 				return true, true
 			}
@@ -103,8 +102,8 @@ func (c fastCompiler) boolean(e ast.Expr) boolFn {
 		if x == nil {
 			return nil
 		}
-		return func(ev *simguard.Event) (bool, bool) {
-			v, ok := x(ev)
+		return func(act *activation) (bool, bool) {
+			v, ok := x(act)
 			return !v, ok
 		}
 	case fn == operators.In && len(args) == 2:
@@ -120,9 +119,9 @@ func (c fastCompiler) boolean(e ast.Expr) boolFn {
 		op := map[string]func(string, string) bool{
 			overloads.StartsWith: strings.HasPrefix, overloads.EndsWith: strings.HasSuffix, overloads.Contains: strings.Contains,
 		}[fn]
-		return func(ev *simguard.Event) (bool, bool) {
-			tv, tok := t(ev)
-			av, aok := a(ev)
+		return func(act *activation) (bool, bool) {
+			tv, tok := t(act)
+			av, aok := a(act)
 			return tok && aok && op(tv, av), tok && aok
 		}
 	}
@@ -145,9 +144,9 @@ func (c fastCompiler) compare(fn string, a, b ast.Expr) boolFn {
 		if l == nil || r == nil {
 			return nil
 		}
-		return func(ev *simguard.Event) (bool, bool) {
-			lv, lok := l(ev)
-			rv, rok := r(ev)
+		return func(act *activation) (bool, bool) {
+			lv, lok := l(act)
+			rv, rok := r(act)
 			if !lok || !rok {
 				return false, false
 			}
@@ -158,9 +157,9 @@ func (c fastCompiler) compare(fn string, a, b ast.Expr) boolFn {
 		if l == nil || r == nil {
 			return nil
 		}
-		return func(ev *simguard.Event) (bool, bool) {
-			lv, lok := l(ev)
-			rv, rok := r(ev)
+		return func(act *activation) (bool, bool) {
+			lv, lok := l(act)
+			rv, rok := r(act)
 			if !lok || !rok {
 				return false, false
 			}
@@ -211,8 +210,8 @@ func (c fastCompiler) in(x, list ast.Expr) boolFn {
 		if v == nil {
 			return nil
 		}
-		return func(ev *simguard.Event) (bool, bool) {
-			s, ok := v(ev)
+		return func(act *activation) (bool, bool) {
+			s, ok := v(act)
 			return ok && set[s], ok
 		}
 	case "int":
@@ -228,8 +227,8 @@ func (c fastCompiler) in(x, list ast.Expr) boolFn {
 		if v == nil {
 			return nil
 		}
-		return func(ev *simguard.Event) (bool, bool) {
-			n, ok := v(ev)
+		return func(act *activation) (bool, bool) {
+			n, ok := v(act)
 			return ok && set[n], ok
 		}
 	}

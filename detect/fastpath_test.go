@@ -18,14 +18,14 @@ func sameAsCEL(t *testing.T, x *expr, src string, evs []simguard.Event) {
 		act.set(&evs[i])
 		out, _, err := x.prg.Eval(&act)
 		if x.fastB != nil {
-			v, ok := x.fastB(&evs[i])
+			v, ok := x.fastB(&act)
 			b, isBool := out.(types.Bool)
 			if ok != (err == nil && isBool) || ok && v != bool(b) {
 				t.Fatalf("%s on %+v: fast path %v/%v, CEL %v/%v", src, evs[i], v, ok, out, err)
 			}
 		}
 		if x.fastInt != nil {
-			v, ok := x.fastInt(&evs[i])
+			v, ok := x.fastInt(&act)
 			n, isInt := out.(types.Int)
 			if ok != (err == nil && isInt) || ok && v != int64(n) {
 				t.Fatalf("%s on %+v: fast path %v/%v, CEL %v/%v", src, evs[i], v, ok, out, err)

@@ -9,7 +9,6 @@ import (
 	"github.com/google/cel-go/common/operators"
 	"github.com/google/cel-go/common/overloads"
 	"github.com/google/cel-go/common/types"
-	"github.com/simguard/simguard"
 )
 
 // The value side of the fast path: strings and ints read from the event.
@@ -21,17 +20,17 @@ func (c fastCompiler) str(e ast.Expr) strFn {
 		if !ok {
 			return nil
 		}
-		return func(*simguard.Event) (string, bool) { return string(s), true }
+		return func(*activation) (string, bool) { return string(s), true }
 	case ast.IdentKind:
 		switch e.AsIdent() {
 		case "type":
-			return func(ev *simguard.Event) (string, bool) { return ev.Type, true }
+			return func(act *activation) (string, bool) { return act.ev.Type, true }
 		case "source":
-			return func(ev *simguard.Event) (string, bool) { return ev.Source, true }
+			return func(act *activation) (string, bool) { return act.ev.Source, true }
 		case "decision":
-			return func(ev *simguard.Event) (string, bool) { return ev.Decision, true }
+			return func(act *activation) (string, bool) { return act.ev.Decision, true }
 		case "reason":
-			return func(ev *simguard.Event) (string, bool) { return string(ev.Reason), true }
+			return func(act *activation) (string, bool) { return string(act.ev.Reason), true }
 		}
 	case ast.SelectKind:
 		s := e.AsSelect()
@@ -39,14 +38,16 @@ func (c fastCompiler) str(e ast.Expr) strFn {
 			return nil
 		}
 		name := s.FieldName()
-		return func(ev *simguard.Event) (string, bool) { return ev.Attrs[name], true }
+		id := attrID(name)
+		return func(act *activation) (string, bool) { return act.attr(id, name), true }
 	case ast.CallKind:
 		call := e.AsCall()
 		args := call.Args()
 		if call.FunctionName() == operators.Index && len(args) == 2 && args[0].Kind() == ast.IdentKind && args[0].AsIdent() == "attrs" {
 			if k, ok := args[1].AsLiteral().(types.String); ok && args[1].Kind() == ast.LiteralKind {
 				name := string(k)
-				return func(ev *simguard.Event) (string, bool) { return ev.Attrs[name], true }
+				id := attrID(name)
+				return func(act *activation) (string, bool) { return act.attr(id, name), true }
 			}
 		}
 		if call.FunctionName() == "substring" && call.IsMemberFunction() && len(args) == 2 {
@@ -63,10 +64,10 @@ func (c fastCompiler) substring(target, from, to ast.Expr) strFn {
 	if t == nil || f == nil || u == nil {
 		return nil
 	}
-	return func(ev *simguard.Event) (string, bool) {
-		s, ok1 := t(ev)
-		a, ok2 := f(ev)
-		b, ok3 := u(ev)
+	return func(act *activation) (string, bool) {
+		s, ok1 := t(act)
+		a, ok2 := f(act)
+		b, ok3 := u(act)
 		if !ok1 || !ok2 || !ok3 {
 			return "", false
 		}
@@ -86,15 +87,15 @@ func (c fastCompiler) integer(e ast.Expr) intFn {
 		if !ok {
 			return nil
 		}
-		return func(*simguard.Event) (int64, bool) { return int64(n), true }
+		return func(*activation) (int64, bool) { return int64(n), true }
 	case ast.IdentKind:
 		switch e.AsIdent() {
 		case "sim":
-			return func(ev *simguard.Event) (int64, bool) { return ev.SIMID, true }
+			return func(act *activation) (int64, bool) { return act.ev.SIMID, true }
 		case "tenant":
-			return func(ev *simguard.Event) (int64, bool) { return ev.TenantID, true }
+			return func(act *activation) (int64, bool) { return act.ev.TenantID, true }
 		case "id":
-			return func(ev *simguard.Event) (int64, bool) { return ev.ID, true }
+			return func(act *activation) (int64, bool) { return act.ev.ID, true }
 		}
 	case ast.CallKind:
 		call := e.AsCall()
@@ -106,9 +107,9 @@ func (c fastCompiler) integer(e ast.Expr) intFn {
 				return nil
 			}
 			sub := call.FunctionName() == operators.Subtract
-			return func(ev *simguard.Event) (int64, bool) {
-				a, aok := l(ev)
-				b, bok := r(ev)
+			return func(act *activation) (int64, bool) {
+				a, aok := l(act)
+				b, bok := r(act)
 				if !aok || !bok {
 					return 0, false
 				}
@@ -130,8 +131,8 @@ func (c fastCompiler) integer(e ast.Expr) intFn {
 			if s == nil {
 				return nil
 			}
-			return func(ev *simguard.Event) (int64, bool) {
-				v, ok := s(ev)
+			return func(act *activation) (int64, bool) {
+				v, ok := s(act)
 				if !ok {
 					return 0, false
 				}
@@ -142,8 +143,8 @@ func (c fastCompiler) integer(e ast.Expr) intFn {
 			if s == nil {
 				return nil
 			}
-			return func(ev *simguard.Event) (int64, bool) {
-				v, ok := s(ev)
+			return func(act *activation) (int64, bool) {
+				v, ok := s(act)
 				return int64(utf8.RuneCountInString(v)), ok
 			}
 		}

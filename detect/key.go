@@ -13,6 +13,7 @@ type keyField struct {
 	name string // as written: "sim", "imei", "attrs.dst"
 	kind fieldKind
 	attr string // kind fieldAttr
+	id   int32  // kind fieldAttr: attrID(attr)
 }
 
 type fieldKind uint8
@@ -50,7 +51,7 @@ func parseField(s string) (keyField, bool) {
 			return keyField{}, false
 		}
 	}
-	return keyField{name: s, kind: fieldAttr, attr: a}, true
+	return keyField{name: s, kind: fieldAttr, attr: a, id: attrID(a)}, true
 }
 
 // str returns the field's value in ev; "" means absent. It does not
@@ -110,7 +111,8 @@ func (k *stateKey) shard(n uint64) uint64 {
 
 // key builds the state key of ev for r. ok is false when a group-by field
 // is absent from the event: the rule does not apply to it.
-func (r *Rule) key(ev *simguard.Event) (k stateKey, ok bool) {
+func (r *Rule) key(act *activation) (k stateKey, ok bool) {
+	ev := act.ev
 	k.tenant = ev.TenantID
 	si := 0
 	for _, f := range r.keyFields {
@@ -123,7 +125,7 @@ func (r *Rule) key(ev *simguard.Event) (k stateKey, ok bool) {
 		case fieldTenant:
 			// Always part of the key.
 		default:
-			v := f.str(ev)
+			v := act.field(f)
 			if v == "" {
 				return k, false
 			}

@@ -7,70 +7,84 @@ import (
 	"github.com/simguard/simguard"
 )
 
-// arena holds one rule's per-key states by value in one slice, and slots
-// name them by index: the garbage collector then sees one object per rule
-// instead of one per key and rule (millions), and the slots it would
-// otherwise scan hold no pointers at all.
+// arena holds one rule's per-key states by value, in chunks, and slots
+// name them by index: the garbage collector then sees a few objects per
+// rule instead of one per key and rule (millions), and the slots it would
+// otherwise scan hold no pointers at all. Chunks of fixed size let the
+// arena grow without copying what it holds.
 type arena[S any] struct {
-	states []S
+	chunks [][]S
+	n      int // states handed out, live or free
 	free   []uint32
 }
 
-// alloc returns the index of a zero state; the pointers to states it
-// handed out before may move.
+const (
+	chunkBits = 12
+	chunkSize = 1 << chunkBits
+)
+
+// at returns state i; the pointer stays valid until i is released.
+func (a *arena[S]) at(i uint32) *S { return &a.chunks[i>>chunkBits][i&(chunkSize-1)] }
+
+// alloc returns the index of a zero state.
 func (a *arena[S]) alloc() uint32 {
 	if n := len(a.free); n > 0 {
 		i := a.free[n-1]
 		a.free = a.free[:n-1]
 		return i
 	}
-	var zero S
-	a.states = append(a.states, zero)
-	return uint32(len(a.states) - 1)
+	if a.n == len(a.chunks)*chunkSize {
+		a.chunks = append(a.chunks, make([]S, chunkSize))
+	}
+	a.n++
+	return uint32(a.n - 1)
 }
 
 // release zeroes state i (letting go of what it points to) for reuse.
 func (a *arena[S]) release(i uint32) {
 	var zero S
-	a.states[i] = zero
+	*a.at(i) = zero
 	a.free = append(a.free, i)
 }
 
 // state returns the state in *ref, allocating it on first use (*ref == 0
-// means none; a held state is its index + 1). The pointer is valid until
-// the next alloc.
+// means none; a held state is its index + 1).
 func (a *arena[S]) state(ref *uint32) *S {
 	if *ref == 0 {
 		*ref = a.alloc() + 1
 	}
-	return &a.states[*ref-1]
+	return a.at(*ref - 1)
 }
 
 // live is how many states are held.
-func (a *arena[S]) live() int { return len(a.states) - len(a.free) }
+func (a *arena[S]) live() int { return a.n - len(a.free) }
+
+// size is how many states the arena has room for.
+func (a *arena[S]) size() int { return len(a.chunks) * chunkSize }
 
 // compact gives memory back after a flood of keys has drained, when at
-// most a quarter of the arena is in use: it moves the live states to a
-// smaller slice and returns where each went (remap[old] is the new
-// reference, index + 1), or nil when it did nothing. The caller must
+// most a quarter of the arena is in use: it moves the live states to as
+// few chunks as they need and returns where each went (remap[old] is the
+// new reference, index + 1), or nil when it did nothing. The caller must
 // rewrite every reference.
 func (a *arena[S]) compact() (remap []uint32) {
-	if cap(a.states) <= 1024 || a.live() >= cap(a.states)/4 {
+	if len(a.chunks) <= 1 || a.live() >= a.size()/4 {
 		return nil
 	}
-	free := make([]bool, len(a.states))
+	free := make([]bool, a.n)
 	for _, i := range a.free {
 		free[i] = true
 	}
-	remap = make([]uint32, len(a.states))
-	states := make([]S, 0, 2*a.live())
-	for i := range a.states {
+	remap = make([]uint32, a.n)
+	var b arena[S]
+	for i := 0; i < a.n; i++ {
 		if !free[i] {
-			states = append(states, a.states[i])
-			remap[i] = uint32(len(states))
+			j := b.alloc()
+			*b.at(j) = *a.at(uint32(i))
+			remap[i] = j + 1
 		}
 	}
-	a.states, a.free = states, nil
+	*a = b
 	return remap
 }
 
@@ -94,11 +108,16 @@ type keySpace struct {
 }
 
 // keyRecord is the states of the rules that have seen a key. A key meets
-// few rules, so a short list beats a slot per rule.
+// few rules, so a short list beats a slot per rule; its first slots are
+// inline, in the record's first cache line, because reaching a separate
+// slice costs a cache miss per event.
 type keyRecord struct {
-	key   stateKey
-	slots []slot
+	inl  [inlineSlots]slot // rule 0: free
+	more []slot            // beyond inl
+	key  stateKey
 }
+
+const inlineSlots = 6
 
 type slot struct {
 	rule uint32 // ruleState.id
@@ -175,13 +194,40 @@ func (s *keySpace) record(k *stateKey) *keyRecord {
 // state returns where rule id keeps the reference to its state in r (0
 // at first). The pointer is valid until the next call on r.
 func (r *keyRecord) state(id uint32) *uint32 {
-	for i := range r.slots {
-		if r.slots[i].rule == id {
-			return &r.slots[i].ref
+	free := -1
+	for i := range r.inl {
+		switch r.inl[i].rule {
+		case id:
+			return &r.inl[i].ref
+		case 0:
+			if free < 0 {
+				free = i
+			}
 		}
 	}
-	r.slots = append(r.slots, slot{rule: id})
-	return &r.slots[len(r.slots)-1].ref
+	for i := range r.more {
+		if r.more[i].rule == id {
+			return &r.more[i].ref
+		}
+	}
+	if free >= 0 {
+		r.inl[free] = slot{rule: id}
+		return &r.inl[free].ref
+	}
+	r.more = append(r.more, slot{rule: id})
+	return &r.more[len(r.more)-1].ref
+}
+
+// slots calls f with each of r's slots in use.
+func (r *keyRecord) slots(f func(*slot)) {
+	for i := range r.inl {
+		if r.inl[i].rule != 0 {
+			f(&r.inl[i])
+		}
+	}
+	for i := range r.more {
+		f(&r.more[i])
+	}
 }
 
 // expiry is what keySpace.expire needs of a live rule.
@@ -202,21 +248,38 @@ func (s *keySpace) expire(rules map[uint32]expiry, dropped map[uint32]int, budge
 	}
 	for n := 0; n < budget && s.cursor < len(s.recs); n++ {
 		r := &s.recs[s.cursor]
-		kept := r.slots[:0]
-		for _, sl := range r.slots {
+		keep := func(sl slot) bool {
 			x, live := rules[sl.rule]
 			if live && (sl.ref == 0 || x.agg.lastEvent(sl.ref-1) >= x.cutoff) {
-				kept = append(kept, sl)
-				continue
+				return true
 			}
 			if live && sl.ref != 0 {
 				x.agg.release(sl.ref - 1)
 			}
 			dropped[sl.rule]++
+			return false
 		}
-		clear(r.slots[len(kept):])
-		r.slots = kept
-		if len(kept) > 0 {
+		held := 0
+		for i := range r.inl {
+			if r.inl[i].rule != 0 {
+				if keep(r.inl[i]) {
+					held++
+				} else {
+					r.inl[i] = slot{}
+				}
+			}
+		}
+		kept := r.more[:0]
+		for _, sl := range r.more {
+			if keep(sl) {
+				kept = append(kept, sl)
+			}
+		}
+		r.more = kept
+		if len(kept) == 0 {
+			r.more = nil
+		}
+		if held+len(kept) > 0 {
 			s.cursor++
 			continue
 		}
@@ -254,12 +317,11 @@ func (s *keySpace) compact(rules map[uint32]expiry) {
 		return
 	}
 	for i := range s.recs {
-		for j := range s.recs[i].slots {
-			sl := &s.recs[i].slots[j]
+		s.recs[i].slots(func(sl *slot) {
 			if m, ok := remaps[sl.rule]; ok && sl.ref != 0 {
 				sl.ref = m[sl.ref-1]
 			}
-		}
+		})
 	}
 }
 

@@ -72,7 +72,7 @@ type slidingAgg struct {
 	arena[slidingState]
 }
 
-func (a *slidingAgg) lastEvent(i uint32) int64 { return a.states[i].last }
+func (a *slidingAgg) lastEvent(i uint32) int64 { return a.at(i).last }
 
 func (a *slidingAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	s := a.state(ref)
@@ -111,7 +111,7 @@ type leakyAgg struct {
 	arena[leakyState]
 }
 
-func (a *leakyAgg) lastEvent(i uint32) int64 { return a.states[i].last }
+func (a *leakyAgg) lastEvent(i uint32) int64 { return a.at(i).last }
 
 func (a *leakyAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	s := a.state(ref)
@@ -157,7 +157,7 @@ type distinctAgg struct {
 	arena[distinctState]
 }
 
-func (a *distinctAgg) lastEvent(i uint32) int64 { return a.states[i].last }
+func (a *distinctAgg) lastEvent(i uint32) int64 { return a.at(i).last }
 
 func (a *distinctAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	s := a.state(ref)

@@ -102,7 +102,7 @@ func TestFirstSeenBounded(t *testing.T) {
 	if fires != 999 {
 		t.Errorf("%d new values fired, want 999 (all but the first)", fires)
 	}
-	s := &d.rules[0].agg.(*firstSeenAgg).states[d.spaces[0].record(&stateKey{tenant: 1, n: 1}).slots[0].ref-1]
+	s := d.rules[0].agg.(*firstSeenAgg).at(d.spaces[0].record(&stateKey{tenant: 1, n: 1}).inl[0].ref - 1)
 	if n := len(s.cur) + len(s.prev) + len(s.small); n > 100 {
 		t.Errorf("remembers %d values, cap 100", n)
 	}
@@ -248,7 +248,7 @@ func TestEvidenceKeepsOnlyWhatCanBeShown(t *testing.T) {
 		e := at(1, time.Duration(i)*time.Second, "n", itoa(i))
 		got = d.Process(&e, got)
 		if i == 6 {
-			st := &d.rules[0].agg.(*slidingAgg).states[d.spaces[0].record(&stateKey{tenant: 1, n: 1}).slots[0].ref-1]
+			st := d.rules[0].agg.(*slidingAgg).at(d.spaces[0].record(&stateKey{tenant: 1, n: 1}).inl[0].ref - 1)
 			if len(st.ev.evs) != 0 {
 				t.Fatalf("after 7 of 10 events %d are kept; none can be among the last 3", len(st.ev.evs))
 			}
@@ -267,26 +267,26 @@ func TestEvidenceKeepsOnlyWhatCanBeShown(t *testing.T) {
 func TestArenaCompactionKeepsLiveStates(t *testing.T) {
 	rs := parseOne(t, "name: r\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 3, window: 10m}\n")
 	d := NewDetector(rs, DetectorOptions{}, nil)
-	for sim := int64(1); sim <= 5000; sim++ {
+	for sim := int64(1); sim <= 20000; sim++ {
 		e := at(sim, 0)
 		d.Process(&e, nil)
 	}
-	// SIMs 6001-6010 stay active: two events each.
-	for sim := int64(6001); sim <= 6010; sim++ {
+	// SIMs 30001-30010 stay active: two events each.
+	for sim := int64(30001); sim <= 30010; sim++ {
 		for _, m := range []time.Duration{8, 9} {
 			e := at(sim, m*time.Minute)
 			d.Process(&e, nil)
 		}
 	}
 	agg := d.rules[0].agg.(*slidingAgg)
-	before := cap(agg.states)
-	if n := d.Expire(t0.Add(14 * time.Minute)); n != 5000 {
-		t.Fatalf("expired %d states, want 5000", n)
+	before := agg.size()
+	if n := d.Expire(t0.Add(14 * time.Minute)); n != 20000 {
+		t.Fatalf("expired %d states, want 20000", n)
 	}
-	if cap(agg.states) >= before/4 || agg.live() != 10 {
-		t.Fatalf("arena cap %d (was %d), %d live: not compacted", cap(agg.states), before, agg.live())
+	if agg.size() >= before/4 || agg.live() != 10 {
+		t.Fatalf("arena room %d (was %d), %d live: not compacted", agg.size(), before, agg.live())
 	}
-	for sim := int64(6001); sim <= 6010; sim++ {
+	for sim := int64(30001); sim <= 30010; sim++ {
 		e := at(sim, 15*time.Minute)
 		if f := d.Process(&e, nil); len(f) != 1 {
 			t.Fatalf("SIM %d: %d firings on its third event after compaction, want 1", sim, len(f))

@@ -5,6 +5,7 @@
 //
 //	go run ./bench/detect -mode detector -events 5000000
 //	go run ./bench/detect -mode engine -rate 200000 -seconds 20
+//	go run ./bench/detect -mode engine -rate 200000 -seconds 20 -warm 3000000
 package main
 
 import (
@@ -35,6 +36,7 @@ func main() {
 	seconds := flag.Int("seconds", 20, "length of the engine run")
 	attackEvery := flag.Int("attack-every", 2000, "engine run: start a 5-request brute force every N events")
 	shards := flag.Int("shards", 0, "engine run: detectors in parallel (0: GOMAXPROCS)")
+	warm := flag.Int("warm", 0, "engine run: events fed (untimed, as fast as the engine takes them) before the timed run, e.g. 3000000 to hold state for the million keys")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -59,13 +61,13 @@ func main() {
 			r.events, r.elapsed.Round(time.Millisecond), r.cpu.Round(time.Millisecond), r.rate, r.cpuRate, r.keys, r.stateBytes>>20, r.heapBytes>>20, r.firings)
 	}
 	if *mode == "engine" || *mode == "both" {
-		c0 := cpuTime()
-		r, err := runEngine(rs, *keys, *rate, time.Duration(*seconds)*time.Second, *attackEvery, *shards)
+		r, err := runEngine(rs, *keys, *rate, time.Duration(*seconds)*time.Second, *attackEvery, *shards, *warm)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return
 		}
-		fmt.Printf("engine: CPU used %s over %ds (generator included)\n", (cpuTime() - c0).Round(time.Millisecond), *seconds+2)
+		fmt.Printf("engine: CPU used %s over %ds (generator included): %.0f processed events per CPU-second\n",
+			r.cpu.Round(time.Millisecond), *seconds+2, r.processed/r.cpu.Seconds())
 		fmt.Printf("engine: offered %d events at %.0f/s, processed %.0f, dropped %.0f; %d attacks, %d detected\n",
 			r.offered, r.offeredRate, r.processed, r.dropped, r.attacks, r.detected)
 		fmt.Printf("engine: time to detect p50 %s p99 %s max %s; alert delay p50 %s p99 %s over %d alerts; heap %d MiB\n",
@@ -131,6 +133,7 @@ func heapInUse() uint64 {
 
 type engineResult struct {
 	offered, attacks, detected, alerts int
+	cpu                                time.Duration
 	offeredRate                        float64
 	processed, dropped                 float64
 	ttd50, ttd99, ttdMax               time.Duration
@@ -138,10 +141,34 @@ type engineResult struct {
 	heapBytes                          uint64
 }
 
+// warmUp feeds n events to the engine as fast as it takes them (waiting
+// for it to catch up instead of overflowing its queue), so that the timed
+// run starts with the keys' state in place, as in a system that has run
+// for a while.
+func warmUp(e *detect.Engine, reg *prometheus.Registry, w *workload, n int) error {
+	const chunk = 10_000
+	evs := make([]simguard.Event, chunk)
+	for sent := 0; sent < n; sent += chunk {
+		now := time.Now()
+		for i := range evs {
+			w.next(&evs[i], now)
+		}
+		e.EmitBatch(evs)
+		deadline := time.Now().Add(time.Minute)
+		for counter(reg, "simguard_detect_events_total")+counter(reg, "simguard_detect_events_dropped_total") < float64(sent+chunk) {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("warm-up: the engine took no events for a minute")
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
 // runEngine offers events to the live engine at rate with wall-clock
 // times, injects brute-force attacks on SIMs outside the normal key range
 // and measures alert time minus the time of each attack's first request.
-func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackEvery, shards int) (engineResult, error) {
+func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackEvery, shards, warm int) (engineResult, error) {
 	store := &benchStore{}
 	reg := prometheus.NewRegistry()
 	e, err := detect.New(detect.Config{SuspensionsPerHour: -1, Shards: shards}, detect.Deps{
@@ -157,6 +184,18 @@ func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackE
 	w := newWorkload(keys, 2)
 	var r engineResult
 	var ev simguard.Event
+	if warm > 0 {
+		t0 := time.Now()
+		if err := warmUp(e, reg, w, warm); err != nil {
+			cancel()
+			return r, err
+		}
+		store.reset()
+		fmt.Printf("engine: warmed up with %d events in %s\n", warm, time.Since(t0).Round(time.Millisecond))
+	}
+	processed0 := counter(reg, "simguard_detect_events_total")
+	dropped0 := counter(reg, "simguard_detect_events_dropped_total")
+	cpu0 := cpuTime()
 	var attackEvs []simguard.Event
 	attackSIM := int64(keys)
 	const batch = 200 // events per pacing step: 1 ms at 200,000/s
@@ -188,13 +227,14 @@ func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackE
 	}
 	r.offeredRate = float64(r.offered) / time.Since(start).Seconds()
 	time.Sleep(2 * time.Second) // let the queue drain and the last alerts be written
-	r.heapBytes = heapInUse()   // the engine's state is still live here
+	r.cpu = cpuTime() - cpu0
+	r.processed = counter(reg, "simguard_detect_events_total") - processed0
+	r.dropped = counter(reg, "simguard_detect_events_dropped_total") - dropped0
+	r.heapBytes = heapInUse() // the engine's state is still live here
 	cancel()
 	if err := <-done; err != nil {
 		return r, err
 	}
-	r.processed = counter(reg, "simguard_detect_events_total")
-	r.dropped = counter(reg, "simguard_detect_events_dropped_total")
 	var ttd, delay []time.Duration
 	for _, a := range store.created {
 		delay = append(delay, a.delay)
@@ -239,6 +279,13 @@ type createdAlert struct {
 	rule       string
 	sim        int64
 	ttd, delay time.Duration
+}
+
+// reset forgets the alerts created so far (those of the warm-up).
+func (s *benchStore) reset() {
+	s.mu.Lock()
+	s.created = nil
+	s.mu.Unlock()
 }
 
 func (s *benchStore) CreateAlert(_ context.Context, a simguard.Alert) (simguard.Alert, error) {

@@ -26,9 +26,12 @@ type detectConfig struct {
 	Rules string `yaml:"rules"`
 	// SuspensionsPerHour caps automatic suspend_sim and quarantine actions
 	// (0: the default 100; -1: none at all).
-	SuspensionsPerHour int             `yaml:"suspensions_per_hour"`
-	Webhooks           []detectWebhook `yaml:"webhooks"`
-	Syslog             *detectSyslog   `yaml:"syslog"`
+	SuspensionsPerHour int `yaml:"suspensions_per_hour"`
+	// Shards is how many detectors run the rules in parallel, each owning
+	// a share of the keys (0: one per core).
+	Shards   int             `yaml:"shards"`
+	Webhooks []detectWebhook `yaml:"webhooks"`
+	Syslog   *detectSyslog   `yaml:"syslog"`
 	// JSONL appends every alert notice to this file ("-": stdout).
 	JSONL string `yaml:"jsonl"`
 }
@@ -113,7 +116,7 @@ func attachDetect(cp *controlPlane) error {
 		notifiers = append(notifiers, j)
 		cp.closers = append(cp.closers, func() { _ = j.Close() })
 	}
-	eng, err := detect.New(detect.Config{SuspensionsPerHour: cfg.SuspensionsPerHour}, detect.Deps{
+	eng, err := detect.New(detect.Config{SuspensionsPerHour: cfg.SuspensionsPerHour, Shards: cfg.Shards}, detect.Deps{
 		Rules: rules, Alerts: cp.db, Responder: controlResponder{cp.svc}, Notifiers: notifiers,
 		Logger: cp.log.With("component", "detect"), Clock: time.Now, Registerer: cp.reg,
 	})

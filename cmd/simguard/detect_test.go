@@ -222,6 +222,7 @@ func TestDetectConfigSection(t *testing.T) {
 	conf := `detect:
   rules: /etc/simguard/rules
   suspensions_per_hour: 10
+  shards: 3
   webhooks:
     - name: soc
       url: https://soc.example/hook
@@ -243,7 +244,7 @@ func TestDetectConfigSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := cfg.Detect
-	if !d.Enabled || d.Rules != "/srv/rules" || d.SuspensionsPerHour != 10 || len(d.Webhooks) != 1 ||
+	if !d.Enabled || d.Rules != "/srv/rules" || d.SuspensionsPerHour != 10 || d.Shards != 3 || len(d.Webhooks) != 1 ||
 		d.Webhooks[0].SecretEnv != "SOC_SECRET" || d.Webhooks[0].Backoff != 2*time.Second || d.Syslog == nil ||
 		d.Syslog.Facility != "local3" || d.JSONL != "/var/log/simguard/alerts.jsonl" {
 		t.Errorf("detect config %+v", d)
