@@ -100,8 +100,11 @@ type keySpace struct {
 	// sims replaces index for the space of the rules that group by SIM
 	// alone, most of them: a 16-byte key hashes in a fraction of the time
 	// of a stateKey with its three strings.
-	sims    map[simKey]int32
-	recs    []keyRecord
+	sims map[simKey]int32
+	// recs holds the records by value; the index maps keys to their
+	// place. Records are allocated and freed in place, so that a stream
+	// of new keys never copies the millions already held.
+	recs    arena[keyRecord]
 	cursor  int // where the next incremental expiry resumes
 	max     int
 	dropped uint64
@@ -172,23 +175,35 @@ func spaceSig(r *Rule) string {
 	return strings.Join(names, ",")
 }
 
-func (s *keySpace) size() int { return len(s.recs) }
+func (s *keySpace) size() int { return s.recs.live() }
 
 // record returns k's record, making it when absent; nil when the space is
 // full: a flood of distinct keys cannot exhaust memory, and new keys are
 // tracked again once idle ones expire. The pointer is valid until the
-// space gets a new record or expires some.
+// space expires some.
 func (s *keySpace) record(k *stateKey) *keyRecord {
 	if i, ok := s.lookup(k); ok {
-		return &s.recs[i]
+		return s.recs.at(uint32(i))
 	}
-	if len(s.recs) >= s.max {
+	if s.recs.live() >= s.max {
 		s.dropped++
 		return nil
 	}
-	s.put(k, int32(len(s.recs)))
-	s.recs = append(s.recs, keyRecord{key: *k})
-	return &s.recs[len(s.recs)-1]
+	i := s.recs.alloc()
+	s.put(k, int32(i))
+	r := s.recs.at(i)
+	r.key = *k
+	return r
+}
+
+// inUse says whether r holds any state: a record with none is free.
+func (r *keyRecord) inUse() bool {
+	for i := range r.inl {
+		if r.inl[i].rule != 0 {
+			return true
+		}
+	}
+	return len(r.more) > 0
 }
 
 // state returns where rule id keeps the reference to its state in r (0
@@ -244,10 +259,15 @@ type expiry struct {
 // reports whether it went through every record since the pass began.
 func (s *keySpace) expire(rules map[uint32]expiry, dropped map[uint32]int, budget int) bool {
 	if budget <= 0 {
-		budget, s.cursor = len(s.recs), 0
+		budget, s.cursor = s.recs.n, 0
 	}
-	for n := 0; n < budget && s.cursor < len(s.recs); n++ {
-		r := &s.recs[s.cursor]
+	for n := 0; n < budget && s.cursor < s.recs.n; n++ {
+		i := uint32(s.cursor)
+		s.cursor++
+		r := s.recs.at(i)
+		if !r.inUse() {
+			continue // free
+		}
 		keep := func(sl slot) bool {
 			x, live := rules[sl.rule]
 			if live && (sl.ref == 0 || x.agg.lastEvent(sl.ref-1) >= x.cutoff) {
@@ -279,21 +299,12 @@ func (s *keySpace) expire(rules map[uint32]expiry, dropped map[uint32]int, budge
 		if len(kept) == 0 {
 			r.more = nil
 		}
-		if held+len(kept) > 0 {
-			s.cursor++
-			continue
+		if held+len(kept) == 0 {
+			s.remove(&r.key)
+			s.recs.release(i)
 		}
-		// Swap the last record into this place and look at it next.
-		s.remove(&r.key)
-		last := len(s.recs) - 1
-		if s.cursor != last {
-			s.recs[s.cursor] = s.recs[last]
-			s.put(&s.recs[s.cursor].key, int32(s.cursor))
-		}
-		s.recs[last] = keyRecord{}
-		s.recs = s.recs[:last]
 	}
-	done := s.cursor >= len(s.recs)
+	done := s.cursor >= s.recs.n
 	if done {
 		s.cursor = 0
 		s.shrink()
@@ -316,8 +327,8 @@ func (s *keySpace) compact(rules map[uint32]expiry) {
 	if len(remaps) == 0 {
 		return
 	}
-	for i := range s.recs {
-		s.recs[i].slots(func(sl *slot) {
+	for i := 0; i < s.recs.n; i++ {
+		s.recs.at(uint32(i)).slots(func(sl *slot) {
 			if m, ok := remaps[sl.rule]; ok && sl.ref != 0 {
 				sl.ref = m[sl.ref-1]
 			}
@@ -326,20 +337,19 @@ func (s *keySpace) compact(rules map[uint32]expiry) {
 }
 
 // shrink gives memory back after a flood of keys has drained: neither a
-// map nor a slice shrinks by itself.
+// map nor a slice shrinks by itself. When the records compact, the index
+// is made anew.
 func (s *keySpace) shrink() {
-	if cap(s.recs) > 1024 && len(s.recs) < cap(s.recs)/4 {
-		recs := make([]keyRecord, len(s.recs), 2*len(s.recs))
-		copy(recs, s.recs)
-		s.recs = recs
-		if s.sims != nil {
-			s.sims = make(map[simKey]int32, len(s.recs))
-		} else {
-			s.index = make(map[stateKey]int32, len(s.recs))
-		}
-		for i := range s.recs {
-			s.put(&s.recs[i].key, int32(i))
-		}
+	if s.recs.compact() == nil {
+		return
+	}
+	if s.sims != nil {
+		s.sims = make(map[simKey]int32, s.recs.n)
+	} else {
+		s.index = make(map[stateKey]int32, s.recs.n)
+	}
+	for i := 0; i < s.recs.n; i++ {
+		s.put(&s.recs.at(uint32(i)).key, int32(i))
 	}
 }
 

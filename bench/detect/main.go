@@ -27,6 +27,9 @@ import (
 	"github.com/simguard/simguard/detect"
 )
 
+// startProfile starts the CPU profile, if one was asked for.
+var startProfile = func() {}
+
 func main() {
 	mode := flag.String("mode", "both", "detector (one goroutine, as fast as it goes), engine (live engine at -rate), or both")
 	events := flag.Int("events", 5_000_000, "events for the detector run")
@@ -36,18 +39,26 @@ func main() {
 	seconds := flag.Int("seconds", 20, "length of the engine run")
 	attackEvery := flag.Int("attack-every", 2000, "engine run: start a 5-request brute force every N events")
 	shards := flag.Int("shards", 0, "engine run: detectors in parallel (0: GOMAXPROCS)")
+	queue := flag.Int("queue", 0, "engine run: events the engine's queue holds (0: its default)")
 	warm := flag.Int("warm", 0, "engine run: events fed (untimed, as fast as the engine takes them) before the timed run, e.g. 3000000 to hold state for the million keys")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed part of the first run to this file")
 	flag.Parse()
-	if *cpuProfile != "" {
+	// The profile starts with the timed part of each run (after the
+	// engine's warm-up).
+	profiling := false
+	startProfile = func() {
+		if *cpuProfile == "" || profiling {
+			return
+		}
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 		_ = pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
+		profiling = true
 	}
+	defer pprof.StopCPUProfile()
 
 	rs, err := benchRules(*rules)
 	if err != nil {
@@ -61,7 +72,7 @@ func main() {
 			r.events, r.elapsed.Round(time.Millisecond), r.cpu.Round(time.Millisecond), r.rate, r.cpuRate, r.keys, r.stateBytes>>20, r.heapBytes>>20, r.firings)
 	}
 	if *mode == "engine" || *mode == "both" {
-		r, err := runEngine(rs, *keys, *rate, time.Duration(*seconds)*time.Second, *attackEvery, *shards, *warm)
+		r, err := runEngine(rs, *keys, *rate, time.Duration(*seconds)*time.Second, *attackEvery, detect.Config{Shards: *shards, QueueSize: *queue}, *warm)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return
@@ -93,6 +104,7 @@ func runDetector(rs *detect.RuleSet, keys, n int) detectorResult {
 	}
 	base := heapInUse()
 	d := detect.NewDetector(rs, detect.DetectorOptions{}, nil)
+	startProfile()
 	start := time.Unix(1_800_000_000, 0)
 	var out []detect.Firing
 	firings := 0
@@ -168,10 +180,11 @@ func warmUp(e *detect.Engine, reg *prometheus.Registry, w *workload, n int) erro
 // runEngine offers events to the live engine at rate with wall-clock
 // times, injects brute-force attacks on SIMs outside the normal key range
 // and measures alert time minus the time of each attack's first request.
-func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackEvery, shards, warm int) (engineResult, error) {
+func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackEvery int, cfg detect.Config, warm int) (engineResult, error) {
 	store := &benchStore{}
 	reg := prometheus.NewRegistry()
-	e, err := detect.New(detect.Config{SuspensionsPerHour: -1, Shards: shards}, detect.Deps{
+	cfg.SuspensionsPerHour = -1
+	e, err := detect.New(cfg, detect.Deps{
 		Rules: rs, Alerts: store, Responder: noopResponder{}, Registerer: reg,
 	})
 	if err != nil {
@@ -196,6 +209,7 @@ func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackE
 	processed0 := counter(reg, "simguard_detect_events_total")
 	dropped0 := counter(reg, "simguard_detect_events_dropped_total")
 	cpu0 := cpuTime()
+	startProfile()
 	var attackEvs []simguard.Event
 	attackSIM := int64(keys)
 	const batch = 200 // events per pacing step: 1 ms at 200,000/s
