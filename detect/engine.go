@@ -233,15 +233,31 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-// shard is one detector and the goroutine that runs it; the engine's
-// detect goroutine hands every shard the same work and waits for all.
+// shard is one detector and the goroutine that runs it. Shards do not
+// wait for each other: each takes the batches (and the reloads and
+// expiry passes between them) from its own queue, in the same order, and
+// the collector hands the firings of a batch on once every shard is done
+// with it.
 type shard struct {
+	idx  int
 	d    *Detector
 	opts DetectorOptions
-	work chan func(*shard)
+	jobs chan shardJob
 	out  []Firing
-	// fired holds the batch's firings with the index of their event.
-	fired []batchFiring
+}
+
+// shardJob is a batch to run, or else something to do to the detector
+// between batches.
+type shardJob struct {
+	batch *batch
+	do    func(*shard)
+}
+
+// batch is events taken from the inbox on their way through the shards.
+type batch struct {
+	evs   []simguard.Event
+	fired [][]batchFiring // by shard
+	done  sync.WaitGroup
 }
 
 type batchFiring struct {
@@ -249,133 +265,132 @@ type batchFiring struct {
 	f     Firing
 }
 
-// shards runs work on every shard at once and returns when all are done.
-// With one shard the work runs on the caller's goroutine.
-type shards struct {
-	list []*shard
-	wg   sync.WaitGroup
-}
+// shardQueue is how many jobs a shard may lag behind the others: enough
+// to ride out one shard's pause (a garbage collection assist, an expiry
+// pass), few enough that events wait in the inbox, where they are
+// counted and dropped when it is full.
+const shardQueue = 4
 
-func (e *Engine) startShards(n int) *shards {
-	ss := &shards{}
-	for i := 0; i < n; i++ {
-		opts := DetectorOptions{MaxKeys: (e.cfg.MaxKeys + n - 1) / n, Shards: n, Shard: i}
-		s := &shard{d: NewDetector(e.rules, opts, nil), opts: opts}
-		ss.list = append(ss.list, s)
-		if n > 1 {
-			s.work = make(chan func(*shard))
-			go func() {
-				for f := range s.work {
-					f(s)
-					ss.wg.Done()
-				}
-			}()
+func (s *shard) run() {
+	for j := range s.jobs {
+		if j.do != nil {
+			j.do(s)
+			continue
 		}
-	}
-	return ss
-}
-
-func (ss *shards) run(f func(*shard)) {
-	if len(ss.list) == 1 {
-		f(ss.list[0])
-		return
-	}
-	ss.wg.Add(len(ss.list))
-	for _, s := range ss.list {
-		s.work <- f
-	}
-	ss.wg.Wait()
-}
-
-func (ss *shards) stop() {
-	for _, s := range ss.list {
-		if s.work != nil {
-			close(s.work)
+		b := j.batch
+		fired := b.fired[s.idx][:0]
+		for i := range b.evs {
+			s.out = s.d.Process(&b.evs[i], s.out[:0])
+			for _, f := range s.out {
+				fired = append(fired, batchFiring{i, f})
+			}
 		}
+		clear(s.out)
+		b.fired[s.idx] = fired
+		b.done.Done()
 	}
 }
 
-// stats sums the shards' rule counters (rules are the same in every
-// shard). Call it only between runs.
-func (ss *shards) stats() []RuleStats {
+// shardStats is what the shards last reported after an expiry pass.
+type shardStats struct {
+	mu    sync.Mutex
+	rules [][]RuleStats // by shard
+}
+
+// sum adds up the shards' rule counters (the rules are the same in every
+// shard); nil until every shard has reported.
+func (st *shardStats) sum() []RuleStats {
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	var out []RuleStats
-	for i, s := range ss.list {
-		st := s.d.Stats()
+	for i, rs := range st.rules {
+		if rs == nil || i > 0 && len(rs) != len(out) {
+			return nil // not yet reported, or a reload half-way through
+		}
 		if i == 0 {
-			out = st
+			out = slices.Clone(rs)
 			continue
 		}
 		for j := range out {
-			out[j].Keys += st[j].Keys
-			out[j].Fires += st[j].Fires
-			out[j].Errors += st[j].Errors
-			out[j].DroppedKeys += st[j].DroppedKeys
-			if st[j].LastError != nil {
-				out[j].LastError = st[j].LastError
+			out[j].Keys += rs[j].Keys
+			out[j].Fires += rs[j].Fires
+			out[j].Errors += rs[j].Errors
+			out[j].DroppedKeys += rs[j].DroppedKeys
+			if rs[j].LastError != nil {
+				out[j].LastError = rs[j].LastError
 			}
 		}
 	}
 	return out
 }
 
-// detect owns the detectors: it takes batches from the inbox and runs
-// them, and the reloads and expiry, on every shard.
+// detect takes batches from the inbox and hands each to every shard,
+// with the reloads and expiry passes in between; collect hands on the
+// firings.
 func (e *Engine) detect(ctx context.Context) {
-	ss := e.startShards(e.cfg.Shards)
-	defer ss.stop()
-	e.m.rules.Set(float64(len(ss.list[0].d.rules)))
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	errs := map[string]uint64{}
-	var batch []simguard.Event
-	var fired []batchFiring
-	process := func(s *shard) {
-		for i := range batch {
-			s.out = s.d.Process(&batch[i], s.out[:0])
-			for _, f := range s.out {
-				s.fired = append(s.fired, batchFiring{i, f})
-			}
+	n := e.cfg.Shards
+	shards := make([]*shard, n)
+	var running sync.WaitGroup
+	for i := range shards {
+		opts := DetectorOptions{MaxKeys: (e.cfg.MaxKeys + n - 1) / n, Shards: n, Shard: i}
+		s := &shard{idx: i, d: NewDetector(e.rules, opts, nil), opts: opts, jobs: make(chan shardJob, shardQueue)}
+		shards[i] = s
+		running.Go(s.run)
+	}
+	e.m.rules.Set(float64(len(shards[0].d.rules)))
+	collect := make(chan *batch, shardQueue+2)
+	collected := make(chan struct{})
+	go func() {
+		defer close(collected)
+		e.collect(collect)
+	}()
+	defer func() {
+		for _, s := range shards {
+			close(s.jobs)
 		}
-		clear(s.out)
+		close(collect)
+		running.Wait()
+		<-collected
+	}()
+	send := func(j shardJob) {
+		for _, s := range shards {
+			s.jobs <- j
+		}
 	}
 	runBatch := func() {
-		batch = e.in.take()
-		if len(batch) == 0 {
+		evs := e.in.take()
+		if len(evs) == 0 {
+			e.in.recycle(evs)
 			return
 		}
-		ss.run(process)
-		e.m.events.Add(float64(len(batch)))
-		// Firings leave in the order one detector would give them, so
-		// that which firing meets a cap first does not depend on shards.
-		fired = fired[:0]
-		for _, s := range ss.list {
-			fired = append(fired, s.fired...)
-			clear(s.fired)
-			s.fired = s.fired[:0]
-		}
-		if len(ss.list) > 1 {
-			slices.SortFunc(fired, func(a, b batchFiring) int {
-				return cmp.Or(cmp.Compare(a.event, b.event), cmp.Compare(a.f.rulePos, b.f.rulePos))
-			})
-		}
-		for _, bf := range fired {
-			e.firings <- bf.f
-		}
-		clear(fired) // the firings' evidence belongs to the alert manager now
+		b := &batch{evs: evs, fired: make([][]batchFiring, n)}
+		b.done.Add(n)
+		collect <- b
+		send(shardJob{batch: b})
 	}
+	stats := &shardStats{rules: make([][]RuleStats, n)}
+	errs := map[string]uint64{}
 	housekeep := func() {
 		// A slice of the keys every tick, so that a full pass takes about
 		// SweepEvery and never stalls detection for long.
-		now, expired := e.clock(), atomic.Int64{}
-		ss.run(func(s *shard) {
+		now := e.clock()
+		send(shardJob{do: func(s *shard) {
 			budget := s.d.records()/int(max(e.cfg.SweepEvery/time.Second, 1)) + 1000
-			expired.Add(int64(s.d.ExpireSome(now, budget)))
-		})
-		if k := expired.Load(); k > 0 {
-			e.log.Debug("detect: expired idle keys", "states", k)
+			if k := s.d.ExpireSome(now, budget); k > 0 {
+				e.log.Debug("detect: expired idle keys", "shard", s.idx, "states", k)
+			}
+			st := s.d.Stats()
+			stats.mu.Lock()
+			stats.rules[s.idx] = st
+			stats.mu.Unlock()
+		}})
+		// The counters the shards reported after the previous pass.
+		sum := stats.sum()
+		if sum == nil {
+			return
 		}
 		keys := 0
-		for _, s := range ss.stats() {
+		for _, s := range sum {
 			keys += s.Keys
 			if s.Errors > errs[s.Rule] {
 				e.m.ruleErrors.WithLabelValues(s.Rule).Add(float64(s.Errors - errs[s.Rule]))
@@ -388,23 +403,50 @@ func (e *Engine) detect(ctx context.Context) {
 		}
 		e.m.keys.Set(float64(keys))
 	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			e.in.close()
 			// What was emitted before the stop is still detected.
 			runBatch()
-			housekeep()
 			return
 		case <-e.in.ready:
 			runBatch()
 		case rs := <-e.reload:
-			ss.run(func(s *shard) { s.d = NewDetector(rs, s.opts, s.d) })
-			n := len(ss.list[0].d.rules)
+			send(shardJob{do: func(s *shard) { s.d = NewDetector(rs, s.opts, s.d) }})
+			n := rs.enabled()
 			e.m.rules.Set(float64(n))
 			e.log.Info("detect: rules reloaded", "rules", n)
 		case <-tick.C:
 			housekeep()
 		}
+	}
+}
+
+// collect hands on the firings of each batch, in the order of the
+// batches, once every shard is done with it, in the order one detector
+// would give them: which firing meets a cap first does not depend on the
+// shard count.
+func (e *Engine) collect(batches <-chan *batch) {
+	var fired []batchFiring
+	for b := range batches {
+		b.done.Wait()
+		fired = fired[:0]
+		for _, f := range b.fired {
+			fired = append(fired, f...)
+		}
+		if len(b.fired) > 1 {
+			slices.SortFunc(fired, func(x, y batchFiring) int {
+				return cmp.Or(cmp.Compare(x.event, y.event), cmp.Compare(x.f.rulePos, y.f.rulePos))
+			})
+		}
+		for _, bf := range fired {
+			e.firings <- bf.f
+		}
+		clear(fired) // the firings' evidence belongs to the alert manager now
+		e.m.events.Add(float64(len(b.evs)))
+		e.in.recycle(b.evs)
 	}
 }

@@ -13,7 +13,7 @@ import (
 type inbox struct {
 	mu     sync.Mutex
 	buf    []simguard.Event
-	spare  []simguard.Event
+	spare  [][]simguard.Event // taken batches handed back, for reuse
 	max    int
 	closed bool
 	ready  chan struct{} // a token when buf became non-empty
@@ -61,14 +61,33 @@ func (b *inbox) putAll(evs []simguard.Event) int {
 	return n
 }
 
-// take returns the queued events; the slice is valid until the next take.
+// take returns the queued events. The caller owns the slice until it
+// hands it back with recycle.
 func (b *inbox) take() []simguard.Event {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	clear(b.spare) // let the previous batch's attrs go
-	b.buf, b.spare = b.spare[:0], b.buf
-	return b.spare
+	out := b.buf
+	b.buf = nil
+	if n := len(b.spare); n > 0 {
+		b.buf, b.spare = b.spare[n-1], b.spare[:n-1]
+	}
+	return out
 }
+
+// recycle hands back a slice take returned, once its events are done
+// with, so that the next batches reuse its memory.
+func (b *inbox) recycle(evs []simguard.Event) {
+	clear(evs) // let the events' attrs go
+	b.mu.Lock()
+	if len(b.spare) < maxSpareBatches && cap(evs) > 0 {
+		b.spare = append(b.spare, evs[:0])
+	}
+	b.mu.Unlock()
+}
+
+// maxSpareBatches bounds the slices kept for reuse: batches in flight
+// between the inbox and the detectors are few.
+const maxSpareBatches = 8
 
 // close stops put; take still returns what was queued.
 func (b *inbox) close() {

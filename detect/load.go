@@ -174,3 +174,14 @@ func readLimited(fsys fs.FS, name string) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// enabled is how many of the rules are enabled.
+func (rs *RuleSet) enabled() int {
+	n := 0
+	for _, r := range rs.rules {
+		if r.Enabled {
+			n++
+		}
+	}
+	return n
+}
