@@ -71,14 +71,16 @@ func (a *baselineAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
 	}, true
 }
 
-// firstSeenState remembers the values a key has met. A few values live in
-// a slice; beyond smallSet they move to two generations of sets: lookups
-// read both, inserts go to the current one, and when it holds half of
+// firstSeenState remembers the values a key has met. The first lives
+// inline, a few more in a slice; beyond smallSet they move to two
+// generations of sets: lookups read both, inserts go to the current one, and when it holds half of
 // max_values (or half of forget_after has passed) it becomes the previous
 // one and the old previous is dropped. Memory stays within max_values and
 // a value unseen for about forget_after is forgotten, without an LRU list.
 type firstSeenState struct {
-	small     []seenVal
+	few       [1]seenVal // the value while there is only one
+	nfew      uint8
+	small     []seenVal // the values, once there are more (until the sets)
 	cur, prev map[uint64]struct{}
 	created   int64
 	rotated   int64
@@ -116,11 +118,22 @@ func (a *firstSeenAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) 
 	return hit{first: in.t, detail: fmt.Sprintf("first %s %s for this key", tr.Field, clip(in.val))}, true
 }
 
+// list is the values while they fit a list. Most keys meet one value
+// (a SIM's home network, a device's usual server), which lives inline,
+// without a slice to allocate and to reach.
+func (s *firstSeenState) list() []seenVal {
+	if s.small != nil {
+		return s.small
+	}
+	return s.few[:s.nfew]
+}
+
 func (s *firstSeenState) seen(h uint64, t int64, tr Trigger) bool {
 	if s.cur == nil {
-		for i := range s.small {
-			if s.small[i].h == h && t-s.small[i].t < int64(tr.ForgetAfter) {
-				s.small[i].t = t
+		vals := s.list()
+		for i := range vals {
+			if vals[i].h == h && t-vals[i].t < int64(tr.ForgetAfter) {
+				vals[i].t = t
 				return true
 			}
 		}
@@ -143,8 +156,9 @@ func (s *firstSeenState) add(h uint64, t int64, tr Trigger) {
 		s.rotate(t, tr)
 		return
 	}
-	kept := s.small[:0]
-	for _, v := range s.small {
+	vals := s.list()
+	kept := vals[:0]
+	for _, v := range vals {
 		if t-v.t < int64(tr.ForgetAfter) && v.h != h {
 			kept = append(kept, v)
 		}
@@ -159,7 +173,13 @@ func (s *firstSeenState) add(h uint64, t int64, tr Trigger) {
 		}
 		kept = append(kept[:oldest], kept[oldest+1:]...)
 	}
-	s.small = append(kept, seenVal{h: h, first: t, t: t})
+	kept = append(kept, seenVal{h: h, first: t, t: t})
+	if s.small == nil && len(kept) <= len(s.few) {
+		copy(s.few[:], kept)
+		s.nfew = uint8(len(kept))
+		return
+	}
+	s.small, s.nfew = kept, 0
 	if len(s.small) <= smallSet || tr.MaxValues <= 2*smallSet {
 		return
 	}

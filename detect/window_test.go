@@ -66,6 +66,14 @@ func TestTriggers(t *testing.T) {
 		{"first seen: forgets after forget_after", "{kind: first_seen, field: dst, forget_after: 1h}",
 			[]simguard.Event{at(1, 0, "dst", "a"), at(1, time.Minute, "dst", "b"), at(1, 2*time.Hour, "dst", "a")},
 			[]time.Duration{time.Minute, 2 * time.Hour}, ""},
+		{"first seen: past the two values held inline", "{kind: first_seen, field: dst, learn_for: 1s}",
+			[]simguard.Event{at(1, 0, "dst", "a"), at(1, time.Minute, "dst", "b"), at(1, 2*time.Minute, "dst", "c"),
+				at(1, 3*time.Minute, "dst", "a"), at(1, 4*time.Minute, "dst", "b"), at(1, 5*time.Minute, "dst", "d"), at(1, 6*time.Minute, "dst", "c")},
+			[]time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute}, ""},
+		{"first seen: max_values forgets the least recently seen", "{kind: first_seen, field: dst, learn_for: 1s, max_values: 2}",
+			[]simguard.Event{at(1, 0, "dst", "a"), at(1, time.Minute, "dst", "b"), at(1, 2*time.Minute, "dst", "b"),
+				at(1, 3*time.Minute, "dst", "c"), at(1, 4*time.Minute, "dst", "b"), at(1, 5*time.Minute, "dst", "a")},
+			[]time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minute}, ""},
 		{"each", "{kind: each}", secs(0, 1), []time.Duration{0, time.Second}, ""},
 	}
 	for _, c := range cases {
@@ -103,7 +111,7 @@ func TestFirstSeenBounded(t *testing.T) {
 		t.Errorf("%d new values fired, want 999 (all but the first)", fires)
 	}
 	s := d.rules[0].agg.(*firstSeenAgg).at(d.spaces[0].record(&stateKey{tenant: 1, n: 1}).inl[0].ref - 1)
-	if n := len(s.cur) + len(s.prev) + len(s.small); n > 100 {
+	if n := len(s.cur) + len(s.prev) + len(s.list()); n > 100 {
 		t.Errorf("remembers %d values, cap 100", n)
 	}
 	// Recent values are still known.
