@@ -3,6 +3,7 @@ package detect
 import (
 	"math"
 	"strings"
+	"unsafe"
 
 	"github.com/simguard/simguard"
 )
@@ -11,7 +12,9 @@ import (
 // name them by index: the garbage collector then sees a few objects per
 // rule instead of one per key and rule (millions), and the slots it would
 // otherwise scan hold no pointers at all. Chunks of fixed size let the
-// arena grow without copying what it holds.
+// arena grow without copying what it holds: a few small ones, so that a
+// rule with few keys stays small, then big ones, which are given huge
+// pages where the system allows (see adviseHugePages).
 type arena[S any] struct {
 	chunks [][]S
 	n      int // states handed out, live or free
@@ -19,12 +22,31 @@ type arena[S any] struct {
 }
 
 const (
-	chunkBits = 12
-	chunkSize = 1 << chunkBits
+	smallChunkBits = 12
+	smallChunks    = 8
+	smallTotal     = smallChunks << smallChunkBits
+	bigChunkBits   = 16
 )
 
 // at returns state i; the pointer stays valid until i is released.
-func (a *arena[S]) at(i uint32) *S { return &a.chunks[i>>chunkBits][i&(chunkSize-1)] }
+func (a *arena[S]) at(i uint32) *S {
+	if i < smallTotal {
+		return &a.chunks[i>>smallChunkBits][i&(1<<smallChunkBits-1)]
+	}
+	i -= smallTotal
+	return &a.chunks[smallChunks+i>>bigChunkBits][i&(1<<bigChunkBits-1)]
+}
+
+// grow adds a chunk.
+func (a *arena[S]) grow() {
+	if len(a.chunks) < smallChunks {
+		a.chunks = append(a.chunks, make([]S, 1<<smallChunkBits))
+		return
+	}
+	c := make([]S, 1<<bigChunkBits)
+	adviseHugePages(unsafe.Pointer(&c[0]), uintptr(len(c))*unsafe.Sizeof(c[0]))
+	a.chunks = append(a.chunks, c)
+}
 
 // alloc returns the index of a zero state.
 func (a *arena[S]) alloc() uint32 {
@@ -33,8 +55,8 @@ func (a *arena[S]) alloc() uint32 {
 		a.free = a.free[:n-1]
 		return i
 	}
-	if a.n == len(a.chunks)*chunkSize {
-		a.chunks = append(a.chunks, make([]S, chunkSize))
+	if a.n == a.size() {
+		a.grow()
 	}
 	a.n++
 	return uint32(a.n - 1)
@@ -60,7 +82,12 @@ func (a *arena[S]) state(ref *uint32) *S {
 func (a *arena[S]) live() int { return a.n - len(a.free) }
 
 // size is how many states the arena has room for.
-func (a *arena[S]) size() int { return len(a.chunks) * chunkSize }
+func (a *arena[S]) size() int {
+	if len(a.chunks) <= smallChunks {
+		return len(a.chunks) << smallChunkBits
+	}
+	return smallTotal + (len(a.chunks)-smallChunks)<<bigChunkBits
+}
 
 // compact gives memory back after a flood of keys has drained, when at
 // most a quarter of the arena is in use: it moves the live states to as
@@ -100,7 +127,7 @@ type keySpace struct {
 	// sims replaces index for the space of the rules that group by SIM
 	// alone, most of them: a 16-byte key hashes in a fraction of the time
 	// of a stateKey with its three strings.
-	sims map[simKey]int32
+	sims *simIndex
 	// recs holds the records by value; the index maps keys to their
 	// place. Records are allocated and freed in place, so that a stream
 	// of new keys never copies the millions already held.
@@ -132,7 +159,7 @@ type simKey struct{ tenant, sim int64 }
 func newKeySpace(sig string, max int) *keySpace {
 	s := &keySpace{sig: sig, max: min(max, math.MaxInt32)}
 	if sig == "sim" {
-		s.sims = make(map[simKey]int32)
+		s.sims = newSimIndex(0)
 	} else {
 		s.index = make(map[stateKey]int32)
 	}
@@ -141,8 +168,7 @@ func newKeySpace(sig string, max int) *keySpace {
 
 func (s *keySpace) lookup(k *stateKey) (int32, bool) {
 	if s.sims != nil {
-		i, ok := s.sims[simKey{k.tenant, k.n}]
-		return i, ok
+		return s.sims.get(simKey{k.tenant, k.n})
 	}
 	i, ok := s.index[*k]
 	return i, ok
@@ -150,7 +176,7 @@ func (s *keySpace) lookup(k *stateKey) (int32, bool) {
 
 func (s *keySpace) put(k *stateKey, i int32) {
 	if s.sims != nil {
-		s.sims[simKey{k.tenant, k.n}] = i
+		s.sims.put(simKey{k.tenant, k.n}, i)
 		return
 	}
 	s.index[*k] = i
@@ -158,7 +184,7 @@ func (s *keySpace) put(k *stateKey, i int32) {
 
 func (s *keySpace) remove(k *stateKey) {
 	if s.sims != nil {
-		delete(s.sims, simKey{k.tenant, k.n})
+		s.sims.del(simKey{k.tenant, k.n})
 		return
 	}
 	delete(s.index, *k)
@@ -344,7 +370,7 @@ func (s *keySpace) shrink() {
 		return
 	}
 	if s.sims != nil {
-		s.sims = make(map[simKey]int32, s.recs.n)
+		s.sims = newSimIndex(s.recs.n)
 	} else {
 		s.index = make(map[stateKey]int32, s.recs.n)
 	}
