@@ -161,6 +161,9 @@ func (d *Detector) Process(ev *simguard.Event, out []Firing) []Firing {
 	d.cur, d.held = ev, nil
 	d.act.set(ev)
 	for _, s := range list {
+		if sc := &d.cache[s.space]; sc.gen == d.events && !sc.ok {
+			continue // the key is absent, or another shard's
+		}
 		if f, ok := d.apply(s, ev, t); ok {
 			out = append(out, f)
 		}
