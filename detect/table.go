@@ -147,7 +147,7 @@ type keyRecord struct {
 	key  stateKey
 }
 
-const inlineSlots = 6
+const inlineSlots = 8
 
 type slot struct {
 	rule uint32 // ruleState.id
@@ -379,65 +379,100 @@ func (s *keySpace) shrink() {
 	}
 }
 
-// evidence keeps the latest events of a key, to attach to the alert.
+// evidence keeps the latest events of a key, to attach to the alert. Up
+// to evidenceInline of them (the default keeps at most five) live inline
+// in the rule state: no slice per key for the garbage collector to trace.
 type evidence struct {
-	evs  []*simguard.Event
-	next int // where the next event goes once the ring is full
+	small   [evidenceInline]*simguard.Event
+	more    []*simguard.Event // the ring when max > evidenceInline
+	n, next int32             // events held; where the next goes once full
+}
+
+const evidenceInline = 5
+
+func (e *evidence) ring(max int) []*simguard.Event {
+	if max <= evidenceInline {
+		return e.small[:max]
+	}
+	if len(e.more) != max {
+		e.more = make([]*simguard.Event, max)
+	}
+	return e.more
 }
 
 func (e *evidence) add(ev *simguard.Event, max int) {
-	if len(e.evs) < max {
-		e.evs = append(e.evs, ev)
+	r := e.ring(max)
+	if int(e.n) < max {
+		r[e.n] = ev
+		e.n++
 		return
 	}
-	e.evs[e.next] = ev
-	e.next = (e.next + 1) % max
+	r[e.next] = ev
+	e.next = (e.next + 1) % int32(max)
 }
 
 // take returns the kept events from first on, oldest first, as copies, and
 // empties the ring.
-func (e *evidence) take(first int64) []simguard.Event {
-	out := make([]simguard.Event, 0, len(e.evs))
-	for i := range e.evs {
-		ev := e.evs[(e.next+i)%len(e.evs)]
+func (e *evidence) take(first int64, max int) []simguard.Event {
+	r := e.ring(max)[:e.n]
+	out := make([]simguard.Event, 0, len(r))
+	for i := range r {
+		ev := r[(int(e.next)+i)%len(r)]
 		if ev.Time.UnixNano() >= first {
 			out = append(out, *ev)
 		}
 	}
-	clear(e.evs)
-	e.evs, e.next = e.evs[:0], 0
+	clear(r)
+	e.n, e.next = 0, 0
 	return out
 }
 
-// tsRing is a queue of event times that grows up to a limit.
+// tsRing is a queue of event times that grows up to a limit; with a limit
+// of at most tsInline it lives inline in the rule state.
 type tsRing struct {
-	buf  []int64
-	head int
-	n    int
+	small   [tsInline]int64
+	buf     []int64
+	head, n int32
+	limit   int32 // set by the first push; a rule's limit does not change
+}
+
+const tsInline = 8
+
+// ring is where the times are: its length is the ring's capacity.
+func (r *tsRing) ring() []int64 {
+	if r.limit <= tsInline {
+		return r.small[:r.limit]
+	}
+	return r.buf
 }
 
 func (r *tsRing) push(t int64, limit int) {
-	if r.n == len(r.buf) {
-		size := min(max(2*len(r.buf), 2), limit)
-		if size <= r.n {
+	if r.limit == 0 {
+		r.limit = int32(limit)
+	}
+	ring := r.ring()
+	if int(r.n) == len(ring) {
+		size := min(max(2*len(ring), 2), limit)
+		if size <= int(r.n) {
 			// Full at the limit: drop the oldest.
 			r.pop()
 		} else {
 			nb := make([]int64, size)
-			for i := 0; i < r.n; i++ {
-				nb[i] = r.buf[(r.head+i)%len(r.buf)]
+			for i := 0; i < int(r.n); i++ {
+				nb[i] = ring[(int(r.head)+i)%len(ring)]
 			}
 			r.buf, r.head = nb, 0
+			ring = nb
 		}
 	}
-	r.buf[(r.head+r.n)%len(r.buf)] = t
+	ring[(int(r.head)+int(r.n))%len(ring)] = t
 	r.n++
 }
 
-func (r *tsRing) front() int64 { return r.buf[r.head] }
+func (r *tsRing) front() int64 { return r.ring()[r.head] }
 
 func (r *tsRing) pop() {
-	r.head = (r.head + 1) % len(r.buf)
+	r.head = (r.head + 1) % int32(len(r.ring()))
 	r.n--
 }
 

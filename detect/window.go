@@ -84,8 +84,8 @@ func (a *slidingAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 		s.ts.pop()
 	}
 	s.ts.push(t, tr.Threshold)
-	keepEvidence(&s.ev, d, a.rule.Evidence, tr.Threshold-s.ts.n)
-	if s.ts.n < tr.Threshold {
+	keepEvidence(&s.ev, d, a.rule.Evidence, tr.Threshold-int(s.ts.n))
+	if int(s.ts.n) < tr.Threshold {
 		return hit{}, false
 	}
 	first := s.ts.front()
@@ -93,7 +93,7 @@ func (a *slidingAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	return hit{
 		first:  first,
 		detail: fmt.Sprintf("%d events within %s", tr.Threshold, tr.Window),
-		evs:    s.ev.take(first),
+		evs:    s.ev.take(first, a.rule.Evidence),
 	}, true
 }
 
@@ -134,7 +134,7 @@ func (a *leakyAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	return hit{
 		first:  first,
 		detail: fmt.Sprintf("more than %d events, leaking one per %s", tr.Capacity, tr.LeakSpeed),
-		evs:    s.ev.take(first),
+		evs:    s.ev.take(first, a.rule.Evidence),
 	}, true
 }
 
@@ -190,6 +190,6 @@ func (a *distinctAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	return hit{
 		first:  first,
 		detail: fmt.Sprintf("%d distinct %s within %s", tr.Threshold, tr.Field, tr.Window),
-		evs:    s.ev.take(first),
+		evs:    s.ev.take(first, a.rule.Evidence),
 	}, true
 }

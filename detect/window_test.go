@@ -257,8 +257,8 @@ func TestEvidenceKeepsOnlyWhatCanBeShown(t *testing.T) {
 		got = d.Process(&e, got)
 		if i == 6 {
 			st := d.rules[0].agg.(*slidingAgg).at(d.spaces[0].record(&stateKey{tenant: 1, n: 1}).inl[0].ref - 1)
-			if len(st.ev.evs) != 0 {
-				t.Fatalf("after 7 of 10 events %d are kept; none can be among the last 3", len(st.ev.evs))
+			if st.ev.n != 0 {
+				t.Fatalf("after 7 of 10 events %d are kept; none can be among the last 3", st.ev.n)
 			}
 		}
 	}
@@ -303,5 +303,48 @@ func TestArenaCompactionKeepsLiveStates(t *testing.T) {
 	e := at(1, 15*time.Minute)
 	if f := d.Process(&e, nil); len(f) != 0 {
 		t.Fatalf("an expired SIM fired")
+	}
+}
+
+// The rings hold the latest items up to their limit, inline or not, in
+// order; a plain slice is the model.
+func TestRingsKeepTheLatest(t *testing.T) {
+	for limit := 1; limit <= 20; limit++ {
+		var r tsRing
+		var model []int64
+		for i := int64(1); i <= 50; i++ {
+			r.push(i, limit)
+			model = append(model, i)
+			if len(model) > limit {
+				model = model[1:]
+			}
+			if i%7 == 0 && r.n > 0 { // pop some, as a window does
+				r.pop()
+				model = model[1:]
+			}
+			if int(r.n) != len(model) || r.n > 0 && r.front() != model[0] {
+				t.Fatalf("limit %d after %d: %d held, front %v; want %v", limit, i, r.n, r.front(), model)
+			}
+		}
+	}
+	for max := 1; max <= 12; max++ {
+		var e evidence
+		evs := make([]simguard.Event, 30)
+		for i := range evs {
+			evs[i] = at(1, time.Duration(i)*time.Second)
+			e.add(&evs[i], max)
+			if i == 16 {
+				got := e.take(t0.UnixNano(), max)
+				if len(got) != min(max, 17) || !got[len(got)-1].Time.Equal(evs[16].Time) || !got[0].Time.Equal(evs[17-len(got)].Time) {
+					t.Fatalf("max %d: took %d events, oldest %v", max, len(got), got[0].Time)
+				}
+				if e.n != 0 {
+					t.Fatalf("max %d: %d left after take", max, e.n)
+				}
+			}
+		}
+		if got := e.take(evs[25].Time.UnixNano(), max); len(got) != min(max, 5) {
+			t.Fatalf("max %d: %d events from the 26th on", max, len(got))
+		}
 	}
 }
