@@ -42,7 +42,7 @@ type DetectorOptions struct {
 // Detector runs rules over events. It is the pure core of detection: time
 // comes only from the events (and from Expire's argument), so that the
 // same events always give the same firings. It is not safe for concurrent
-// use; the Engine runs one in a single goroutine.
+// use; the Engine runs one per shard, each in its own goroutine.
 type Detector struct {
 	rules  []*ruleState
 	byType map[string][]*ruleState
