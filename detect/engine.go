@@ -312,6 +312,9 @@ func (st *shardStats) sum() []RuleStats {
 			continue
 		}
 		for j := range out {
+			if rs[j].Rule != out[j].Rule {
+				return nil // a reload half-way through
+			}
 			out[j].Keys += rs[j].Keys
 			out[j].Fires += rs[j].Fires
 			out[j].Errors += rs[j].Errors

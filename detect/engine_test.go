@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -371,16 +372,20 @@ func TestEngineReload(t *testing.T) {
 }
 
 // TestEngineExpiresIdleKeys: the injected clock drives expiry in the live
-// engine; the keys gauge follows.
+// engine, in every shard; the keys gauge adds up the shards.
 func TestEngineExpiresIdleKeys(t *testing.T) {
-	rs := parseOne(t, "name: r\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 5, window: 1m}\n")
-	h := startEngine(t, rs, Config{}, nil)
-	h.emit(repeat(500, func(i int) simguard.Event { return at(int64(i+1), 0) }))
-	eventually(t, "500 keys", func() bool { return testutil.ToFloat64(h.e.m.keys) == 500 })
-	h.mu.Lock()
-	h.now = t0.Add(2 * time.Minute) // the windows are empty now
-	h.mu.Unlock()
-	eventually(t, "the idle keys to expire", func() bool { return testutil.ToFloat64(h.e.m.keys) == 0 })
+	for _, shards := range []int{1, 3} {
+		t.Run(fmt.Sprint(shards, " shards"), func(t *testing.T) {
+			rs := parseOne(t, "name: r\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 5, window: 1m}\n")
+			h := startEngine(t, rs, Config{Shards: shards}, nil)
+			h.emit(repeat(500, func(i int) simguard.Event { return at(int64(i+1), 0) }))
+			eventually(t, "500 keys", func() bool { return testutil.ToFloat64(h.e.m.keys) == 500 })
+			h.mu.Lock()
+			h.now = t0.Add(2 * time.Minute) // the windows are empty now
+			h.mu.Unlock()
+			eventually(t, "the idle keys to expire", func() bool { return testutil.ToFloat64(h.e.m.keys) == 0 })
+		})
+	}
 }
 
 func TestConfigErrors(t *testing.T) {
