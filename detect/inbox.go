@@ -79,15 +79,20 @@ func (b *inbox) take() []simguard.Event {
 func (b *inbox) recycle(evs []simguard.Event) {
 	clear(evs) // let the events' attrs go
 	b.mu.Lock()
-	if len(b.spare) < maxSpareBatches && cap(evs) > 0 {
+	if len(b.spare) < maxSpareBatches && cap(evs) > 0 && cap(evs) <= maxSpareEvents {
 		b.spare = append(b.spare, evs[:0])
 	}
 	b.mu.Unlock()
 }
 
 // maxSpareBatches bounds the slices kept for reuse: batches in flight
-// between the inbox and the detectors are few.
-const maxSpareBatches = 8
+// between the inbox and the detectors are few. A slice that grew past
+// maxSpareEvents (a backlog taken at once) is not kept: it would hold its
+// memory long after the backlog.
+const (
+	maxSpareBatches = 8
+	maxSpareEvents  = 1 << 14
+)
 
 // close stops put; take still returns what was queued.
 func (b *inbox) close() {
