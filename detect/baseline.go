@@ -20,8 +20,6 @@ type baselineAgg struct {
 	arena[baselineState]
 }
 
-func (a *baselineAgg) lastEvent(i uint32) int64 { return a.at(i).last }
-
 func (a *baselineAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
 	s := a.state(ref)
 	tr := a.rule.Trigger
@@ -93,8 +91,6 @@ type firstSeenAgg struct {
 	rule *Rule
 	arena[firstSeenState]
 }
-
-func (a *firstSeenAgg) lastEvent(i uint32) int64 { return a.at(i).last }
 
 func (a *firstSeenAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
 	s := a.state(ref)

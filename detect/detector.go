@@ -234,6 +234,7 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 				return Firing{}, false
 			}
 		}
+		sc.rec.last = max(sc.rec.last, t)
 		st := sc.rec.state(s.id)
 		fresh := *st == 0
 		var fired bool
@@ -288,11 +289,13 @@ func (d *Detector) rulesFor(typ string) []*ruleState {
 	return l
 }
 
-// Expire drops the state of keys that have been idle longer than their
-// rule keeps it, measured at now or at the latest event time, whichever
-// is later. It returns how many states it dropped. Dropping only state
-// that has run out (an empty window, a drained bucket) never changes what
-// fires; baseline and first_seen state is forgotten after forget_after.
+// Expire drops a rule's state for a key once the key has been idle (no
+// event for any of its rules) longer than the rule keeps state, measured
+// at now or at the latest event time, whichever is later; the states of
+// rules no longer loaded go at once. It returns how many states it
+// dropped. Dropping only state that has run out (an empty window, a
+// drained bucket) never changes what fires; baseline and first_seen state
+// is forgotten after forget_after.
 func (d *Detector) Expire(now time.Time) int {
 	return d.expire(now, 0)
 }
@@ -309,13 +312,15 @@ func (d *Detector) expire(now time.Time, budget int) int {
 	if !now.IsZero() {
 		at = max(at, now.UnixNano())
 	}
-	rules := make(map[uint32]expiry, len(d.rules))
+	// By rule ID (IDs are small and dense): a slot's rule is looked up
+	// for every state checked.
+	rules := make([]expiry, d.nextID)
 	for _, s := range d.rules {
 		if s.agg != nil {
 			rules[s.id] = expiry{cutoff: at - int64(s.rule.idleAfter()), agg: s.agg, space: d.spaces[s.space]}
 		}
 	}
-	dropped := map[uint32]int{}
+	dropped := make([]int, d.nextID)
 	for _, sp := range d.spaces {
 		sp.expire(rules, dropped, budget)
 	}

@@ -67,9 +67,12 @@ func (b *inbox) take() []simguard.Event {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := b.buf
-	b.buf = nil
 	if n := len(b.spare); n > 0 {
 		b.buf, b.spare = b.spare[n-1], b.spare[:n-1]
+	} else {
+		// Room for a batch like this one at once: growing from nothing
+		// by doubling would copy each event several times.
+		b.buf = make([]simguard.Event, 0, min(max(2*len(out), 1024), b.max))
 	}
 	return out
 }

@@ -144,6 +144,9 @@ type keySpace struct {
 type keyRecord struct {
 	inl  [inlineSlots]slot // rule 0: free
 	more []slot            // beyond inl
+	// last is the time of the latest event any rule observed for the
+	// key: no state of the record is newer.
+	last int64
 	key  stateKey
 }
 
@@ -271,7 +274,8 @@ func (r *keyRecord) slots(f func(*slot)) {
 	}
 }
 
-// expiry is what keySpace.expire needs of a live rule.
+// expiry is what keySpace.expire needs of a live rule (agg nil: the rule
+// is gone).
 type expiry struct {
 	cutoff int64 // states whose last event is older go
 	agg    aggregator
@@ -283,7 +287,7 @@ type expiry struct {
 // cutoff (rules[id]; a rule without an entry is gone and its states go
 // too) and records left empty, counting dropped states by rule id. It
 // reports whether it went through every record since the pass began.
-func (s *keySpace) expire(rules map[uint32]expiry, dropped map[uint32]int, budget int) bool {
+func (s *keySpace) expire(rules []expiry, dropped []int, budget int) bool {
 	if budget <= 0 {
 		budget, s.cursor = s.recs.n, 0
 	}
@@ -295,8 +299,19 @@ func (s *keySpace) expire(rules map[uint32]expiry, dropped map[uint32]int, budge
 			continue // free
 		}
 		keep := func(sl slot) bool {
-			x, live := rules[sl.rule]
-			if live && (sl.ref == 0 || x.agg.lastEvent(sl.ref-1) >= x.cutoff) {
+			var x expiry
+			if int(sl.rule) < len(rules) {
+				x = rules[sl.rule]
+			}
+			live := x.agg != nil
+			// The record's time bounds its states': all of them are
+			// past the cutoff when it is, and none is read then. A
+			// state that ran out in a key still in use for other
+			// rules stays until the key goes quiet (bounded, and
+			// state that ran out changes no firing); a sweep never
+			// reaches into the states, which would be a cache miss
+			// each.
+			if live && (sl.ref == 0 || r.last >= x.cutoff) {
 				return true
 			}
 			if live && sl.ref != 0 {
@@ -341,12 +356,12 @@ func (s *keySpace) expire(rules map[uint32]expiry, dropped map[uint32]int, budge
 
 // compact compacts the arenas of the space's rules that are mostly free
 // and rewrites the references to their states.
-func (s *keySpace) compact(rules map[uint32]expiry) {
+func (s *keySpace) compact(rules []expiry) {
 	remaps := map[uint32][]uint32{}
 	for id, x := range rules {
-		if x.space == s {
+		if x.agg != nil && x.space == s {
 			if m := x.agg.compact(); m != nil {
-				remaps[id] = m
+				remaps[uint32(id)] = m
 			}
 		}
 	}

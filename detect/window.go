@@ -28,7 +28,6 @@ type hit struct {
 // new key). Only the detector's goroutine calls it.
 type aggregator interface {
 	observe(ref *uint32, in *input, d *Detector) (hit, bool)
-	lastEvent(i uint32) int64 // time of the last event of state i
 	release(i uint32)
 	compact() (remap []uint32)
 }
@@ -72,8 +71,6 @@ type slidingAgg struct {
 	arena[slidingState]
 }
 
-func (a *slidingAgg) lastEvent(i uint32) int64 { return a.at(i).last }
-
 func (a *slidingAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	s := a.state(ref)
 	tr := a.rule.Trigger
@@ -110,8 +107,6 @@ type leakyAgg struct {
 	rule *Rule
 	arena[leakyState]
 }
-
-func (a *leakyAgg) lastEvent(i uint32) int64 { return a.at(i).last }
 
 func (a *leakyAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	s := a.state(ref)
@@ -156,8 +151,6 @@ type distinctAgg struct {
 	rule *Rule
 	arena[distinctState]
 }
-
-func (a *distinctAgg) lastEvent(i uint32) int64 { return a.at(i).last }
 
 func (a *distinctAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	s := a.state(ref)

@@ -348,3 +348,30 @@ func TestRingsKeepTheLatest(t *testing.T) {
 		}
 	}
 }
+
+// A rule's state that ran out stays while its key is busy with other
+// rules (a sweep reads only the record), goes once the key is quiet, and
+// the state of a rule no longer loaded goes at once.
+func TestExpiryFollowsTheKey(t *testing.T) {
+	rules := "name: win\nseverity: low\nevents: [t.a]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 9, window: 1m}\n---\n" +
+		"name: seen\nseverity: low\nevents: [t.b]\ngroup_by: [sim]\ntrigger: {kind: first_seen, field: dst, forget_after: 1h}\n"
+	d := NewDetector(parseOne(t, rules), DetectorOptions{}, nil)
+	e := evt("t.a", 1, 0, "", "")
+	d.Process(&e, nil)
+	e = evt("t.b", 1, 10*time.Minute, "", "", "dst", "x") // the key stays busy
+	d.Process(&e, nil)
+	if n := d.Expire(t0.Add(10 * time.Minute)); n != 0 || d.Keys() != 2 {
+		t.Fatalf("busy key: %d expired, %d states left", n, d.Keys())
+	}
+	if n := d.Expire(t0.Add(12 * time.Minute)); n != 1 || d.Keys() != 1 {
+		t.Fatalf("quiet for 2m: %d expired, %d states left; want the window's state gone", n, d.Keys())
+	}
+	// Reloading without "seen" drops its state at the next sweep, busy
+	// key or not.
+	d = NewDetector(parseOne(t, "name: win\nseverity: low\nevents: [t.a]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 9, window: 1m}\n"), DetectorOptions{}, d)
+	e = evt("t.a", 1, 13*time.Minute, "", "")
+	d.Process(&e, nil)
+	if n := d.Expire(t0.Add(13 * time.Minute)); n != 1 {
+		t.Fatalf("removed rule: %d states expired, want 1", n)
+	}
+}
