@@ -94,7 +94,7 @@ func (b *inbox) recycle(evs []simguard.Event) {
 // memory long after the backlog.
 const (
 	maxSpareBatches = 8
-	maxSpareEvents  = 1 << 14
+	maxSpareEvents  = 1 << 16
 )
 
 // close stops put; take still returns what was queued.
