@@ -102,11 +102,7 @@ func (k *stateKey) shard(n uint64) uint64 {
 			h = h*0x100000001b3 ^ maphash.String(shardSeed, s)
 		}
 	}
-	// The high bits are the well mixed ones.
-	h ^= h >> 29
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 32
-	return h % n
+	return mix(h) % n
 }
 
 // key builds the state key of ev for r. ok is false when a group-by field

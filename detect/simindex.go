@@ -33,14 +33,18 @@ func newSimIndex(n int) *simIndex {
 }
 
 func (k simKey) hash() uint64 {
-	h := uint64(k.sim) ^ uint64(k.tenant)*0x9e3779b97f4a7c15
-	// splitmix64's finalizer.
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	return h
+	return mix(uint64(k.sim) ^ uint64(k.tenant)*0x9e3779b97f4a7c15)
+}
+
+// mix is the splitmix64 finalizer: cheap, and enough to spread sequential
+// IDs over table positions and shards.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
 }
 
 func (x *simIndex) get(k simKey) (int32, bool) {
