@@ -26,9 +26,7 @@ func newSimIndex(n int) *simIndex {
 		size *= 2
 	}
 	x := &simIndex{slots: make([]simSlot, size)}
-	if b := uintptr(size) * unsafe.Sizeof(simSlot{}); b >= 2*hugePage {
-		adviseHugePages(unsafe.Pointer(&x.slots[0]), b)
-	}
+	adviseHugePages(unsafe.Pointer(&x.slots[0]), uintptr(size)*unsafe.Sizeof(simSlot{}))
 	return x
 }
 
