@@ -365,7 +365,6 @@ func (e *Engine) detect(ctx context.Context) {
 	runBatch := func() {
 		evs := e.in.take()
 		if len(evs) == 0 {
-			e.in.recycle(evs)
 			return
 		}
 		b := &batch{evs: evs, fired: make([][]batchFiring, n)}

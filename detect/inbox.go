@@ -67,6 +67,9 @@ func (b *inbox) take() []simguard.Event {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := b.buf
+	if len(out) == 0 {
+		return nil // keep the empty buffer: nothing to hand over
+	}
 	if n := len(b.spare); n > 0 {
 		b.buf, b.spare = b.spare[n-1], b.spare[:n-1]
 	} else {
