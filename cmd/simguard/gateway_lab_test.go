@@ -131,8 +131,9 @@ func (l *gwLab) in(ns string, fn func()) {
 	<-done
 }
 
-// serveTCP answers every connection to addr in ns with the peer's address.
-func (l *gwLab) serveTCP(ns, addr string) {
+// acceptTCP listens on addr in ns and hands every connection to handle,
+// until the test ends.
+func (l *gwLab) acceptTCP(ns, addr string, handle func(net.Conn)) {
 	var ln net.Listener
 	var err error
 	l.in(ns, func() { ln, err = net.Listen("tcp", addr) })
@@ -146,10 +147,17 @@ func (l *gwLab) serveTCP(ns, addr string) {
 			if err != nil {
 				return
 			}
-			fmt.Fprintf(c, "%s\n", c.RemoteAddr())
-			c.Close()
+			handle(c)
 		}
 	}()
+}
+
+// serveTCP answers every connection to addr in ns with the peer's address.
+func (l *gwLab) serveTCP(ns, addr string) {
+	l.acceptTCP(ns, addr, func(c net.Conn) {
+		fmt.Fprintf(c, "%s\n", c.RemoteAddr())
+		c.Close()
+	})
 }
 
 // serveUDP answers every datagram to addr in ns with the peer's address.
@@ -176,22 +184,9 @@ func (l *gwLab) serveUDP(ns, addr string) {
 // serveEcho echoes every line sent to addr in ns, for connections that
 // stay open.
 func (l *gwLab) serveEcho(ns, addr string) {
-	var ln net.Listener
-	var err error
-	l.in(ns, func() { ln, err = net.Listen("tcp", addr) })
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	l.t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); io.Copy(c, c) }()
-		}
-	}()
+	l.acceptTCP(ns, addr, func(c net.Conn) {
+		go func() { defer c.Close(); io.Copy(c, c) }()
+	})
 }
 
 // tcp connects from ns and returns what the server said ("" and the
