@@ -47,6 +47,10 @@ type alertManager struct {
 	mu     sync.Mutex
 	active map[alertKey]*activeAlert
 	counts map[simguard.Severity]int // active alerts by severity
+	// folded lists the alerts that took firings since the last flush:
+	// a flush visits them, not every active alert (there may be a
+	// million nobody resolves).
+	folded []alertKey
 
 	suspensions []time.Time // automatic suspensions in the last hour; manager goroutine only
 }
@@ -118,6 +122,7 @@ func (a *alertManager) handle(f Firing) {
 		if p == nil {
 			p = &pendingFirings{first: f.FirstAt}
 			act.pending = p
+			a.folded = append(a.folded, k)
 		}
 		p.count++
 		room := a.cfg.MaxEventsPerAlert - act.events - len(p.f.Events)
@@ -196,13 +201,17 @@ func (a *alertManager) flush() {
 	}
 	var jobs []job
 	a.mu.Lock()
-	for k, act := range a.active {
-		if act.pending != nil {
+	for _, k := range a.folded {
+		// An alert forgotten meanwhile has gone with its firings (and
+		// one opened since under the same key has none yet, or is
+		// listed again).
+		if act, ok := a.active[k]; ok && act.pending != nil {
 			jobs = append(jobs, job{k, act.id, act.pending})
 			act.events += len(act.pending.f.Events)
 			act.pending = nil
 		}
 	}
+	a.folded = a.folded[:0]
 	a.mu.Unlock()
 	for _, j := range jobs {
 		ctx, cancel := a.opCtx()
