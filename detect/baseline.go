@@ -20,6 +20,12 @@ type baselineAgg struct {
 	arena[baselineState]
 }
 
+func (a *baselineAgg) compact() []uint32 { return a.arena.compact() }
+
+// The states keep no evidence: a baseline alert carries the event that fired.
+func (a *baselineAgg) dispose()               {}
+func (a *baselineAgg) remapEvidence([]uint32) {}
+
 func (a *baselineAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
 	s := a.state(ref)
 	tr := a.rule.Trigger
@@ -70,19 +76,27 @@ func (a *baselineAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
 }
 
 // firstSeenState remembers the values a key has met. The first lives
-// inline, a few more in a slice; beyond smallSet they move to two
-// generations of sets: lookups read both, inserts go to the current one, and when it holds half of
-// max_values (or half of forget_after has passed) it becomes the previous
-// one and the old previous is dropped. Memory stays within max_values and
-// a value unseen for about forget_after is forgotten, without an LRU list.
+// inline, a few more in a block of the rule's values; beyond smallSet
+// they move to two generations of sets: lookups read both, inserts go to
+// the current one, and when it holds half of max_values (or half of
+// forget_after has passed) it becomes the previous one and the old
+// previous is dropped. Memory stays within max_values and a value unseen
+// for about forget_after is forgotten, without an LRU list.
 type firstSeenState struct {
-	few       [1]seenVal // the value while there is only one
-	nfew      uint8
-	small     []seenVal // the values, once there are more (until the sets)
+	few     [1]seenVal // the value while there is only one
+	nfew    uint8
+	small   uint32 // the values once there are more (until the sets): a block in firstSeenAgg.vals
+	nsmall  uint32
+	sets    uint32 // the sets, in firstSeenAgg.sets, + 1; 0 until there are more than smallSet values
+	created int64
+	rotated int64
+	last    int64
+}
+
+// seenSets are the two generations of a key's values. Only keys with
+// many values have them, few enough for the garbage collector to trace.
+type seenSets struct {
 	cur, prev map[uint64]struct{}
-	created   int64
-	rotated   int64
-	last      int64
 }
 
 const smallSet = 16
@@ -90,6 +104,8 @@ const smallSet = 16
 type firstSeenAgg struct {
 	rule *Rule
 	arena[firstSeenState]
+	vals blocks[seenVal]
+	sets arena[seenSets]
 }
 
 func (a *firstSeenAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
@@ -101,32 +117,62 @@ func (a *firstSeenAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) 
 		s.created, s.rotated = t, t
 	}
 	s.last = t
-	if s.seen(in.h, t, tr) {
+	if a.seen(s, in.h, t, tr) {
 		return hit{}, false
 	}
 	// The first value of a key has nothing to be compared with; so has
 	// every value during the learning period.
 	learning := fresh || t-s.created < int64(tr.LearnFor)
-	s.add(in.h, t, tr)
+	a.add(s, in.h, t, tr)
 	if learning {
 		return hit{}, false
 	}
 	return hit{first: in.t, detail: fmt.Sprintf("first %s %s for this key", tr.Field, clip(in.val))}, true
 }
 
+func (a *firstSeenAgg) release(i uint32) {
+	s := a.at(i)
+	a.vals.release(s.small)
+	if s.sets != 0 {
+		a.sets.release(s.sets - 1)
+	}
+	a.arena.release(i)
+}
+
+func (a *firstSeenAgg) compact() []uint32 {
+	remap := a.arena.compact()
+	vals, sets := a.vals.compact(), a.sets.compact()
+	if vals != nil || sets != nil {
+		for i := 0; i < a.n; i++ {
+			s := a.at(uint32(i))
+			if vals != nil {
+				s.small = vals(s.small)
+			}
+			if sets != nil && s.sets != 0 {
+				s.sets = sets[s.sets-1]
+			}
+		}
+	}
+	return remap
+}
+
+// The states keep no evidence: a first_seen alert carries the event that fired.
+func (a *firstSeenAgg) dispose()               {}
+func (a *firstSeenAgg) remapEvidence([]uint32) {}
+
 // list is the values while they fit a list. Most keys meet one value
 // (a SIM's home network, a device's usual server), which lives inline,
-// without a slice to allocate and to reach.
-func (s *firstSeenState) list() []seenVal {
-	if s.small != nil {
-		return s.small
+// without a block to allocate and to reach.
+func (a *firstSeenAgg) list(s *firstSeenState) []seenVal {
+	if s.small != 0 {
+		return a.vals.get(s.small)[:s.nsmall]
 	}
 	return s.few[:s.nfew]
 }
 
-func (s *firstSeenState) seen(h uint64, t int64, tr Trigger) bool {
-	if s.cur == nil {
-		vals := s.list()
+func (a *firstSeenAgg) seen(s *firstSeenState, h uint64, t int64, tr Trigger) bool {
+	if s.sets == 0 {
+		vals := a.list(s)
 		for i := range vals {
 			if vals[i].h == h && t-vals[i].t < int64(tr.ForgetAfter) {
 				vals[i].t = t
@@ -135,24 +181,26 @@ func (s *firstSeenState) seen(h uint64, t int64, tr Trigger) bool {
 		}
 		return false
 	}
-	if _, ok := s.cur[h]; ok {
+	sets := a.sets.at(s.sets - 1)
+	if _, ok := sets.cur[h]; ok {
 		return true
 	}
-	if _, ok := s.prev[h]; ok {
-		s.cur[h] = struct{}{} // still in use: keep it through the next rotation
-		s.rotate(t, tr)
+	if _, ok := sets.prev[h]; ok {
+		sets.cur[h] = struct{}{} // still in use: keep it through the next rotation
+		sets.rotate(s, t, tr)
 		return true
 	}
 	return false
 }
 
-func (s *firstSeenState) add(h uint64, t int64, tr Trigger) {
-	if s.cur != nil {
-		s.cur[h] = struct{}{}
-		s.rotate(t, tr)
+func (a *firstSeenAgg) add(s *firstSeenState, h uint64, t int64, tr Trigger) {
+	if s.sets != 0 {
+		sets := a.sets.at(s.sets - 1)
+		sets.cur[h] = struct{}{}
+		sets.rotate(s, t, tr)
 		return
 	}
-	vals := s.list()
+	vals := a.list(s)
 	kept := vals[:0]
 	for _, v := range vals {
 		if t-v.t < int64(tr.ForgetAfter) && v.h != h {
@@ -169,25 +217,37 @@ func (s *firstSeenState) add(h uint64, t int64, tr Trigger) {
 		}
 		kept = append(kept[:oldest], kept[oldest+1:]...)
 	}
-	kept = append(kept, seenVal{h: h, first: t, t: t})
-	if s.small == nil && len(kept) <= len(s.few) {
-		copy(s.few[:], kept)
-		s.nfew = uint8(len(kept))
+	n := len(kept)
+	if s.small == 0 && n < len(s.few) {
+		s.few[n] = seenVal{h: h, first: t, t: t}
+		s.nfew = uint8(n + 1)
 		return
 	}
-	s.small, s.nfew = kept, 0
-	if len(s.small) <= smallSet || tr.MaxValues <= 2*smallSet {
+	if s.small == 0 {
+		// From the inline value to a block.
+		s.small = a.vals.alloc(2 * len(s.few))
+		copy(a.vals.get(s.small), kept)
+		s.nfew = 0
+	} else if n == len(a.vals.get(s.small)) {
+		s.small = a.vals.grow(s.small, n, 2*n)
+	}
+	a.vals.get(s.small)[n] = seenVal{h: h, first: t, t: t}
+	s.nsmall = uint32(n + 1)
+	if s.nsmall <= smallSet || tr.MaxValues <= 2*smallSet {
 		return
 	}
-	s.cur = make(map[uint64]struct{}, 2*smallSet)
-	for _, v := range s.small {
-		s.cur[v.h] = struct{}{}
+	sets := seenSets{cur: make(map[uint64]struct{}, 2*smallSet)}
+	for _, v := range a.vals.get(s.small)[:s.nsmall] {
+		sets.cur[v.h] = struct{}{}
 	}
-	s.small, s.rotated = nil, t
+	a.vals.release(s.small)
+	s.small, s.nsmall, s.rotated = 0, 0, t
+	s.sets = a.sets.alloc() + 1
+	*a.sets.at(s.sets - 1) = sets
 }
 
-func (s *firstSeenState) rotate(t int64, tr Trigger) {
-	if len(s.cur) >= max(tr.MaxValues/2, 1) || t-s.rotated >= int64(tr.ForgetAfter)/2 {
-		s.prev, s.cur, s.rotated = s.cur, make(map[uint64]struct{}, len(s.cur)/2+1), t
+func (sets *seenSets) rotate(s *firstSeenState, t int64, tr Trigger) {
+	if len(sets.cur) >= max(tr.MaxValues/2, 1) || t-s.rotated >= int64(tr.ForgetAfter)/2 {
+		sets.prev, sets.cur, s.rotated = sets.cur, make(map[uint64]struct{}, len(sets.cur)/2+1), t
 	}
 }

@@ -55,9 +55,12 @@ type Detector struct {
 	now    int64 // the latest event time seen
 	nextID uint32
 	cur    *simguard.Event
-	held   *simguard.Event
-	events uint64
-	in     input // reused: handed to an aggregator, it would escape per call
+	held   uint32 // the current event in evidence, once a rule keeps it
+	// evidence holds the events that rule states keep; it goes from a
+	// detector to the next with the states.
+	evidence *heldEvents
+	events   uint64
+	in       input // reused: handed to an aggregator, it would escape per call
 }
 
 // spaceCache holds a space's key and record for the current event, so
@@ -99,13 +102,14 @@ func NewDetector(rs *RuleSet, opts DetectorOptions, prev *Detector) *Detector {
 		nextID: 1,
 		shards: 1,
 	}
+	d.evidence = &heldEvents{}
 	if opts.Shards > 1 {
 		d.shards, d.shard = uint64(opts.Shards), uint64(opts.Shard)%uint64(opts.Shards)
 	}
 	old := map[string]*ruleState{}
 	oldSpaces := map[string]*keySpace{}
 	if prev != nil {
-		d.seed, d.now, d.nextID = prev.seed, prev.now, prev.nextID
+		d.seed, d.now, d.nextID, d.evidence = prev.seed, prev.now, prev.nextID, prev.evidence
 		for _, s := range prev.rules {
 			old[s.rule.Name+"\x00"+s.rule.fingerprint] = s
 		}
@@ -121,8 +125,9 @@ func NewDetector(rs *RuleSet, opts DetectorOptions, prev *Detector) *Detector {
 		s := &ruleState{rule: r}
 		if o, ok := old[r.Name+"\x00"+r.fingerprint]; ok {
 			s.id, s.agg, s.fires, s.errors, s.keys, s.dropped = o.id, o.agg, o.fires, o.errors, o.keys, o.dropped
+			delete(old, r.Name+"\x00"+r.fingerprint)
 		} else {
-			s.id, s.agg = d.nextID, newAggregator(r)
+			s.id, s.agg = d.nextID, newAggregator(r, d.evidence)
 			d.nextID++
 		}
 		sig := spaceSig(r)
@@ -139,6 +144,13 @@ func NewDetector(rs *RuleSet, opts DetectorOptions, prev *Detector) *Detector {
 		}
 		s.space, s.pos = i, len(d.rules)
 		d.rules = append(d.rules, s)
+	}
+	// The states of rules that are gone go with their arenas at the next
+	// expiry; the events they kept go now.
+	for _, o := range old {
+		if o.agg != nil {
+			o.agg.dispose()
+		}
 	}
 	d.cache = make([]spaceCache, len(d.spaces))
 	return d
@@ -158,7 +170,7 @@ func (d *Detector) Process(ev *simguard.Event, out []Firing) []Firing {
 	if len(list) == 0 {
 		return out
 	}
-	d.cur, d.held = ev, nil
+	d.cur, d.held = ev, 0
 	d.act.set(ev)
 	for _, s := range list {
 		if sc := &d.cache[s.space]; sc.gen == d.events && !sc.ok {
@@ -168,7 +180,8 @@ func (d *Detector) Process(ev *simguard.Event, out []Firing) []Firing {
 			out = append(out, f)
 		}
 	}
-	d.cur, d.held = nil, nil
+	d.evidence.unref(d.held)
+	d.cur, d.held = nil, 0
 	d.act.reset()
 	return out
 }
@@ -235,7 +248,7 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 			}
 		}
 		sc.rec.last = max(sc.rec.last, t)
-		st := sc.rec.state(s.id)
+		st := d.spaces[s.space].state(sc.rec, s.id)
 		fresh := *st == 0
 		var fired bool
 		h, fired = s.agg.observe(st, in, d)
@@ -263,12 +276,14 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 	}, true
 }
 
-// hold returns a copy of the current event that may outlive Process. It
-// is made once per event, and only when some rule keeps it as evidence.
-func (d *Detector) hold() *simguard.Event {
-	if d.held == nil {
-		c := *d.cur
-		d.held = &c
+// hold returns the reference of a copy of the current event in
+// d.evidence. It is made once per event, and only when some rule keeps it
+// as evidence. Process holds a reference of its own until it returns: a
+// rule that fires lets go of its evidence, which must not free the event
+// while a later rule may still keep it.
+func (d *Detector) hold() uint32 {
+	if d.held == 0 {
+		d.held = d.evidence.add(d.cur)
 	}
 	return d.held
 }
@@ -323,6 +338,15 @@ func (d *Detector) expire(now time.Time, budget int) int {
 	dropped := make([]int, d.nextID)
 	for _, sp := range d.spaces {
 		sp.expire(rules, dropped, budget)
+	}
+	// Expired states let go of their evidence; once most held events
+	// are gone, the rest move together and memory goes back.
+	if m := d.evidence.evs.compact(); m != nil {
+		for _, s := range d.rules {
+			if s.agg != nil {
+				s.agg.remapEvidence(m)
+			}
+		}
 	}
 	// Records moved or went away: no cached pointer may outlive that (it
 	// would also keep a shrunk slice alive).

@@ -4,8 +4,6 @@ import (
 	"math"
 	"strings"
 	"unsafe"
-
-	"github.com/simguard/simguard"
 )
 
 // arena holds one rule's per-key states by value, in chunks, and slots
@@ -131,8 +129,12 @@ type keySpace struct {
 	sims *simIndex
 	// recs holds the records by value; the index maps keys to their
 	// place. Records are allocated and freed in place, so that a stream
-	// of new keys never copies the millions already held.
+	// of new keys never copies the millions already held. They hold no
+	// pointer: the strings of a key live in strs, the slots beyond the
+	// inline ones in more.
 	recs    arena[keyRecord]
+	strs    arena[[maxGroupBy]string]
+	more    blocks[slot]
 	cursor  int // where the next incremental expiry resumes
 	max     int
 	dropped uint64
@@ -141,14 +143,16 @@ type keySpace struct {
 // keyRecord is the states of the rules that have seen a key. A key meets
 // few rules, so a short list beats a slot per rule; its first slots are
 // inline, in the record's first cache line, because reaching a separate
-// slice costs a cache miss per event.
+// list costs a cache miss per event.
 type keyRecord struct {
-	inl  [inlineSlots]slot // rule 0: free
-	more []slot            // beyond inl
+	inl   [inlineSlots]slot // rule 0: free
+	more  uint32            // the slots beyond inl: a block in keySpace.more
+	nmore uint32
+	strs  uint32 // the key's strings in keySpace.strs, + 1; 0: it has none
 	// last is the time of the latest event any rule observed for the
 	// key: no state of the record is newer.
-	last int64
-	key  stateKey
+	last      int64
+	tenant, n int64
 }
 
 const inlineSlots = 8
@@ -222,8 +226,33 @@ func (s *keySpace) record(k *stateKey) *keyRecord {
 	i := s.recs.alloc()
 	s.put(k, int32(i))
 	r := s.recs.at(i)
-	r.key = *k
+	r.tenant, r.n = k.tenant, k.n
+	if k.s != [maxGroupBy]string{} {
+		r.strs = s.strs.alloc() + 1
+		*s.strs.at(r.strs - 1) = k.s
+	}
 	return r
+}
+
+// key returns r's key.
+func (s *keySpace) key(r *keyRecord) stateKey {
+	k := stateKey{tenant: r.tenant, n: r.n}
+	if r.strs != 0 {
+		k.s = *s.strs.at(r.strs - 1)
+	}
+	return k
+}
+
+// free lets go of r, whose states are gone, and of its key.
+func (s *keySpace) free(i uint32) {
+	r := s.recs.at(i)
+	k := s.key(r)
+	s.remove(&k)
+	if r.strs != 0 {
+		s.strs.release(r.strs - 1)
+	}
+	s.more.release(r.more)
+	s.recs.release(i)
 }
 
 // inUse says whether r holds any state: a record with none is free.
@@ -233,12 +262,12 @@ func (r *keyRecord) inUse() bool {
 			return true
 		}
 	}
-	return len(r.more) > 0
+	return r.nmore > 0
 }
 
 // state returns where rule id keeps the reference to its state in r (0
-// at first). The pointer is valid until the next call on r.
-func (r *keyRecord) state(id uint32) *uint32 {
+// at first). The pointer is valid until the next call on the space.
+func (s *keySpace) state(r *keyRecord, id uint32) *uint32 {
 	free := -1
 	for i := range r.inl {
 		switch r.inl[i].rule {
@@ -250,28 +279,39 @@ func (r *keyRecord) state(id uint32) *uint32 {
 			}
 		}
 	}
-	for i := range r.more {
-		if r.more[i].rule == id {
-			return &r.more[i].ref
+	if r.nmore > 0 {
+		more := s.more.get(r.more)[:r.nmore]
+		for i := range more {
+			if more[i].rule == id {
+				return &more[i].ref
+			}
 		}
 	}
 	if free >= 0 {
 		r.inl[free] = slot{rule: id}
 		return &r.inl[free].ref
 	}
-	r.more = append(r.more, slot{rule: id})
-	return &r.more[len(r.more)-1].ref
+	if r.more == 0 || int(r.nmore) == len(s.more.get(r.more)) {
+		r.more = s.more.grow(r.more, int(r.nmore), max(2*int(r.nmore), inlineSlots))
+	}
+	sl := &s.more.get(r.more)[r.nmore]
+	r.nmore++
+	*sl = slot{rule: id}
+	return &sl.ref
 }
 
 // slots calls f with each of r's slots in use.
-func (r *keyRecord) slots(f func(*slot)) {
+func (s *keySpace) slots(r *keyRecord, f func(*slot)) {
 	for i := range r.inl {
 		if r.inl[i].rule != 0 {
 			f(&r.inl[i])
 		}
 	}
-	for i := range r.more {
-		f(&r.more[i])
+	if r.nmore > 0 {
+		more := s.more.get(r.more)[:r.nmore]
+		for i := range more {
+			f(&more[i])
+		}
 	}
 }
 
@@ -331,19 +371,23 @@ func (s *keySpace) expire(rules []expiry, dropped []int, budget int) bool {
 				}
 			}
 		}
-		kept := r.more[:0]
-		for _, sl := range r.more {
-			if keep(sl) {
-				kept = append(kept, sl)
+		if r.nmore > 0 {
+			more := s.more.get(r.more)[:r.nmore]
+			kept := more[:0]
+			for _, sl := range more {
+				if keep(sl) {
+					kept = append(kept, sl)
+				}
+			}
+			clear(more[len(kept):])
+			r.nmore = uint32(len(kept))
+			if r.nmore == 0 {
+				s.more.release(r.more)
+				r.more = 0
 			}
 		}
-		r.more = kept
-		if len(kept) == 0 {
-			r.more = nil
-		}
-		if held+len(kept) == 0 {
-			s.remove(&r.key)
-			s.recs.release(i)
+		if held+int(r.nmore) == 0 {
+			s.free(i)
 		}
 	}
 	done := s.cursor >= s.recs.n
@@ -370,7 +414,7 @@ func (s *keySpace) compact(rules []expiry) {
 		return
 	}
 	for i := 0; i < s.recs.n; i++ {
-		s.recs.at(uint32(i)).slots(func(sl *slot) {
+		s.slots(s.recs.at(uint32(i)), func(sl *slot) {
 			if m, ok := remaps[sl.rule]; ok && sl.ref != 0 {
 				sl.ref = m[sl.ref-1]
 			}
@@ -382,8 +426,21 @@ func (s *keySpace) compact(rules []expiry) {
 // map nor a slice shrinks by itself. When the records compact, the index
 // is made anew.
 func (s *keySpace) shrink() {
+	if m := s.more.compact(); m != nil {
+		for i := 0; i < s.recs.n; i++ {
+			r := s.recs.at(uint32(i))
+			r.more = m(r.more)
+		}
+	}
 	if s.recs.compact() == nil {
 		return
+	}
+	if m := s.strs.compact(); m != nil {
+		for i := 0; i < s.recs.n; i++ {
+			if r := s.recs.at(uint32(i)); r.strs != 0 {
+				r.strs = m[r.strs-1]
+			}
+		}
 	}
 	if s.sims != nil {
 		s.sims = newSimIndex(s.recs.n)
@@ -391,63 +448,17 @@ func (s *keySpace) shrink() {
 		s.index = make(map[stateKey]int32, s.recs.n)
 	}
 	for i := 0; i < s.recs.n; i++ {
-		s.put(&s.recs.at(uint32(i)).key, int32(i))
+		k := s.key(s.recs.at(uint32(i)))
+		s.put(&k, int32(i))
 	}
-}
-
-// evidence keeps the latest events of a key, to attach to the alert. Up
-// to evidenceInline of them (the default keeps at most five) live inline
-// in the rule state: no slice per key for the garbage collector to trace.
-type evidence struct {
-	small   [evidenceInline]*simguard.Event
-	more    []*simguard.Event // the ring when max > evidenceInline
-	n, next int32             // events held; where the next goes once full
-}
-
-const evidenceInline = 5
-
-func (e *evidence) ring(max int) []*simguard.Event {
-	if max <= evidenceInline {
-		return e.small[:max]
-	}
-	if len(e.more) != max {
-		e.more = make([]*simguard.Event, max)
-	}
-	return e.more
-}
-
-func (e *evidence) add(ev *simguard.Event, max int) {
-	r := e.ring(max)
-	if int(e.n) < max {
-		r[e.n] = ev
-		e.n++
-		return
-	}
-	r[e.next] = ev
-	e.next = (e.next + 1) % int32(max)
-}
-
-// take returns the kept events from first on, oldest first, as copies, and
-// empties the ring.
-func (e *evidence) take(first int64, max int) []simguard.Event {
-	r := e.ring(max)[:e.n]
-	out := make([]simguard.Event, 0, len(r))
-	for i := range r {
-		ev := r[(int(e.next)+i)%len(r)]
-		if ev.Time.UnixNano() >= first {
-			out = append(out, *ev)
-		}
-	}
-	clear(r)
-	e.n, e.next = 0, 0
-	return out
 }
 
 // tsRing is a queue of event times that grows up to a limit; with a limit
-// of at most tsInline it lives inline in the rule state.
+// of at most tsInline it lives inline in the rule state, beyond that in a
+// block of the rule's times (a handle, not a slice: see blocks).
 type tsRing struct {
 	small   [tsInline]int64
-	buf     []int64
+	buf     uint32 // the block, when limit > tsInline
 	head, n int32
 	limit   int32 // set by the first push; a rule's limit does not change
 }
@@ -455,41 +466,51 @@ type tsRing struct {
 const tsInline = 8
 
 // ring is where the times are: its length is the ring's capacity.
-func (r *tsRing) ring() []int64 {
+func (r *tsRing) ring(b *blocks[int64]) []int64 {
 	if r.limit <= tsInline {
 		return r.small[:r.limit]
 	}
-	return r.buf
+	if r.buf == 0 {
+		return nil
+	}
+	return b.get(r.buf)
 }
 
-func (r *tsRing) push(t int64, limit int) {
+func (r *tsRing) push(b *blocks[int64], t int64, limit int) {
 	if r.limit == 0 {
 		r.limit = int32(limit)
 	}
-	ring := r.ring()
+	if int(r.n) >= limit {
+		r.pop(b) // full at the limit: drop the oldest
+	}
+	ring := r.ring(b)
 	if int(r.n) == len(ring) {
-		size := min(max(2*len(ring), 2), limit)
-		if size <= int(r.n) {
-			// Full at the limit: drop the oldest.
-			r.pop()
-		} else {
-			nb := make([]int64, size)
-			for i := 0; i < int(r.n); i++ {
-				nb[i] = ring[(int(r.head)+i)%len(ring)]
-			}
-			r.buf, r.head = nb, 0
-			ring = nb
+		// A block twice as big, up to the limit (blocks come in powers
+		// of two, so the last may hold up to twice the limit).
+		nh := b.alloc(min(max(2*len(ring), 2), limit))
+		nb := b.get(nh)
+		for i := 0; i < int(r.n); i++ {
+			nb[i] = ring[(int(r.head)+i)%len(ring)]
 		}
+		b.release(r.buf)
+		r.buf, r.head = nh, 0
+		ring = nb
 	}
 	ring[(int(r.head)+int(r.n))%len(ring)] = t
 	r.n++
 }
 
-func (r *tsRing) front() int64 { return r.ring()[r.head] }
+func (r *tsRing) front(b *blocks[int64]) int64 { return r.ring(b)[r.head] }
 
-func (r *tsRing) pop() {
-	r.head = (r.head + 1) % int32(len(r.ring()))
+func (r *tsRing) pop(b *blocks[int64]) {
+	r.head = (r.head + 1) % int32(len(r.ring(b)))
 	r.n--
 }
 
 func (r *tsRing) reset() { r.head, r.n = 0, 0 }
+
+// drop lets go of the ring's block.
+func (r *tsRing) drop(b *blocks[int64]) {
+	b.release(r.buf)
+	*r = tsRing{}
+}

@@ -26,20 +26,33 @@ type hit struct {
 // aggregator is a rule's trigger. It keeps its per-key states in its
 // arena; the detector hands it the key's reference to its state (0 for a
 // new key). Only the detector's goroutine calls it.
+//
+// States hold no pointers (lists are blocks named by handle, evidence is
+// events named by reference in heldEvents): the garbage collector does not
+// scan them, however many keys there are.
 type aggregator interface {
 	observe(ref *uint32, in *input, d *Detector) (hit, bool)
+	// release lets go of state i and of what it holds.
 	release(i uint32)
+	// compact moves the states to fewer chunks when most are free (see
+	// arena.compact).
 	compact() (remap []uint32)
+	// dispose lets go of what the states hold outside the aggregator
+	// (their evidence), when the rule is gone.
+	dispose()
+	// remapEvidence rewrites the states' evidence after heldEvents
+	// compacted.
+	remapEvidence(m []uint32)
 }
 
-func newAggregator(r *Rule) aggregator {
+func newAggregator(r *Rule, held *heldEvents) aggregator {
 	switch r.Trigger.Kind {
 	case TriggerSlidingWindow:
-		return &slidingAgg{rule: r}
+		return &slidingAgg{rule: r, held: held}
 	case TriggerLeakyBucket:
-		return &leakyAgg{rule: r}
+		return &leakyAgg{rule: r, held: held}
 	case TriggerDistinct:
-		return &distinctAgg{rule: r}
+		return &distinctAgg{rule: r, held: held}
 	case TriggerBaseline:
 		return &baselineAgg{rule: r}
 	case TriggerFirstSeen:
@@ -54,7 +67,7 @@ func newAggregator(r *Rule) aggregator {
 // all: most events of a high-threshold rule never are.
 func keepEvidence(e *evidence, d *Detector, max, more int) {
 	if more < max {
-		e.add(d.hold(), max)
+		e.add(d.evidence, d.hold(), max)
 	}
 }
 
@@ -69,6 +82,8 @@ type slidingState struct {
 type slidingAgg struct {
 	rule *Rule
 	arena[slidingState]
+	times blocks[int64]
+	held  *heldEvents
 }
 
 func (a *slidingAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
@@ -77,22 +92,46 @@ func (a *slidingAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	t := max(in.t, s.last)
 	s.last = t
 	cut := t - int64(tr.Window)
-	for s.ts.n > 0 && s.ts.front() <= cut {
-		s.ts.pop()
+	for s.ts.n > 0 && s.ts.front(&a.times) <= cut {
+		s.ts.pop(&a.times)
 	}
-	s.ts.push(t, tr.Threshold)
+	s.ts.push(&a.times, t, tr.Threshold)
 	keepEvidence(&s.ev, d, a.rule.Evidence, tr.Threshold-int(s.ts.n))
 	if int(s.ts.n) < tr.Threshold {
 		return hit{}, false
 	}
-	first := s.ts.front()
+	first := s.ts.front(&a.times)
 	s.ts.reset()
 	return hit{
 		first:  first,
 		detail: fmt.Sprintf("%d events within %s", tr.Threshold, tr.Window),
-		evs:    s.ev.take(first, a.rule.Evidence),
+		evs:    s.ev.take(a.held, first, a.rule.Evidence),
 	}, true
 }
+
+func (a *slidingAgg) release(i uint32) {
+	s := a.at(i)
+	s.ts.drop(&a.times)
+	s.ev.drop(a.held)
+	a.arena.release(i)
+}
+
+func (a *slidingAgg) compact() []uint32 {
+	remap := a.arena.compact()
+	if m := a.times.compact(); m != nil {
+		for i := 0; i < a.n; i++ {
+			s := a.at(uint32(i))
+			s.ts.buf = m(s.ts.buf)
+		}
+	}
+	return remap
+}
+
+var slidingEvidence = evidenceOf[slidingState](func(s *slidingState) *evidence { return &s.ev })
+
+func (a *slidingAgg) dispose() { slidingEvidence.dispose(&a.arena, a.held) }
+
+func (a *slidingAgg) remapEvidence(m []uint32) { slidingEvidence.remap(&a.arena, a.held, m) }
 
 // leakyState is a CrowdSec leaky bucket: the level drains continuously at
 // one event per leak_speed and each event adds one.
@@ -106,7 +145,21 @@ type leakyState struct {
 type leakyAgg struct {
 	rule *Rule
 	arena[leakyState]
+	held *heldEvents
 }
+
+func (a *leakyAgg) release(i uint32) {
+	a.at(i).ev.drop(a.held)
+	a.arena.release(i)
+}
+
+func (a *leakyAgg) compact() []uint32 { return a.arena.compact() }
+
+var leakyEvidence = evidenceOf[leakyState](func(s *leakyState) *evidence { return &s.ev })
+
+func (a *leakyAgg) dispose() { leakyEvidence.dispose(&a.arena, a.held) }
+
+func (a *leakyAgg) remapEvidence(m []uint32) { leakyEvidence.remap(&a.arena, a.held, m) }
 
 func (a *leakyAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	s := a.state(ref)
@@ -129,16 +182,18 @@ func (a *leakyAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	return hit{
 		first:  first,
 		detail: fmt.Sprintf("more than %d events, leaking one per %s", tr.Capacity, tr.LeakSpeed),
-		evs:    s.ev.take(first, a.rule.Evidence),
+		evs:    s.ev.take(a.held, first, a.rule.Evidence),
 	}, true
 }
 
 // distinctState keeps the distinct values seen within the window (hash
-// and last sighting), at most threshold of them.
+// and last sighting), at most threshold of them, in a block of the rule's
+// values.
 type distinctState struct {
-	vals []seenVal
-	ev   evidence
-	last int64
+	vals  uint32 // block in distinctAgg.vals
+	nvals int32
+	ev    evidence
+	last  int64
 }
 
 type seenVal struct {
@@ -150,6 +205,8 @@ type seenVal struct {
 type distinctAgg struct {
 	rule *Rule
 	arena[distinctState]
+	vals blocks[seenVal]
+	held *heldEvents
 }
 
 func (a *distinctAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
@@ -158,8 +215,12 @@ func (a *distinctAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	t := max(in.t, s.last)
 	s.last = t
 	cut := t - int64(tr.Window)
-	kept, found := s.vals[:0], false
-	for _, v := range s.vals {
+	var vals []seenVal
+	if s.vals != 0 {
+		vals = a.vals.get(s.vals)[:s.nvals]
+	}
+	kept, found := vals[:0], false
+	for _, v := range vals {
 		if v.h == in.h {
 			v.t, found = t, true
 		}
@@ -167,22 +228,53 @@ func (a *distinctAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 			kept = append(kept, v)
 		}
 	}
-	s.vals = kept
+	n := len(kept)
 	if !found {
-		s.vals = append(s.vals, seenVal{h: in.h, first: t, t: t})
+		// At most threshold values are held: the state fires at the
+		// threshold and empties.
+		if s.vals == 0 || n == len(a.vals.get(s.vals)) {
+			s.vals = a.vals.grow(s.vals, n, min(max(2*n, 2), tr.Threshold))
+		}
+		a.vals.get(s.vals)[n] = seenVal{h: in.h, first: t, t: t}
+		n++
 	}
-	keepEvidence(&s.ev, d, a.rule.Evidence, tr.Threshold-len(s.vals))
-	if len(s.vals) < tr.Threshold {
+	s.nvals = int32(n)
+	keepEvidence(&s.ev, d, a.rule.Evidence, tr.Threshold-n)
+	if n < tr.Threshold {
 		return hit{}, false
 	}
 	first := t
-	for _, v := range s.vals {
+	for _, v := range a.vals.get(s.vals)[:n] {
 		first = min(first, v.first)
 	}
-	s.vals = s.vals[:0]
+	s.nvals = 0
 	return hit{
 		first:  first,
 		detail: fmt.Sprintf("%d distinct %s within %s", tr.Threshold, tr.Field, tr.Window),
-		evs:    s.ev.take(first, a.rule.Evidence),
+		evs:    s.ev.take(a.held, first, a.rule.Evidence),
 	}, true
 }
+
+func (a *distinctAgg) release(i uint32) {
+	s := a.at(i)
+	a.vals.release(s.vals)
+	s.ev.drop(a.held)
+	a.arena.release(i)
+}
+
+func (a *distinctAgg) compact() []uint32 {
+	remap := a.arena.compact()
+	if m := a.vals.compact(); m != nil {
+		for i := 0; i < a.n; i++ {
+			s := a.at(uint32(i))
+			s.vals = m(s.vals)
+		}
+	}
+	return remap
+}
+
+var distinctEvidence = evidenceOf[distinctState](func(s *distinctState) *evidence { return &s.ev })
+
+func (a *distinctAgg) dispose() { distinctEvidence.dispose(&a.arena, a.held) }
+
+func (a *distinctAgg) remapEvidence(m []uint32) { distinctEvidence.remap(&a.arena, a.held, m) }

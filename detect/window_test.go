@@ -110,8 +110,14 @@ func TestFirstSeenBounded(t *testing.T) {
 	if fires != 999 {
 		t.Errorf("%d new values fired, want 999 (all but the first)", fires)
 	}
-	s := d.rules[0].agg.(*firstSeenAgg).at(d.spaces[0].record(&stateKey{tenant: 1, n: 1}).inl[0].ref - 1)
-	if n := len(s.cur) + len(s.prev) + len(s.list()); n > 100 {
+	agg := d.rules[0].agg.(*firstSeenAgg)
+	s := agg.at(d.spaces[0].record(&stateKey{tenant: 1, n: 1}).inl[0].ref - 1)
+	n := len(agg.list(s))
+	if s.sets != 0 {
+		sets := agg.sets.at(s.sets - 1)
+		n += len(sets.cur) + len(sets.prev)
+	}
+	if n > 100 {
 		t.Errorf("remembers %d values, cap 100", n)
 	}
 	// Recent values are still known.
@@ -309,32 +315,40 @@ func TestArenaCompactionKeepsLiveStates(t *testing.T) {
 // The rings hold the latest items up to their limit, inline or not, in
 // order; a plain slice is the model.
 func TestRingsKeepTheLatest(t *testing.T) {
+	var b blocks[int64]
 	for limit := 1; limit <= 20; limit++ {
 		var r tsRing
 		var model []int64
 		for i := int64(1); i <= 50; i++ {
-			r.push(i, limit)
+			r.push(&b, i, limit)
 			model = append(model, i)
 			if len(model) > limit {
 				model = model[1:]
 			}
 			if i%7 == 0 && r.n > 0 { // pop some, as a window does
-				r.pop()
+				r.pop(&b)
 				model = model[1:]
 			}
-			if int(r.n) != len(model) || r.n > 0 && r.front() != model[0] {
-				t.Fatalf("limit %d after %d: %d held, front %v; want %v", limit, i, r.n, r.front(), model)
+			if int(r.n) != len(model) || r.n > 0 && r.front(&b) != model[0] {
+				t.Fatalf("limit %d after %d: %d held; want %v", limit, i, r.n, model)
 			}
 		}
+		r.drop(&b)
 	}
+	if n := b.held(); n != 0 {
+		t.Errorf("%d times held after every ring let go", n)
+	}
+	var h heldEvents
 	for max := 1; max <= 12; max++ {
 		var e evidence
 		evs := make([]simguard.Event, 30)
 		for i := range evs {
 			evs[i] = at(1, time.Duration(i)*time.Second)
-			e.add(&evs[i], max)
+			ref := h.add(&evs[i])
+			e.add(&h, ref, max)
+			h.unref(ref)
 			if i == 16 {
-				got := e.take(t0.UnixNano(), max)
+				got := e.take(&h, t0.UnixNano(), max)
 				if len(got) != min(max, 17) || !got[len(got)-1].Time.Equal(evs[16].Time) || !got[0].Time.Equal(evs[17-len(got)].Time) {
 					t.Fatalf("max %d: took %d events, oldest %v", max, len(got), got[0].Time)
 				}
@@ -343,9 +357,12 @@ func TestRingsKeepTheLatest(t *testing.T) {
 				}
 			}
 		}
-		if got := e.take(evs[25].Time.UnixNano(), max); len(got) != min(max, 5) {
+		if got := e.take(&h, evs[25].Time.UnixNano(), max); len(got) != min(max, 5) {
 			t.Fatalf("max %d: %d events from the 26th on", max, len(got))
 		}
+	}
+	if h.live() != 0 || h.rings.held() != 0 {
+		t.Errorf("%d events and %d ring places held after every ring was taken", h.live(), h.rings.held())
 	}
 }
 

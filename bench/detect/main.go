@@ -4,8 +4,9 @@
 // engine runs at a given event rate. See RESULTS.md.
 //
 //	go run ./bench/detect -mode detector -events 5000000
+//	go run ./bench/detect -mode detector -warm 25000000 -events 5000000
 //	go run ./bench/detect -mode engine -rate 200000 -seconds 20
-//	go run ./bench/detect -mode engine -rate 200000 -seconds 20 -warm 3000000
+//	go run ./bench/detect -mode engine -rate 200000 -seconds 60 -warm 3000000
 package main
 
 import (
@@ -40,8 +41,9 @@ func main() {
 	attackEvery := flag.Int("attack-every", 2000, "engine run: start a 5-request brute force every N events")
 	shards := flag.Int("shards", 0, "engine run: detectors in parallel (0: GOMAXPROCS)")
 	queue := flag.Int("queue", 0, "engine run: events the engine's queue holds (0: its default)")
-	warm := flag.Int("warm", 0, "engine run: events fed (untimed, as fast as the engine takes them) before the timed run, e.g. 3000000 to hold state for the million keys")
+	warm := flag.Int("warm", 0, "events fed untimed before the timed run (engine: as fast as it takes them), e.g. 3000000 to hold state for the million keys")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed part of the first run to this file")
+	memProfile := flag.String("memprofile", "", "write a heap profile (what the garbage collector traces) at the end to this file")
 	flag.Parse()
 	// The profile starts with the timed part of each run (after the
 	// engine's warm-up).
@@ -59,6 +61,16 @@ func main() {
 		profiling = true
 	}
 	defer pprof.StopCPUProfile()
+	heapProfile = func() {
+		if *memProfile == "" {
+			return
+		}
+		if err := writeHeapProfile(*memProfile); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		*memProfile = "" // the first run's only
+	}
 
 	rs, err := benchRules(*rules)
 	if err != nil {
@@ -67,9 +79,9 @@ func main() {
 	}
 	fmt.Printf("rules %d, keys %d, GOMAXPROCS %d, %s\n", len(rs.Rules()), *keys, runtime.GOMAXPROCS(0), runtime.Version())
 	if *mode == "detector" || *mode == "both" {
-		r := runDetector(rs, *keys, *events)
-		fmt.Printf("detector: %d events in %s wall, %s CPU (GC included): %.0f events/s wall, %.0f events per CPU-second; %d keys; rule state %d MiB (heap %d MiB); %d firings\n",
-			r.events, r.elapsed.Round(time.Millisecond), r.cpu.Round(time.Millisecond), r.rate, r.cpuRate, r.keys, r.stateBytes>>20, r.heapBytes>>20, r.firings)
+		r := runDetector(rs, *keys, *events, *warm)
+		fmt.Printf("detector: %d events (after %d untimed) in %s wall, %s CPU (GC included): %.0f events/s wall, %.0f events per CPU-second; %d keys; rule state %d MiB (heap %d MiB); %d firings\n",
+			r.events, *warm, r.elapsed.Round(time.Millisecond), r.cpu.Round(time.Millisecond), r.rate, r.cpuRate, r.keys, r.stateBytes>>20, r.heapBytes>>20, r.firings)
 	}
 	if *mode == "engine" || *mode == "both" {
 		r, err := runEngine(rs, *keys, *rate, time.Duration(*seconds)*time.Second, *attackEvery, detect.Config{Shards: *shards, QueueSize: *queue}, *warm)
@@ -86,6 +98,23 @@ func main() {
 	}
 }
 
+// heapProfile writes a heap profile to the -memprofile file, if one was
+// asked for, while the state it shows is live.
+var heapProfile = func() {}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 type detectorResult struct {
 	events, keys, firings int
 	elapsed, cpu          time.Duration
@@ -94,36 +123,59 @@ type detectorResult struct {
 }
 
 // runDetector times the pure detection path on one goroutine: every event
-// meets every rule of its type, conditions run, keys are counted.
-func runDetector(rs *detect.RuleSet, keys, n int) detectorResult {
+// meets every rule of its type, conditions run, keys are counted. Events
+// are fresh (made a million at a time, untimed), 5 µs apart in event time,
+// and idle state expires a slice at a time, as in the engine; the first
+// warm events are not timed, so that the timed ones meet the state of a
+// system that has run for a while.
+func runDetector(rs *detect.RuleSet, keys, n, warm int) detectorResult {
 	w := newWorkload(keys, 1)
-	// The input is made first so that only detection is timed.
-	chunk := make([]simguard.Event, min(n, 2_000_000))
-	for i := range chunk {
-		w.next(&chunk[i], time.Time{})
-	}
+	chunk := make([]simguard.Event, min(warm+n, 1_000_000))
 	base := heapInUse()
 	d := detect.NewDetector(rs, detect.DetectorOptions{}, nil)
-	startProfile()
 	start := time.Unix(1_800_000_000, 0)
 	var out []detect.Firing
-	firings := 0
+	var r detectorResult
 	var ev simguard.Event // reused: the loop itself must not allocate
-	t0, c0 := time.Now(), cpuTime()
-	for i := 0; i < n; i++ {
-		ev = chunk[i%len(chunk)]
-		ev.Time = start.Add(time.Duration(i) * 5 * time.Microsecond) // 200,000 events/s of event time
-		out = d.Process(&ev, out[:0])
-		firings += len(out)
+	for done := 0; done < warm+n; {
+		m := min(len(chunk), warm+n-done)
+		if done < warm {
+			m = min(m, warm-done) // the timed part starts with a chunk of its own
+		}
+		for i := range chunk[:m] {
+			w.next(&chunk[i], start.Add(time.Duration(done+i)*5*time.Microsecond)) // 200,000 events/s of event time
+		}
+		timed := done >= warm
+		if timed {
+			startProfile()
+		}
+		t0, c0 := time.Now(), cpuTime()
+		for i := range chunk[:m] {
+			ev = chunk[i]
+			out = d.Process(&ev, out[:0])
+			if timed {
+				r.firings += len(out)
+			}
+			if (done+i)%200_000 == 0 {
+				// A second of event time: a slice of the sweep, about a
+				// pass a minute over the keys.
+				d.ExpireSome(ev.Time, keys/60+1000)
+			}
+		}
+		if timed {
+			r.elapsed += time.Since(t0)
+			r.cpu += cpuTime() - c0
+			r.events += m
+		}
+		done += m
 	}
-	el, cpu := time.Since(t0), cpuTime()-c0
 	heap := heapInUse()
-	r := detectorResult{events: n, keys: d.Keys(), firings: firings, elapsed: el, cpu: cpu,
-		rate: float64(n) / el.Seconds(), cpuRate: float64(n) / cpu.Seconds(), heapBytes: heap}
+	heapProfile()
+	r.keys = d.Keys()
+	r.rate, r.cpuRate, r.heapBytes = float64(r.events)/r.elapsed.Seconds(), float64(r.events)/r.cpu.Seconds(), heap
 	if heap > base {
 		r.stateBytes = heap - base
 	}
-	runtime.KeepAlive(chunk)
 	return r
 }
 
@@ -214,7 +266,18 @@ func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackE
 	attackSIM := int64(keys)
 	const batch = 200 // events per pacing step: 1 ms at 200,000/s
 	start := time.Now()
+	// Every 10 s, what the last 10 s looked like: a run that falls
+	// behind shows when.
+	nextReport, lastProcessed, lastDropped, lastAlerts := start.Add(10*time.Second), processed0, dropped0, 0
 	for time.Since(start) < length {
+		if now := time.Now(); now.After(nextReport) {
+			p, d := counter(reg, "simguard_detect_events_total"), counter(reg, "simguard_detect_events_dropped_total")
+			worst, n := store.worstDelaySince(lastAlerts)
+			fmt.Printf("engine: %3.0fs: processed %.0f/s, dropped %.0f, %d alerts (worst alert delay %s), %.0f states\n",
+				now.Sub(start).Seconds(), (p-lastProcessed)/10, d-lastDropped, n-lastAlerts, worst.Round(time.Millisecond),
+				gauge(reg, "simguard_detect_state_keys"))
+			nextReport, lastProcessed, lastDropped, lastAlerts = nextReport.Add(10*time.Second), p, d, n
+		}
 		due := start.Add(time.Duration(float64(r.offered+batch) / float64(rate) * float64(time.Second)))
 		now := time.Now()
 		for i := 0; i < batch; i++ {
@@ -245,6 +308,7 @@ func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackE
 	r.processed = counter(reg, "simguard_detect_events_total") - processed0
 	r.dropped = counter(reg, "simguard_detect_events_dropped_total") - dropped0
 	r.heapBytes = heapInUse() // the engine's state is still live here
+	heapProfile()
 	cancel()
 	if err := <-done; err != nil {
 		return r, err
@@ -282,6 +346,16 @@ func counter(reg *prometheus.Registry, name string) float64 {
 	return 0
 }
 
+func gauge(reg *prometheus.Registry, name string) float64 {
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) > 0 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return 0
+}
+
 // benchStore keeps only what the benchmark measures of each new alert.
 type benchStore struct {
 	mu      sync.Mutex
@@ -293,6 +367,18 @@ type createdAlert struct {
 	rule       string
 	sim        int64
 	ttd, delay time.Duration
+}
+
+// worstDelaySince returns the longest alert delay of the alerts created
+// from the from'th on, and how many have been created.
+func (s *benchStore) worstDelaySince(from int) (time.Duration, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var worst time.Duration
+	for _, a := range s.created[min(from, len(s.created)):] {
+		worst = max(worst, a.delay)
+	}
+	return worst, len(s.created)
 }
 
 // reset forgets the alerts created so far (those of the warm-up).
