@@ -140,16 +140,11 @@ func (a *firstSeenAgg) release(i uint32) {
 }
 
 func (a *firstSeenAgg) compact() []uint32 {
-	remap := a.arena.compact()
-	vals, sets := a.vals.compact(), a.sets.compact()
-	if vals != nil || sets != nil {
+	remap := compactWithBlocks(&a.arena, &a.vals, func(s *firstSeenState) *uint32 { return &s.small })
+	if m := a.sets.compact(); m != nil {
 		for i := 0; i < a.n; i++ {
-			s := a.at(uint32(i))
-			if vals != nil {
-				s.small = vals(s.small)
-			}
-			if sets != nil && s.sets != 0 {
-				s.sets = sets[s.sets-1]
+			if s := a.at(uint32(i)); s.sets != 0 {
+				s.sets = m[s.sets-1]
 			}
 		}
 	}

@@ -151,3 +151,17 @@ func (b *blocks[T]) compact() func(uint32) uint32 {
 		return remaps[class][(h-1)&(1<<blockIndexBits-1)]
 	}
 }
+
+// compactWithBlocks compacts the arena of a rule's states and the blocks
+// they keep lists in, and rewrites the handle each state holds (where
+// handle says). It returns the arena's remap (see arena.compact).
+func compactWithBlocks[S, T any](a *arena[S], b *blocks[T], handle func(*S) *uint32) []uint32 {
+	remap := a.compact()
+	if m := b.compact(); m != nil {
+		for i := 0; i < a.n; i++ {
+			h := handle(a.at(uint32(i)))
+			*h = m(*h)
+		}
+	}
+	return remap
+}

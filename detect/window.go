@@ -117,14 +117,7 @@ func (a *slidingAgg) release(i uint32) {
 }
 
 func (a *slidingAgg) compact() []uint32 {
-	remap := a.arena.compact()
-	if m := a.times.compact(); m != nil {
-		for i := 0; i < a.n; i++ {
-			s := a.at(uint32(i))
-			s.ts.buf = m(s.ts.buf)
-		}
-	}
-	return remap
+	return compactWithBlocks(&a.arena, &a.times, func(s *slidingState) *uint32 { return &s.ts.buf })
 }
 
 var slidingEvidence = evidenceOf[slidingState](func(s *slidingState) *evidence { return &s.ev })
@@ -263,14 +256,7 @@ func (a *distinctAgg) release(i uint32) {
 }
 
 func (a *distinctAgg) compact() []uint32 {
-	remap := a.arena.compact()
-	if m := a.vals.compact(); m != nil {
-		for i := 0; i < a.n; i++ {
-			s := a.at(uint32(i))
-			s.vals = m(s.vals)
-		}
-	}
-	return remap
+	return compactWithBlocks(&a.arena, &a.vals, func(s *distinctState) *uint32 { return &s.vals })
 }
 
 var distinctEvidence = evidenceOf[distinctState](func(s *distinctState) *evidence { return &s.ev })

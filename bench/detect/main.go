@@ -219,7 +219,7 @@ func warmUp(e *detect.Engine, reg *prometheus.Registry, w *workload, n int) erro
 		}
 		e.EmitBatch(evs)
 		deadline := time.Now().Add(time.Minute)
-		for counter(reg, "simguard_detect_events_total")+counter(reg, "simguard_detect_events_dropped_total") < float64(sent+chunk) {
+		for metric(reg, "simguard_detect_events_total")+metric(reg, "simguard_detect_events_dropped_total") < float64(sent+chunk) {
 			if time.Now().After(deadline) {
 				return fmt.Errorf("warm-up: the engine took no events for a minute")
 			}
@@ -258,8 +258,8 @@ func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackE
 		store.reset()
 		fmt.Printf("engine: warmed up with %d events in %s\n", warm, time.Since(t0).Round(time.Millisecond))
 	}
-	processed0 := counter(reg, "simguard_detect_events_total")
-	dropped0 := counter(reg, "simguard_detect_events_dropped_total")
+	processed0 := metric(reg, "simguard_detect_events_total")
+	dropped0 := metric(reg, "simguard_detect_events_dropped_total")
 	cpu0 := cpuTime()
 	startProfile()
 	var attackEvs []simguard.Event
@@ -271,11 +271,11 @@ func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackE
 	nextReport, lastProcessed, lastDropped, lastAlerts := start.Add(10*time.Second), processed0, dropped0, 0
 	for time.Since(start) < length {
 		if now := time.Now(); now.After(nextReport) {
-			p, d := counter(reg, "simguard_detect_events_total"), counter(reg, "simguard_detect_events_dropped_total")
+			p, d := metric(reg, "simguard_detect_events_total"), metric(reg, "simguard_detect_events_dropped_total")
 			worst, n := store.worstDelaySince(lastAlerts)
 			fmt.Printf("engine: %3.0fs: processed %.0f/s, dropped %.0f, %d alerts (worst alert delay %s), %.0f states\n",
 				now.Sub(start).Seconds(), (p-lastProcessed)/10, d-lastDropped, n-lastAlerts, worst.Round(time.Millisecond),
-				gauge(reg, "simguard_detect_state_keys"))
+				metric(reg, "simguard_detect_state_keys"))
 			nextReport, lastProcessed, lastDropped, lastAlerts = nextReport.Add(10*time.Second), p, d, n
 		}
 		due := start.Add(time.Duration(float64(r.offered+batch) / float64(rate) * float64(time.Second)))
@@ -305,8 +305,8 @@ func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackE
 	r.offeredRate = float64(r.offered) / time.Since(start).Seconds()
 	time.Sleep(2 * time.Second) // let the queue drain and the last alerts be written
 	r.cpu = cpuTime() - cpu0
-	r.processed = counter(reg, "simguard_detect_events_total") - processed0
-	r.dropped = counter(reg, "simguard_detect_events_dropped_total") - dropped0
+	r.processed = metric(reg, "simguard_detect_events_total") - processed0
+	r.dropped = metric(reg, "simguard_detect_events_dropped_total") - dropped0
 	r.heapBytes = heapInUse() // the engine's state is still live here
 	heapProfile()
 	cancel()
@@ -336,21 +336,16 @@ func pct(d []time.Duration, p int) time.Duration {
 	return d[max(0, min(i, len(d))-1)]
 }
 
-func counter(reg *prometheus.Registry, name string) float64 {
+// metric returns the value of the first series of a counter or gauge.
+func metric(reg *prometheus.Registry, name string) float64 {
 	mfs, _ := reg.Gather()
 	for _, mf := range mfs {
 		if mf.GetName() == name && len(mf.GetMetric()) > 0 {
-			return mf.GetMetric()[0].GetCounter().GetValue()
-		}
-	}
-	return 0
-}
-
-func gauge(reg *prometheus.Registry, name string) float64 {
-	mfs, _ := reg.Gather()
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.GetMetric()) > 0 {
-			return mf.GetMetric()[0].GetGauge().GetValue()
+			m := mf.GetMetric()[0]
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return m.GetGauge().GetValue()
 		}
 	}
 	return 0
