@@ -48,6 +48,11 @@ func (b *blocks[T]) alloc(n int) uint32 {
 		i = c.free[k-1]
 		c.free = c.free[:k-1]
 	} else {
+		if c.n == 1<<blockIndexBits {
+			// Far beyond what MaxKeys lets a detector hold; a handle
+			// that wrapped would name another state's list.
+			panic("detect: more than 2^27 blocks of one size")
+		}
 		per := b.perChunk(class)
 		if c.n == uint32(len(c.chunks))*per {
 			c.chunks = append(c.chunks, make([]T, int(per)<<class))

@@ -91,7 +91,8 @@ const maxTypeCache = 1024
 
 // NewDetector makes a detector for the enabled rules of rs. With prev
 // given, rules whose definition did not change keep prev's state (a
-// reload does not reset counters).
+// reload does not reset counters); the state moves, so prev must not be
+// used afterwards.
 func NewDetector(rs *RuleSet, opts DetectorOptions, prev *Detector) *Detector {
 	if opts.MaxKeys <= 0 {
 		opts.MaxKeys = 2_000_000
