@@ -158,23 +158,7 @@ func (db *DB) ListAlerts(ctx context.Context, f simguard.AlertFilter) ([]simguar
 	}
 	q := `SELECT ` + alertColumns + ` FROM alerts WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY id LIMIT ` + strconv.Itoa(clampLimit(f.Limit))
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	defer rows.Close()
-	out := []simguard.Alert{}
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list alerts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "list alerts", scanAlert, q, args...)
 }
 
 // SetAlertState acknowledges or resolves an alert, with its audit record
@@ -230,8 +214,6 @@ func (db *DB) SetAlertState(ctx context.Context, tenantID, id int64, state simgu
 
 const alertColumns = `id, tenant_id, rule, severity, key, sim_id, state, summary, count, first_event_at,
 	created_at, last_seen_at, dry_run, acknowledged_at, acknowledged_by, resolved_at, resolved_by, note, events, actions`
-
-type rowScanner interface{ Scan(dest ...any) error }
 
 func scanAlert(r rowScanner) (simguard.Alert, error) {
 	var a simguard.Alert

@@ -67,21 +67,21 @@ func nullBlob(b []byte) any {
 
 const auditColumns = `seq, time, tenant_id, actor, action, object, before, after, prev_hash, hash`
 
-func scanAudit(rows *sql.Rows, r *simguard.AuditRecord) error {
+func scanAudit(row rowScanner) (simguard.AuditRecord, error) {
+	var r simguard.AuditRecord
 	var t int64
 	var before, after []byte
-	if err := rows.Scan(&r.Seq, &t, &r.TenantID, &r.Actor, &r.Action, &r.Object, &before, &after, &r.PrevHash, &r.Hash); err != nil {
-		return err
+	if err := row.Scan(&r.Seq, &t, &r.TenantID, &r.Actor, &r.Action, &r.Object, &before, &after, &r.PrevHash, &r.Hash); err != nil {
+		return r, err
 	}
 	r.Time = fromTS(t)
-	r.Before, r.After = nil, nil
 	if len(before) > 0 {
 		r.Before = json.RawMessage(before)
 	}
 	if len(after) > 0 {
 		r.After = json.RawMessage(after)
 	}
-	return nil
+	return r, nil
 }
 
 // FindAudit returns records matching f in Seq order.
@@ -106,45 +106,18 @@ func (db *DB) FindAudit(ctx context.Context, f simguard.AuditFilter) ([]simguard
 	}
 	q += ` ORDER BY seq LIMIT ?`
 	args = append(args, clampLimit(f.Limit))
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("find audit: %w", err)
-	}
-	defer rows.Close()
-	out := []simguard.AuditRecord{}
-	for rows.Next() {
-		var r simguard.AuditRecord
-		if err := scanAudit(rows, &r); err != nil {
-			return nil, fmt.Errorf("find audit: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find audit: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "find audit", scanAudit, q, args...)
 }
 
 // ScanAudit streams the whole chain in Seq order from one read snapshot.
 func (db *DB) ScanAudit(ctx context.Context, fn func(simguard.AuditRecord) error) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq`)
-	if err != nil {
-		return fmt.Errorf("scan audit: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r simguard.AuditRecord
-		if err := scanAudit(rows, &r); err != nil {
+	return queryEach(ctx, db.r, "scan audit", `SELECT `+auditColumns+` FROM audit_log ORDER BY seq`, nil, func(rows *sql.Rows) error {
+		r, err := scanAudit(rows)
+		if err != nil {
 			return fmt.Errorf("scan audit: %w", err)
 		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("scan audit: %w", err)
-	}
-	return nil
+		return fn(r)
+	})
 }
 
 // AuditHead returns the last record's Seq and Hash.
@@ -187,25 +160,13 @@ func (db *DB) AppendCheckpoint(ctx context.Context, c simguard.AuditCheckpoint) 
 
 // Checkpoints returns every checkpoint in the order they were made.
 func (db *DB) Checkpoints(ctx context.Context) ([]simguard.AuditCheckpoint, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT seq, hash, time, key_id, signature FROM audit_checkpoints ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoints: %w", err)
-	}
-	defer rows.Close()
-	out := []simguard.AuditCheckpoint{}
-	for rows.Next() {
+	return queryAll(ctx, db.r, "checkpoints", func(r rowScanner) (simguard.AuditCheckpoint, error) {
 		var c simguard.AuditCheckpoint
 		var t int64
-		if err := rows.Scan(&c.Seq, &c.Hash, &t, &c.KeyID, &c.Signature); err != nil {
-			return nil, fmt.Errorf("checkpoints: %w", err)
-		}
+		err := r.Scan(&c.Seq, &c.Hash, &t, &c.KeyID, &c.Signature)
 		c.Time = fromTS(t)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("checkpoints: %w", err)
-	}
-	return out, nil
+		return c, err
+	}, `SELECT seq, hash, time, key_id, signature FROM audit_checkpoints ORDER BY id`)
 }
 
 func isHex(s string, n int) bool {

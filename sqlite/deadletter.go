@@ -34,26 +34,18 @@ func (db *DB) AddDeadLetter(ctx context.Context, d simguard.DeadLetter) (simguar
 
 // DeadLetters lists dead letters oldest first.
 func (db *DB) DeadLetters(ctx context.Context, webhook string, limit int) ([]simguard.DeadLetter, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, webhook, body, attempts, last_error, created_at
+	return queryAll(ctx, db.r, "list dead letters", scanDeadLetter, `SELECT id, webhook, body, attempts, last_error, created_at
 		FROM webhook_dead_letters WHERE ? = '' OR webhook = ? ORDER BY id LIMIT ?`, webhook, webhook, clampLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("list dead letters: %w", err)
+}
+
+func scanDeadLetter(r rowScanner) (simguard.DeadLetter, error) {
+	var d simguard.DeadLetter
+	var created int64
+	if err := r.Scan(&d.ID, &d.Webhook, &d.Body, &d.Attempts, &d.LastError, &created); err != nil {
+		return d, err
 	}
-	defer rows.Close()
-	out := []simguard.DeadLetter{}
-	for rows.Next() {
-		var d simguard.DeadLetter
-		var created int64
-		if err := rows.Scan(&d.ID, &d.Webhook, &d.Body, &d.Attempts, &d.LastError, &created); err != nil {
-			return nil, fmt.Errorf("list dead letters: %w", err)
-		}
-		d.CreatedAt = fromTS(created)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list dead letters: %w", err)
-	}
-	return out, nil
+	d.CreatedAt = fromTS(created)
+	return d, nil
 }
 
 // DeleteDeadLetter removes a delivered dead letter.

@@ -15,7 +15,7 @@ import (
 
 const peerColumns = `id, tenant_id, origin_host, realm, prefix, plmns, version, created_at, updated_at`
 
-func scanPeer(row interface{ Scan(...any) error }) (simguard.DiameterPeer, error) {
+func scanPeer(row rowScanner) (simguard.DiameterPeer, error) {
 	var p simguard.DiameterPeer
 	var prefix, plmns string
 	var created, updated int64
@@ -68,20 +68,8 @@ func (db *DB) CreateDiameterPeer(ctx context.Context, p simguard.DiameterPeer, c
 
 // ListDiameterPeers lists a tenant's peers, or every tenant's for 0.
 func (db *DB) ListDiameterPeers(ctx context.Context, tenantID int64) ([]simguard.DiameterPeer, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+peerColumns+` FROM diameter_peers WHERE ? = 0 OR tenant_id = ? ORDER BY id`, tenantID, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list diameter peers: %w", err)
-	}
-	defer rows.Close()
-	var out []simguard.DiameterPeer
-	for rows.Next() {
-		p, err := scanPeer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list diameter peers: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.r, "list diameter peers", scanPeer,
+		`SELECT `+peerColumns+` FROM diameter_peers WHERE ? = 0 OR tenant_id = ? ORDER BY id`, tenantID, tenantID)
 }
 
 // DeleteDiameterPeer removes a peer (audited).
@@ -157,7 +145,7 @@ func (db *DB) PutDevices(ctx context.Context, tenantID int64, devs []simguard.De
 
 const deviceColumns = `id, tenant_id, imei, status, note, created_at, updated_at`
 
-func scanDevice(row interface{ Scan(...any) error }) (simguard.Device, error) {
+func scanDevice(row rowScanner) (simguard.Device, error) {
 	var d simguard.Device
 	var created, updated int64
 	err := row.Scan(&d.ID, &d.TenantID, &d.IMEI, &d.Status, &d.Note, &created, &updated)
@@ -181,21 +169,14 @@ func (db *DB) ScanDevices(ctx context.Context, fn func(simguard.Device) error) e
 }
 
 func (db *DB) scanDevices(ctx context.Context, tenantID int64, fn func(simguard.Device) error) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE ? = 0 OR tenant_id = ? ORDER BY id`, tenantID, tenantID)
-	if err != nil {
-		return fmt.Errorf("list devices: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return fmt.Errorf("list devices: %w", err)
-		}
-		if err := fn(d); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return queryEach(ctx, db.r, "list devices", `SELECT `+deviceColumns+` FROM devices WHERE ? = 0 OR tenant_id = ? ORDER BY id`,
+		[]any{tenantID, tenantID}, func(rows *sql.Rows) error {
+			d, err := scanDevice(rows)
+			if err != nil {
+				return fmt.Errorf("list devices: %w", err)
+			}
+			return fn(d)
+		})
 }
 
 // DeleteDevice removes one entry (audited).

@@ -178,32 +178,7 @@ func (db *DB) FindEvents(ctx context.Context, f simguard.EventFilter) ([]simguar
 	}
 	q += ` ORDER BY id LIMIT ?`
 	args = append(args, clampLimit(f.Limit))
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("find events: %w", err)
-	}
-	defer rows.Close()
-	out := []simguard.Event{}
-	for rows.Next() {
-		var e simguard.Event
-		var t int64
-		var reason string
-		var attrs sql.NullString
-		if err := rows.Scan(&e.ID, &t, &e.TenantID, &e.SIMID, &e.Source, &e.Type, &e.Decision, &reason, &attrs); err != nil {
-			return nil, fmt.Errorf("find events: %w", err)
-		}
-		e.Time, e.Reason = fromTS(t), simguard.Reason(reason)
-		if attrs.Valid {
-			if err := json.Unmarshal([]byte(attrs.String), &e.Attrs); err != nil {
-				return nil, fmt.Errorf("find events: decode attrs of event %d: %w", e.ID, err)
-			}
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find events: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "find events", scanEvent, q, args...)
 }
 
 // deleteBatch bounds each retention transaction so that deleting millions

@@ -13,7 +13,7 @@ import (
 
 const groupColumns = `id, tenant_id, name, description, policy, version, created_at, updated_at`
 
-func scanGroup(row interface{ Scan(...any) error }) (simguard.Group, error) {
+func scanGroup(row rowScanner) (simguard.Group, error) {
 	var g simguard.Group
 	var policy []byte
 	var created, updated int64
@@ -109,23 +109,7 @@ func (db *DB) ScanGroups(ctx context.Context, fn func(simguard.Group) error) err
 }
 
 func (db *DB) queryGroups(ctx context.Context, q string, args ...any) ([]simguard.Group, error) {
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list groups: %w", err)
-	}
-	defer rows.Close()
-	out := []simguard.Group{}
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list groups: %w", err)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list groups: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "list groups", scanGroup, q, args...)
 }
 
 // loadGroup reads a group inside a write transaction and checks ifVersion.

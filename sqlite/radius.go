@@ -38,7 +38,7 @@ type sessionDetail struct {
 const sessionColumns = `id, tenant_id, sim_id, nas, session_id, start, stop, last_update, input_octets,
 	output_octets, input_packets, output_packets, usage_reported, detail, disconnect, version`
 
-func scanSession(row interface{ Scan(...any) error }) (simguard.RADIUSSession, error) {
+func scanSession(row rowScanner) (simguard.RADIUSSession, error) {
 	var s simguard.RADIUSSession
 	var simID, stop sql.NullInt64
 	var start, last, in, out, inP, outP, rep int64
@@ -205,43 +205,17 @@ func (db *DB) ListSessions(ctx context.Context, f simguard.RADIUSSessionFilter) 
 	if f.LiveOnly {
 		where = append(where, "stop IS NULL")
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+sessionColumns+` FROM radius_sessions WHERE `+
+	return queryAll(ctx, db.r, "list radius sessions", scanSession, `SELECT `+sessionColumns+` FROM radius_sessions WHERE `+
 		strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`, append(args, clampLimit(f.Limit))...)
-	if err != nil {
-		return nil, fmt.Errorf("list radius sessions: %w", err)
-	}
-	defer rows.Close()
-	var out []simguard.RADIUSSession
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list radius sessions: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
 }
 
 // ListLeases returns every lease of pool.
 func (db *DB) ListLeases(ctx context.Context, pool string) ([]simguard.IPLease, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT pool, ip, sim_id, tenant_id, created_at FROM radius_leases
+	return queryAll(ctx, db.r, "list leases of "+pool, scanLease, `SELECT pool, ip, sim_id, tenant_id, created_at FROM radius_leases
 		WHERE pool = ? ORDER BY ip`, pool)
-	if err != nil {
-		return nil, fmt.Errorf("list leases of %s: %w", pool, err)
-	}
-	defer rows.Close()
-	var out []simguard.IPLease
-	for rows.Next() {
-		l, err := scanLease(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list leases of %s: %w", pool, err)
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
 }
 
-func scanLease(row interface{ Scan(...any) error }) (simguard.IPLease, error) {
+func scanLease(row rowScanner) (simguard.IPLease, error) {
 	var l simguard.IPLease
 	var ip string
 	var created int64

@@ -27,7 +27,7 @@ type nasOptions struct {
 
 const nasColumns = `id, tenant_id, name, prefix, secret, options, version, created_at, updated_at`
 
-func scanNAS(row interface{ Scan(...any) error }) (simguard.NASClient, error) {
+func scanNAS(row rowScanner) (simguard.NASClient, error) {
 	var c simguard.NASClient
 	var prefix, opts string
 	var created, updated int64
@@ -127,20 +127,8 @@ func (db *DB) GetNASClient(ctx context.Context, tenantID, id int64) (simguard.NA
 
 // ListNASClients lists a tenant's clients, or every tenant's for 0.
 func (db *DB) ListNASClients(ctx context.Context, tenantID int64) ([]simguard.NASClient, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+nasColumns+` FROM radius_nas_clients WHERE ? = 0 OR tenant_id = ? ORDER BY id`, tenantID, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list nas clients: %w", err)
-	}
-	defer rows.Close()
-	var out []simguard.NASClient
-	for rows.Next() {
-		c, err := scanNAS(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list nas clients: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.r, "list nas clients", scanNAS,
+		`SELECT `+nasColumns+` FROM radius_nas_clients WHERE ? = 0 OR tenant_id = ? ORDER BY id`, tenantID, tenantID)
 }
 
 // UpdateNASClient changes a client in a transaction, with the optimistic

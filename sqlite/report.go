@@ -52,26 +52,14 @@ func (db *DB) CountDecisions(ctx context.Context, f simguard.DecisionFilter) ([]
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("count decisions: %w", err)
-	}
-	defer rows.Close()
 	width := f.Bucket.Nanoseconds()
-	out := []simguard.DecisionCount{}
-	for rows.Next() {
+	return queryAll(ctx, db.r, "count decisions", func(r rowScanner) (simguard.DecisionCount, error) {
 		var b int64
 		var c simguard.DecisionCount
-		if err := rows.Scan(&b, &c.Decision, &c.Reason, &c.Count); err != nil {
-			return nil, fmt.Errorf("count decisions: %w", err)
-		}
+		err := r.Scan(&b, &c.Decision, &c.Reason, &c.Count)
 		c.Start = fromTS(b * width)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count decisions: %w", err)
-	}
-	return out, nil
+		return c, err
+	}, q, args...)
 }
 
 func (db *DB) countDecisionsQuery(f simguard.DecisionFilter) (string, []any, error) {
@@ -115,35 +103,27 @@ func (db *DB) topDenied(ctx context.Context, f simguard.DecisionFilter, limit in
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("top denied: %w", err)
+	return queryAll(ctx, db.r, "top denied", scanDeniedCount, q, args...)
+}
+
+func scanDeniedCount(r rowScanner) (simguard.DeniedCount, error) {
+	var k any
+	var c simguard.DeniedCount
+	if err := r.Scan(&k, &c.Count); err != nil {
+		return c, err
 	}
-	defer rows.Close()
-	out := []simguard.DeniedCount{}
-	for rows.Next() {
-		var k any
-		var c simguard.DeniedCount
-		if err := rows.Scan(&k, &c.Count); err != nil {
-			return nil, fmt.Errorf("top denied: %w", err)
-		}
-		switch v := k.(type) {
-		case int64:
-			c.SIMID = v
-		case string:
-			c.Dst = v
-		case []byte:
-			c.Dst = string(v)
-		default:
-			// A "dst" stored as a JSON number or boolean by some source.
-			c.Dst = fmt.Sprint(v)
-		}
-		out = append(out, c)
+	switch v := k.(type) {
+	case int64:
+		c.SIMID = v
+	case string:
+		c.Dst = v
+	case []byte:
+		c.Dst = string(v)
+	default:
+		// A "dst" stored as a JSON number or boolean by some source.
+		c.Dst = fmt.Sprint(v)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("top denied: %w", err)
-	}
-	return out, nil
+	return c, nil
 }
 
 func topDeniedQuery(f simguard.DecisionFilter, limit int, key, cond string) (string, []any, error) {
@@ -202,39 +182,24 @@ func (db *DB) RecentEvents(ctx context.Context, f simguard.EventFilter, beforeID
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
-	rows, err := db.r.QueryContext(ctx, q, append(args, clampLimit(f.Limit))...)
-	if err != nil {
-		return nil, fmt.Errorf("recent events: %w", err)
-	}
-	defer rows.Close()
-	out := []simguard.Event{}
-	for rows.Next() {
-		var e simguard.Event
-		if err := scanEvent(rows, &e); err != nil {
-			return nil, fmt.Errorf("recent events: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("recent events: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "recent events", scanEvent, q, append(args, clampLimit(f.Limit))...)
 }
 
-func scanEvent(rows *sql.Rows, e *simguard.Event) error {
+func scanEvent(r rowScanner) (simguard.Event, error) {
+	var e simguard.Event
 	var t int64
 	var reason string
 	var attrs sql.NullString
-	if err := rows.Scan(&e.ID, &t, &e.TenantID, &e.SIMID, &e.Source, &e.Type, &e.Decision, &reason, &attrs); err != nil {
-		return err
+	if err := r.Scan(&e.ID, &t, &e.TenantID, &e.SIMID, &e.Source, &e.Type, &e.Decision, &reason, &attrs); err != nil {
+		return e, err
 	}
 	e.Time, e.Reason = fromTS(t), simguard.Reason(reason)
 	if attrs.Valid {
 		if err := json.Unmarshal([]byte(attrs.String), &e.Attrs); err != nil {
-			return fmt.Errorf("decode attrs of event %d: %w", e.ID, err)
+			return e, fmt.Errorf("decode attrs of event %d: %w", e.ID, err)
 		}
 	}
-	return nil
+	return e, nil
 }
 
 // RecentAudit returns the newest matching audit records first.
@@ -262,21 +227,5 @@ func (db *DB) RecentAudit(ctx context.Context, f simguard.AuditFilter, beforeSeq
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
 	q += ` ORDER BY seq DESC LIMIT ?`
-	rows, err := db.r.QueryContext(ctx, q, append(args, clampLimit(f.Limit))...)
-	if err != nil {
-		return nil, fmt.Errorf("recent audit: %w", err)
-	}
-	defer rows.Close()
-	out := []simguard.AuditRecord{}
-	for rows.Next() {
-		var r simguard.AuditRecord
-		if err := scanAudit(rows, &r); err != nil {
-			return nil, fmt.Errorf("recent audit: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("recent audit: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "recent audit", scanAudit, q, append(args, clampLimit(f.Limit))...)
 }

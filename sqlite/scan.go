@@ -179,25 +179,16 @@ func (db *DB) LastScanRun(ctx context.Context, tenantID int64, scope string, bef
 
 // ListScanRuns returns a tenant's runs, newest first.
 func (db *DB) ListScanRuns(ctx context.Context, tenantID int64, limit int) ([]simguard.ScanRun, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, run FROM scan_runs WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`, tenantID, clampLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("list scans: %w", err)
+	return queryAll(ctx, db.r, "list scans", scanRun, `SELECT id, run FROM scan_runs WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`, tenantID, clampLimit(limit))
+}
+
+func scanRun(r rowScanner) (simguard.ScanRun, error) {
+	var id int64
+	var doc []byte
+	if err := r.Scan(&id, &doc); err != nil {
+		return simguard.ScanRun{}, err
 	}
-	defer rows.Close()
-	out := []simguard.ScanRun{}
-	for rows.Next() {
-		var id int64
-		var doc []byte
-		if err := rows.Scan(&id, &doc); err != nil {
-			return nil, fmt.Errorf("list scans: %w", err)
-		}
-		run, err := decodeRun(id, doc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, run)
-	}
-	return out, rows.Err()
+	return decodeRun(id, doc)
 }
 
 type queryer interface {

@@ -211,30 +211,25 @@ func queryFindings(ctx context.Context, q queryer, f simguard.FindingFilter, one
 		query += ` LIMIT ?`
 		args = append(args, clampLimit(f.Limit))
 	}
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("find findings: %w", err)
+	return queryAll(ctx, q, "find findings", scanFinding, query, args...)
+}
+
+func scanFinding(r rowScanner) (simguard.Finding, error) {
+	var id int64
+	var doc []byte
+	var closed sql.NullInt64
+	var fd simguard.Finding
+	if err := r.Scan(&id, &doc, &closed); err != nil {
+		return fd, err
 	}
-	defer rows.Close()
-	out := []simguard.Finding{}
-	for rows.Next() {
-		var id int64
-		var doc []byte
-		var closed sql.NullInt64
-		if err := rows.Scan(&id, &doc, &closed); err != nil {
-			return nil, fmt.Errorf("read findings: %w", err)
-		}
-		var fd simguard.Finding
-		if err := json.Unmarshal(doc, &fd); err != nil {
-			return nil, fmt.Errorf("decode finding %d: %w", id, err)
-		}
-		fd.ID, fd.State, fd.ClosedAt = id, simguard.FindingOpen, timeOrZero(closed)
-		if closed.Valid {
-			fd.State = simguard.FindingClosed
-		}
-		out = append(out, fd)
+	if err := json.Unmarshal(doc, &fd); err != nil {
+		return fd, fmt.Errorf("decode finding %d: %w", id, err)
 	}
-	return out, rows.Err()
+	fd.ID, fd.State, fd.ClosedAt = id, simguard.FindingOpen, timeOrZero(closed)
+	if closed.Valid {
+		fd.State = simguard.FindingClosed
+	}
+	return fd, nil
 }
 
 // kindChars reports whether s can be an issue kind (a-z and '_'); the

@@ -39,7 +39,7 @@ func newSIMScanner(s *simguard.SIM) *simScanner {
 
 // scan reads one row into s (the SIM newSIMScanner was made for). Maps and
 // pointers are fresh for every row so that a shallow copy of s is a copy.
-func (sc *simScanner) scan(row interface{ Scan(...any) error }, s *simguard.SIM) error {
+func (sc *simScanner) scan(row rowScanner, s *simguard.SIM) error {
 	if err := row.Scan(sc.dest...); err != nil {
 		return err
 	}
@@ -126,24 +126,12 @@ func (db *DB) ListSIMs(ctx context.Context, f simguard.SIMFilter) ([]simguard.SI
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list SIMs: %w", err)
-	}
-	defer rows.Close()
-	out := []simguard.SIM{}
 	var s simguard.SIM
 	sc := newSIMScanner(&s)
-	for rows.Next() {
-		if err := sc.scan(rows, &s); err != nil {
-			return nil, fmt.Errorf("list SIMs: %w", err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list SIMs: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "list SIMs", func(r rowScanner) (simguard.SIM, error) {
+		err := sc.scan(r, &s)
+		return s, err
+	}, q, args...)
 }
 
 // CountSIMs counts a tenant's SIMs in each state; every state is present.
@@ -151,21 +139,18 @@ func (db *DB) CountSIMs(ctx context.Context, tenantID int64) (map[simguard.SIMSt
 	out := map[simguard.SIMState]int64{
 		simguard.SIMInventory: 0, simguard.SIMActive: 0, simguard.SIMSuspended: 0, simguard.SIMTerminated: 0,
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT state, count(*) FROM sims WHERE tenant_id = ? GROUP BY state`, tenantID)
+	err := queryEach(ctx, db.r, "count SIMs", `SELECT state, count(*) FROM sims WHERE tenant_id = ? GROUP BY state`,
+		[]any{tenantID}, func(rows *sql.Rows) error {
+			var state string
+			var n int64
+			if err := rows.Scan(&state, &n); err != nil {
+				return fmt.Errorf("count SIMs: %w", err)
+			}
+			out[simguard.SIMState(state)] = n
+			return nil
+		})
 	if err != nil {
-		return nil, fmt.Errorf("count SIMs: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var state string
-		var n int64
-		if err := rows.Scan(&state, &n); err != nil {
-			return nil, fmt.Errorf("count SIMs: %w", err)
-		}
-		out[simguard.SIMState(state)] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count SIMs: %w", err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -174,25 +159,14 @@ func (db *DB) CountSIMs(ctx context.Context, tenantID int64) (map[simguard.SIMSt
 // caller sees a consistent inventory. Memory stays flat: one SIM value is
 // reused.
 func (db *DB) ScanSIMs(ctx context.Context, fn func(*simguard.SIM) error) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+simColumns+simFrom+` ORDER BY s.id`)
-	if err != nil {
-		return fmt.Errorf("scan SIMs: %w", err)
-	}
-	defer rows.Close()
 	var s simguard.SIM
 	sc := newSIMScanner(&s)
-	for rows.Next() {
+	return queryEach(ctx, db.r, "scan SIMs", `SELECT `+simColumns+simFrom+` ORDER BY s.id`, nil, func(rows *sql.Rows) error {
 		if err := sc.scan(rows, &s); err != nil {
 			return fmt.Errorf("scan SIMs: %w", err)
 		}
-		if err := fn(&s); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("scan SIMs: %w", err)
-	}
-	return nil
+		return fn(&s)
+	})
 }
 
 func clip(s string) string {

@@ -14,7 +14,7 @@ import (
 
 const smppColumns = `id, tenant_id, system_id, password_hash, upstream, mo_prefixes, max_binds, disabled, version, created_at, updated_at`
 
-func scanSMPPAccount(row interface{ Scan(...any) error }) (simguard.SMPPAccount, error) {
+func scanSMPPAccount(row rowScanner) (simguard.SMPPAccount, error) {
 	var a simguard.SMPPAccount
 	var prefixes sql.NullString
 	var created, updated int64
@@ -134,23 +134,7 @@ func (db *DB) SMPPAccountBySystemID(ctx context.Context, systemID string) (simgu
 
 // ListSMPPAccounts returns a tenant's accounts in ID order.
 func (db *DB) ListSMPPAccounts(ctx context.Context, tenantID int64) ([]simguard.SMPPAccount, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+smppColumns+` FROM smpp_accounts WHERE tenant_id = ? ORDER BY id`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list smpp accounts: %w", err)
-	}
-	defer rows.Close()
-	out := []simguard.SMPPAccount{}
-	for rows.Next() {
-		a, err := scanSMPPAccount(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list smpp accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list smpp accounts: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "list smpp accounts", scanSMPPAccount, `SELECT `+smppColumns+` FROM smpp_accounts WHERE tenant_id = ? ORDER BY id`, tenantID)
 }
 
 // loadSMPPAccount reads an account inside a write transaction and checks

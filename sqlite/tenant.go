@@ -61,25 +61,13 @@ func (db *DB) GetTenant(ctx context.Context, id int64) (simguard.Tenant, error) 
 
 // ListTenants returns every tenant in ID order.
 func (db *DB) ListTenants(ctx context.Context) ([]simguard.Tenant, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, name, created_at FROM tenants ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("list tenants: %w", err)
-	}
-	defer rows.Close()
-	out := []simguard.Tenant{}
-	for rows.Next() {
+	return queryAll(ctx, db.r, "list tenants", func(r rowScanner) (simguard.Tenant, error) {
 		var t simguard.Tenant
 		var created int64
-		if err := rows.Scan(&t.ID, &t.Name, &created); err != nil {
-			return nil, fmt.Errorf("list tenants: %w", err)
-		}
+		err := r.Scan(&t.ID, &t.Name, &created)
 		t.CreatedAt = fromTS(created)
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tenants: %w", err)
-	}
-	return out, nil
+		return t, err
+	}, `SELECT id, name, created_at FROM tenants ORDER BY id`)
 }
 
 // requireTenant fails with ENOTFOUND unless the tenant exists.

@@ -53,7 +53,7 @@ func (db *DB) CreateToken(ctx context.Context, t simguard.Token, secretHash stri
 
 const tokenColumns = `id, tenant_id, name, role, created_at`
 
-func scanToken(row interface{ Scan(...any) error }) (simguard.Token, error) {
+func scanToken(row rowScanner) (simguard.Token, error) {
 	var t simguard.Token
 	var role string
 	var created int64
@@ -78,23 +78,7 @@ func (db *DB) TokenBySecretHash(ctx context.Context, secretHash string) (simguar
 
 // ListTokens returns a tenant's tokens in ID order.
 func (db *DB) ListTokens(ctx context.Context, tenantID int64) ([]simguard.Token, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE tenant_id = ? ORDER BY id`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	defer rows.Close()
-	out := []simguard.Token{}
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.r, "list tokens", scanToken, `SELECT `+tokenColumns+` FROM tokens WHERE tenant_id = ? ORDER BY id`, tenantID)
 }
 
 // DeleteToken revokes a token of the tenant.
