@@ -3,12 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/simguard/simguard/diameter"
 	"github.com/simguard/simguard/enforce"
@@ -59,6 +55,11 @@ func diameterNode(ctx context.Context, env *cliEnv, args []string) error {
 		return fmt.Errorf("read the Diameter peers from the control plane: %w", err)
 	}
 	srv.SetPeers(peers)
+	m, err := listenMetrics(*metrics, reg)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
 	if err := srv.Listen(); err != nil {
 		return err
 	}
@@ -90,23 +91,9 @@ func diameterNode(ctx context.Context, env *cliEnv, args []string) error {
 			srv.SetPeers(list)
 		}
 	}()
-	var msrv *http.Server
-	if *metrics != "" {
-		mln, err := net.Listen("tcp", *metrics)
-		if err == nil {
-			msrv = &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
-			wg.Add(1)
-			go func() { defer wg.Done(); _ = msrv.Serve(mln) }()
-		} else {
-			log.Error("metrics listen", "addr", *metrics, "err", err)
-		}
-	}
 	runErr := srv.Run(ctx)
 	stopEvents()
 	stopBG()
-	if msrv != nil {
-		msrv.Close()
-	}
 	wg.Wait()
 	return runErr
 }

@@ -4,13 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/simguard/simguard"
 	"github.com/simguard/simguard/client"
@@ -36,7 +32,7 @@ func gatewayNode(ctx context.Context, env *cliEnv, args []string) error {
 			"(simguard token create --role node). It needs CAP_NET_ADMIN. On exit the rules stay in place\n"+
 			"(fail closed) unless --remove-on-exit. --dry-run prints the ruleset as nft text and exits.\n"+
 			"The gateway: section of the config file (serve's format) sets the same as the flags.")
-	server, metrics, cfg, err := nodeFlags(fs, env, args, "gateway", "127.0.0.1:9276")
+	server, metrics, cfg, err := nodeFlags(fs, env, args, "gateway", "127.0.0.1:9277")
 	if err != nil {
 		return err
 	}
@@ -90,6 +86,11 @@ func gatewayNode(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	m, err := listenMetrics(*metrics, reg)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	evCtx, stopEvents := context.WithCancel(context.WithoutCancel(ctx))
@@ -101,16 +102,6 @@ func gatewayNode(ctx context.Context, env *cliEnv, args []string) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = follower.Run(bg) }()
 	go func() { defer wg.Done(); _ = events.Run(evCtx) }()
-	if *metrics != "" {
-		mln, err := net.Listen("tcp", *metrics)
-		if err != nil {
-			return fmt.Errorf("metrics listen on %s: %w", *metrics, err)
-		}
-		msrv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
-		defer msrv.Close()
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = msrv.Serve(mln) }()
-	}
 	fmt.Fprintf(env.stdout, "Gateway firewall node: table inet %s for devices in %s, uplink %q (SNAT %s), following %s\n",
 		gcfg.Table, netList(gcfg.DeviceNets), gcfg.Uplink, gcfg.SNAT, *server)
 	return agent.Run(ctx)

@@ -73,6 +73,11 @@ func smppNode(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	m, err := listenMetrics(*metrics, reg)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
 	ln, err := net.Listen("tcp", cfg.SMPP.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set smpp.listen or --smpp-listen)", cfg.SMPP.Listen, err)
@@ -86,28 +91,11 @@ func smppNode(ctx context.Context, env *cliEnv, args []string) error {
 	go func() { defer wg.Done(); _ = follower.Run(bg) }()
 	go func() { defer wg.Done(); _ = events.Run(evCtx) }()
 	go func() { defer wg.Done(); recheckAccounts(bg, srv, *recheck) }()
-	var msrv *http.Server
-	if *metrics != "" {
-		mln, err := net.Listen("tcp", *metrics)
-		if err != nil {
-			ln.Close()
-			stopBG()
-			stopEvents()
-			wg.Wait()
-			return fmt.Errorf("metrics listen on %s: %w", *metrics, err)
-		}
-		msrv = &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = msrv.Serve(mln) }()
-	}
 	serveErr := srv.Serve(ctx, ln)
 	// The proxy has answered what it had in flight; its events go out
 	// before the node exits.
 	stopEvents()
 	stopBG()
-	if msrv != nil {
-		msrv.Close()
-	}
 	wg.Wait()
 	return serveErr
 }
@@ -164,6 +152,43 @@ func nodeClient(env *cliEnv, server, name string) (*client.Client, error) {
 		return nil, fmt.Errorf("no token: export SIMGUARD_TOKEN=<a node token> (simguard token create --name %s --role node)", name)
 	}
 	return client.New(server, token, nil)
+}
+
+// nodeMetrics serves a node's /metrics.
+type nodeMetrics struct {
+	addr net.Addr
+	srv  *http.Server
+	done chan struct{}
+}
+
+// listenMetrics serves reg's metrics on addr (nil for ""). A node told to
+// serve metrics that cannot bind the address does not start: a start that
+// fails is seen at once, a scrape target that is missing only when it is
+// needed.
+func listenMetrics(addr string, reg *prometheus.Registry) (*nodeMetrics, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: listen on %s: %w (set --metrics-listen)", addr, err)
+	}
+	m := &nodeMetrics{
+		addr: ln.Addr(),
+		srv:  &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second},
+		done: make(chan struct{}),
+	}
+	go func() { defer close(m.done); _ = m.srv.Serve(ln) }()
+	return m, nil
+}
+
+// Close stops serving the metrics; a nil m serves none.
+func (m *nodeMetrics) Close() {
+	if m == nil {
+		return
+	}
+	m.srv.Close()
+	<-m.done
 }
 
 // nodeRegistry is a node's Prometheus registry, with the Go runtime and
