@@ -105,29 +105,10 @@ func (db *DB) FinishScanRun(ctx context.Context, run simguard.ScanRun, findings 
 func (db *DB) AbandonScanRuns(ctx context.Context, reason string) (int64, error) {
 	var n int64
 	err := db.write(ctx, func(tx *sql.Tx, now time.Time) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, run FROM scan_runs WHERE status IN (?, ?)`,
+		runs, err := queryAll(ctx, tx, "abandon scans", scanRun, `SELECT id, run FROM scan_runs WHERE status IN (?, ?)`,
 			string(simguard.ScanQueued), string(simguard.ScanRunning))
 		if err != nil {
-			return fmt.Errorf("abandon scans: %w", err)
-		}
-		var runs []simguard.ScanRun
-		for rows.Next() {
-			var id int64
-			var doc []byte
-			if err := rows.Scan(&id, &doc); err != nil {
-				rows.Close()
-				return fmt.Errorf("abandon scans: %w", err)
-			}
-			run, err := decodeRun(id, doc)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			runs = append(runs, run)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("abandon scans: %w", err)
+			return err
 		}
 		for _, run := range runs {
 			run.Status, run.Error, run.FinishedAt = simguard.ScanFailed, reason, now
