@@ -20,8 +20,6 @@ type baselineAgg struct {
 	arena[baselineState]
 }
 
-func (a *baselineAgg) compact() []uint32 { return a.arena.compact() }
-
 // The states keep no evidence: a baseline alert carries the event that fired.
 func (a *baselineAgg) dispose()               {}
 func (a *baselineAgg) remapEvidence([]uint32) {}

@@ -82,11 +82,8 @@ func (e *evidence) add(h *heldEvents, ref uint32, max int) {
 
 // take returns the kept events from first on, oldest first, as copies, and
 // empties the ring.
-func (e *evidence) take(h *heldEvents, first int64, max int) []simguard.Event {
-	if e.n == 0 {
-		return []simguard.Event{}
-	}
-	r := e.ring(h, max)[:e.n]
+func (e *evidence) take(h *heldEvents, first int64) []simguard.Event {
+	r := e.kept(h)
 	out := make([]simguard.Event, 0, len(r))
 	for i := range r {
 		ref := r[(int(e.next)+i)%len(r)]
@@ -98,18 +95,19 @@ func (e *evidence) take(h *heldEvents, first int64, max int) []simguard.Event {
 	return out
 }
 
+// kept is the references held, by slot: once the ring is full, the oldest
+// is at next.
+func (e *evidence) kept(h *heldEvents) []uint32 {
+	if e.more != 0 {
+		return h.rings.get(e.more)[:e.n]
+	}
+	return e.small[:e.n]
+}
+
 // drop lets go of the kept events, and of the ring.
 func (e *evidence) drop(h *heldEvents) {
-	if e.n > 0 {
-		var r []uint32
-		if e.more != 0 {
-			r = h.rings.get(e.more)
-		} else {
-			r = e.small[:]
-		}
-		for _, ref := range r[:e.n] {
-			h.unref(ref)
-		}
+	for _, ref := range e.kept(h) {
+		h.unref(ref)
 	}
 	h.rings.release(e.more)
 	*e = evidence{}
@@ -118,14 +116,8 @@ func (e *evidence) drop(h *heldEvents) {
 // remap rewrites the references after heldEvents compacted (m[old] is the
 // new reference).
 func (e *evidence) remap(h *heldEvents, m []uint32) {
-	if e.n == 0 {
-		return
-	}
-	r := e.small[:]
-	if e.more != 0 {
-		r = h.rings.get(e.more)
-	}
-	for i, ref := range r[:e.n] {
+	r := e.kept(h)
+	for i, ref := range r {
 		r[i] = m[ref-1]
 	}
 }

@@ -105,7 +105,7 @@ func (a *slidingAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	return hit{
 		first:  first,
 		detail: fmt.Sprintf("%d events within %s", tr.Threshold, tr.Window),
-		evs:    s.ev.take(a.held, first, a.rule.Evidence),
+		evs:    s.ev.take(a.held, first),
 	}, true
 }
 
@@ -146,8 +146,6 @@ func (a *leakyAgg) release(i uint32) {
 	a.arena.release(i)
 }
 
-func (a *leakyAgg) compact() []uint32 { return a.arena.compact() }
-
 var leakyEvidence = evidenceOf[leakyState](func(s *leakyState) *evidence { return &s.ev })
 
 func (a *leakyAgg) dispose() { leakyEvidence.dispose(&a.arena, a.held) }
@@ -175,7 +173,7 @@ func (a *leakyAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	return hit{
 		first:  first,
 		detail: fmt.Sprintf("more than %d events, leaking one per %s", tr.Capacity, tr.LeakSpeed),
-		evs:    s.ev.take(a.held, first, a.rule.Evidence),
+		evs:    s.ev.take(a.held, first),
 	}, true
 }
 
@@ -244,7 +242,7 @@ func (a *distinctAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	return hit{
 		first:  first,
 		detail: fmt.Sprintf("%d distinct %s within %s", tr.Threshold, tr.Field, tr.Window),
-		evs:    s.ev.take(a.held, first, a.rule.Evidence),
+		evs:    s.ev.take(a.held, first),
 	}, true
 }
 

@@ -348,7 +348,7 @@ func TestRingsKeepTheLatest(t *testing.T) {
 			e.add(&h, ref, max)
 			h.unref(ref)
 			if i == 16 {
-				got := e.take(&h, t0.UnixNano(), max)
+				got := e.take(&h, t0.UnixNano())
 				if len(got) != min(max, 17) || !got[len(got)-1].Time.Equal(evs[16].Time) || !got[0].Time.Equal(evs[17-len(got)].Time) {
 					t.Fatalf("max %d: took %d events, oldest %v", max, len(got), got[0].Time)
 				}
@@ -357,7 +357,7 @@ func TestRingsKeepTheLatest(t *testing.T) {
 				}
 			}
 		}
-		if got := e.take(&h, evs[25].Time.UnixNano(), max); len(got) != min(max, 5) {
+		if got := e.take(&h, evs[25].Time.UnixNano()); len(got) != min(max, 5) {
 			t.Fatalf("max %d: %d events from the 26th on", max, len(got))
 		}
 	}
