@@ -1,6 +1,9 @@
 package detect
 
-import "math/bits"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // blocks hands out lists of T whose capacity is a power of two, named by
 // a handle (0: none). A rule state that needs a list that grows (the times
@@ -73,6 +76,18 @@ func (b *blocks[T]) get(h uint32) []T {
 	size := uint32(1) << class
 	off := i % per * size
 	return b.classes[class].chunks[i/per][off : off+size : off+size]
+}
+
+// prefetch starts loading the first n elements of block h, at most two
+// cache lines of them: a list read from its start is read in order, which
+// the hardware prefetches by itself, and the misses a core can have in
+// flight are few (see prefetch). 0 is none.
+func (b *blocks[T]) prefetch(h uint32, n int) {
+	if h == 0 || n <= 0 {
+		return
+	}
+	l := b.get(h)[:n]
+	prefetchRange(uintptr(unsafe.Pointer(&l[0])), min(uintptr(n)*unsafe.Sizeof(l[0]), 2*cacheLine))
 }
 
 // release zeroes the block named by h for reuse; 0 is none.

@@ -47,26 +47,42 @@ type Detector struct {
 	rules  []*ruleState
 	byType map[string][]*ruleState
 	spaces []*keySpace
-	cache  []spaceCache // per space, for the event being processed
-	act    activation
 	seed   maphash.Seed
 	shards uint64
 	shard  uint64
 	now    int64 // the latest event time seen
 	nextID uint32
-	cur    *simguard.Event
-	held   uint32 // the current event in evidence, once a rule keeps it
 	// evidence holds the events that rule states keep; it goes from a
 	// detector to the next with the states.
 	evidence *heldEvents
 	events   uint64
-	in       input // reused: handed to an aggregator, it would escape per call
+	// frames are the events in progress: ProcessAll admits one while
+	// the one before is observed (see ProcessAll); Process uses the
+	// first.
+	frames [2]frame
+	// observing is the frame whose rules are observing it, for hold.
+	observing *frame
+	out       []Firing // ProcessAll's, reused
+	// simSpace is the key space of the rules that group by SIM alone,
+	// whose records ProcessAll fetches ahead; nil if there are none.
+	simSpace *keySpace
 }
 
-// spaceCache holds a space's key and record for the current event, so
-// that rules sharing a key space look it up once.
+// frame is one event on its way through the rules.
+type frame struct {
+	ev    *simguard.Event
+	t     int64  // its time, Unix nanoseconds
+	gen   uint64 // Detector.events when it began
+	act   activation
+	cache []spaceCache // per space
+	pend  []pending    // the rules the event passed
+	held  uint32       // the event in evidence, once a rule keeps it
+}
+
+// spaceCache holds a space's key and record for a frame's event, so that
+// rules sharing a key space look it up once.
 type spaceCache struct {
-	gen uint64 // the event it is for (Detector.events)
+	gen uint64 // the event it is for (frame.gen)
 	ok  bool
 	k   stateKey
 	rec *keyRecord
@@ -153,14 +169,39 @@ func NewDetector(rs *RuleSet, opts DetectorOptions, prev *Detector) *Detector {
 			o.agg.dispose()
 		}
 	}
-	d.cache = make([]spaceCache, len(d.spaces))
+	for i := range d.frames {
+		d.frames[i].cache = make([]spaceCache, len(d.spaces))
+	}
+	for _, sp := range d.spaces {
+		if sp.sims != nil {
+			d.simSpace = sp
+		}
+	}
 	return d
 }
 
 // Process runs ev through the rules of its type and appends the firings
 // to out. ev's Attrs may be kept (as evidence) after Process returns: the
 // caller must not change them afterwards.
+//
+// An event goes through three passes: which rules it passes (key and
+// condition), where their states are (records found or made, and each
+// state's cache lines asked for), and then the states themselves. With a
+// million keys nearly every state is a cache miss; asking for them all
+// before reading the first lets the misses overlap, which one rule after
+// another would not. The passes change nothing about what fires: a rule's
+// state is its own, and rules observe the event in their order.
 func (d *Detector) Process(ev *simguard.Event, out []Firing) []Firing {
+	f := &d.frames[0]
+	if !d.begin(f, ev) {
+		return out
+	}
+	d.locate(f)
+	return d.finish(f, out)
+}
+
+// begin admits f's event, ev: it reports whether any rule passed it.
+func (d *Detector) begin(f *frame, ev *simguard.Event) bool {
 	d.events++
 	t := d.now
 	if !ev.Time.IsZero() {
@@ -169,86 +210,142 @@ func (d *Detector) Process(ev *simguard.Event, out []Firing) []Firing {
 	d.now = max(d.now, t)
 	list := d.rulesFor(ev.Type)
 	if len(list) == 0 {
-		return out
+		return false
 	}
-	d.cur, d.held = ev, 0
-	d.act.set(ev)
+	f.ev, f.t, f.gen, f.held = ev, t, d.events, 0
+	f.act.set(ev)
+	f.pend = f.pend[:0]
 	for _, s := range list {
-		if sc := &d.cache[s.space]; sc.gen == d.events && !sc.ok {
+		if sc := &f.cache[s.space]; sc.gen == f.gen && !sc.ok {
 			continue // the key is absent, or another shard's
 		}
-		if f, ok := d.apply(s, ev, t); ok {
-			out = append(out, f)
+		d.admit(f, s)
+	}
+	if len(f.pend) == 0 {
+		f.end()
+		return false
+	}
+	return true
+}
+
+// finish has the rules f's event passed observe it, appends their
+// firings to out and lets go of the event.
+func (d *Detector) finish(f *frame, out []Firing) []Firing {
+	d.observing = f
+	for i := range f.pend {
+		if fi, ok := d.observe(f, &f.pend[i]); ok {
+			out = append(out, fi)
 		}
 	}
-	d.evidence.unref(d.held)
-	d.cur, d.held = nil, 0
-	d.act.reset()
+	d.observing = nil
+	d.evidence.unref(f.held)
+	f.end()
 	return out
 }
 
-func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, bool) {
+// end lets go of the frame's event: it is not kept past the call.
+func (f *frame) end() {
+	clear(f.pend)
+	f.ev, f.held = nil, 0
+	f.act.reset()
+}
+
+// pending is a rule the current event passed, with what its trigger is
+// given.
+type pending struct {
+	s  *ruleState
+	in input
+}
+
+// admit adds s to f.pend when f's event is s's to apply (its key is
+// present and in this shard) and passes s's condition.
+func (d *Detector) admit(f *frame, s *ruleState) {
 	r := s.rule
 	// The key comes first: it is cheap, and with shards it says whether
 	// the rule is this detector's to apply.
-	sc := &d.cache[s.space]
-	if sc.gen != d.events {
-		sc.gen, sc.rec = d.events, nil
-		sc.k, sc.ok = r.key(&d.act)
+	sc := &f.cache[s.space]
+	if sc.gen != f.gen {
+		sc.gen, sc.rec = f.gen, nil
+		sc.k, sc.ok = r.key(&f.act)
 		if sc.ok && d.shards > 1 {
 			sc.ok = sc.k.shard(d.shards) == d.shard
 		}
 	}
 	if !sc.ok {
-		return Firing{}, false
+		return
 	}
 	if r.cond != nil {
-		ok, err := evalBool(r.cond, &d.act)
+		ok, err := evalBool(r.cond, &f.act)
 		if err != nil {
 			s.errors++
 			s.lastErr = err
-			return Firing{}, false
+			return
 		}
 		if !ok {
-			return Firing{}, false
+			return
 		}
 	}
-	in := &d.in
-	*in = input{t: t, ev: ev}
+	in := input{t: f.t, ev: f.ev}
 	switch r.Trigger.Kind {
 	case TriggerDistinct, TriggerFirstSeen:
-		in.val = d.act.field(r.field)
+		in.val = f.act.field(r.field)
 		if in.val == "" {
-			return Firing{}, false
+			return
 		}
 		in.h = maphash.String(d.seed, in.val)
 	case TriggerBaseline:
-		v, err := evalNumber(r.value, &d.act)
+		v, err := evalNumber(r.value, &f.act)
 		if err != nil {
 			s.errors++
 			s.lastErr = err
-			return Firing{}, false
+			return
 		}
 		in.v = v
 		if r.Trigger.CounterBy != "" {
-			sess := d.act.field(r.counterBy)
+			sess := f.act.field(r.counterBy)
 			if sess == "" {
-				return Firing{}, false
+				return
 			}
 			in.h = maphash.String(d.seed, sess)
 		}
 	}
-	var h hit
-	if s.agg == nil {
-		h = hit{first: t}
-	} else {
+	f.pend = append(f.pend, pending{s: s, in: in})
+}
+
+// locate finds (or makes) the records of the keys of f's pending rules
+// and asks for the cache lines of their states.
+func (d *Detector) locate(f *frame) {
+	for i := range f.pend {
+		s := f.pend[i].s
+		if s.agg == nil {
+			continue
+		}
+		sc := &f.cache[s.space]
 		if sc.rec == nil {
 			if sc.rec = d.spaces[s.space].record(&sc.k); sc.rec == nil {
-				s.dropped++
-				return Firing{}, false
+				continue // the space is full: observe counts it
 			}
 		}
-		sc.rec.last = max(sc.rec.last, t)
+		sc.rec.last = max(sc.rec.last, f.t)
+		if ref := d.spaces[s.space].ref(sc.rec, s.id); ref != 0 {
+			s.agg.prefetch(ref - 1)
+		}
+	}
+}
+
+// observe hands f's event to p's trigger and returns its firing, if any.
+func (d *Detector) observe(f *frame, p *pending) (Firing, bool) {
+	s, in := p.s, &p.in
+	r := s.rule
+	sc := &f.cache[s.space]
+	var h hit
+	if s.agg == nil {
+		h = hit{first: in.t}
+	} else {
+		if sc.rec == nil {
+			s.dropped++
+			return Firing{}, false
+		}
 		st := d.spaces[s.space].state(sc.rec, s.id)
 		fresh := *st == 0
 		var fired bool
@@ -261,6 +358,7 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 		}
 	}
 	s.fires++
+	ev := in.ev
 	if h.evs == nil {
 		h.evs = []simguard.Event{*ev}
 	}
@@ -269,7 +367,7 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 		TenantID: ev.TenantID,
 		Key:      r.render(sc.k),
 		SIMID:    ev.SIMID,
-		At:       time.Unix(0, t).UTC(),
+		At:       time.Unix(0, in.t).UTC(),
 		FirstAt:  time.Unix(0, h.first).UTC(),
 		Detail:   h.detail,
 		Events:   h.evs,
@@ -277,16 +375,17 @@ func (d *Detector) apply(s *ruleState, ev *simguard.Event, t int64) (Firing, boo
 	}, true
 }
 
-// hold returns the reference of a copy of the current event in
+// hold returns the reference of a copy of the event being observed in
 // d.evidence. It is made once per event, and only when some rule keeps it
-// as evidence. Process holds a reference of its own until it returns: a
-// rule that fires lets go of its evidence, which must not free the event
-// while a later rule may still keep it.
+// as evidence. The frame holds a reference of its own until the event is
+// done: a rule that fires lets go of its evidence, which must not free
+// the event while a later rule may still keep it.
 func (d *Detector) hold() uint32 {
-	if d.held == 0 {
-		d.held = d.evidence.add(d.cur)
+	f := d.observing
+	if f.held == 0 {
+		f.held = d.evidence.add(f.ev)
 	}
-	return d.held
+	return f.held
 }
 
 func (d *Detector) rulesFor(typ string) []*ruleState {
@@ -351,7 +450,9 @@ func (d *Detector) expire(now time.Time, budget int) int {
 	}
 	// Records moved or went away: no cached pointer may outlive that (it
 	// would also keep a shrunk slice alive).
-	clear(d.cache)
+	for i := range d.frames {
+		clear(d.frames[i].cache)
+	}
 	for _, s := range d.rules {
 		s.keys -= dropped[s.id]
 	}

@@ -245,7 +245,6 @@ type shard struct {
 	d    *Detector
 	opts DetectorOptions
 	jobs chan shardJob
-	out  []Firing
 }
 
 // shardJob is a batch to run, or else something to do to the detector
@@ -281,13 +280,11 @@ func (s *shard) run() {
 		}
 		b := j.batch
 		fired := b.fired[s.idx][:0]
-		for i := range b.evs {
-			s.out = s.d.Process(&b.evs[i], s.out[:0])
-			for _, f := range s.out {
+		s.d.ProcessAll(b.evs, func(i int, fs []Firing) {
+			for _, f := range fs {
 				fired = append(fired, batchFiring{i, f})
 			}
-		}
-		clear(s.out)
+		})
 		b.fired[s.idx] = fired
 		b.done.Done()
 	}

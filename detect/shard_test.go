@@ -91,3 +91,43 @@ func mixedEvents(n int) []simguard.Event {
 	}
 	return out
 }
+
+// TestProcessAllFiresAsProcess: fetching ahead changes nothing about what
+// fires, nor for which event, whatever the batch size and the shard.
+func TestProcessAllFiresAsProcess(t *testing.T) {
+	rs := builtinRules(t)
+	evs := mixedEvents(20000)
+	for _, shards := range []int{1, 3} {
+		for _, batch := range []int{1, 5, 1000, len(evs)} {
+			for shard := 0; shard < shards; shard++ {
+				opts := DetectorOptions{Shards: shards, Shard: shard}
+				one := NewDetector(rs, opts, nil)
+				var want []string
+				for i := range evs {
+					for _, f := range one.Process(&evs[i], nil) {
+						want = append(want, fmt.Sprintf("%d %v", i, describe([]Firing{f})))
+					}
+				}
+				all := NewDetector(rs, opts, nil)
+				var got []string
+				for from := 0; from < len(evs); from += batch {
+					to := min(from+batch, len(evs))
+					all.ProcessAll(evs[from:to], func(i int, fs []Firing) {
+						for _, f := range fs {
+							got = append(got, fmt.Sprintf("%d %v", from+i, describe([]Firing{f})))
+						}
+					})
+				}
+				if shards == 1 && len(want) < 100 {
+					t.Fatalf("only %d firings: the events do not exercise the rules", len(want))
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%d shards, shard %d, batches of %d: %d firings, Process %d", shards, shard, batch, len(got), len(want))
+				}
+				if all.Keys() != one.Keys() {
+					t.Errorf("%d shards, shard %d, batches of %d: %d keys, Process %d", shards, shard, batch, all.Keys(), one.Keys())
+				}
+			}
+		}
+	}
+}

@@ -58,6 +58,11 @@ func (x *simIndex) get(k simKey) (int32, bool) {
 	}
 }
 
+// prefetch starts loading k's home slot (see prefetch).
+func (x *simIndex) prefetch(k simKey) {
+	prefetch(uintptr(unsafe.Pointer(&x.slots[k.hash()&uint64(len(x.slots)-1)])))
+}
+
 // put sets k's record index, adding k when absent.
 func (x *simIndex) put(k simKey, idx int32) {
 	if 2*(x.n+1) > len(x.slots) {

@@ -76,6 +76,11 @@ func (a *arena[S]) state(ref *uint32) *S {
 	return a.at(*ref - 1)
 }
 
+// prefetch starts loading state i's cache lines (see prefetch).
+func (a *arena[S]) prefetch(i uint32) {
+	prefetchRange(uintptr(unsafe.Pointer(a.at(i))), unsafe.Sizeof(*new(S)))
+}
+
 // live is how many states are held.
 func (a *arena[S]) live() int { return a.n - len(a.free) }
 
@@ -298,6 +303,24 @@ func (s *keySpace) state(r *keyRecord, id uint32) *uint32 {
 	r.nmore++
 	*sl = slot{rule: id}
 	return &sl.ref
+}
+
+// ref returns rule id's reference to its state in r, without adding a
+// slot: 0 when it has none.
+func (s *keySpace) ref(r *keyRecord, id uint32) uint32 {
+	for i := range r.inl {
+		if r.inl[i].rule == id {
+			return r.inl[i].ref
+		}
+	}
+	if r.nmore > 0 {
+		for _, sl := range s.more.get(r.more)[:r.nmore] {
+			if sl.rule == id {
+				return sl.ref
+			}
+		}
+	}
+	return 0
 }
 
 // slots calls f with each of r's slots in use.

@@ -32,6 +32,8 @@ type hit struct {
 // scan them, however many keys there are.
 type aggregator interface {
 	observe(ref *uint32, in *input, d *Detector) (hit, bool)
+	// prefetch starts loading state i into the cache (see prefetch).
+	prefetch(i uint32)
 	// release lets go of state i and of what it holds.
 	release(i uint32)
 	// compact moves the states to fewer chunks when most are free (see
