@@ -7,6 +7,7 @@
 //	go run ./bench/detect -mode detector -warm 25000000 -events 5000000
 //	go run ./bench/detect -mode engine -rate 200000 -seconds 20
 //	go run ./bench/detect -mode engine -rate 200000 -seconds 60 -warm 3000000
+//	go run ./bench/detect -mode detector -warm 12000000 -events 4000000 -compare
 package main
 
 import (
@@ -44,6 +45,7 @@ func main() {
 	warm := flag.Int("warm", 0, "events fed untimed before the timed run (engine: as fast as it takes them), e.g. 3000000 to hold state for the million keys")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed part of the first run to this file")
 	memProfile := flag.String("memprofile", "", "write a heap profile (what the garbage collector traces) at the end to this file")
+	compare := flag.Bool("compare", false, "detector run: alternate slices of 20,000 events between ProcessAll and Process (one event at a time) and print how long a slice takes with each; on a noisy machine this compares the two under the same conditions")
 	flag.Parse()
 	// The profile starts with the timed part of each run (after the
 	// engine's warm-up).
@@ -79,9 +81,14 @@ func main() {
 	}
 	fmt.Printf("rules %d, keys %d, GOMAXPROCS %d, %s\n", len(rs.Rules()), *keys, runtime.GOMAXPROCS(0), runtime.Version())
 	if *mode == "detector" || *mode == "both" {
-		r := runDetector(rs, *keys, *events, *warm)
+		r := runDetector(rs, *keys, *events, *warm, *compare)
 		fmt.Printf("detector: %d events (after %d untimed) in %s wall, %s CPU (GC included): %.0f events/s wall, %.0f events per CPU-second; %d keys; rule state %d MiB (heap %d MiB); %d firings\n",
 			r.events, *warm, r.elapsed.Round(time.Millisecond), r.cpu.Round(time.Millisecond), r.rate, r.cpuRate, r.keys, r.stateBytes>>20, r.heapBytes>>20, r.firings)
+		if *compare && len(r.slices[0]) > 0 && len(r.slices[1]) > 0 {
+			all, one := median(r.slices[0]), median(r.slices[1])
+			fmt.Printf("detector: a slice of 20,000 events takes %s with ProcessAll and %s with Process (medians of %d and %d slices): ProcessAll is %.2f× as fast\n",
+				all.Round(time.Microsecond), one.Round(time.Microsecond), len(r.slices[0]), len(r.slices[1]), one.Seconds()/all.Seconds())
+		}
 	}
 	if *mode == "engine" || *mode == "both" {
 		r, err := runEngine(rs, *keys, *rate, time.Duration(*seconds)*time.Second, *attackEvery, detect.Config{Shards: *shards, QueueSize: *queue}, *warm)
@@ -120,6 +127,9 @@ type detectorResult struct {
 	elapsed, cpu          time.Duration
 	rate, cpuRate         float64
 	stateBytes, heapBytes uint64
+	// slices are the times of the timed slices of 20,000 events, with
+	// ProcessAll ([0]) and, with -compare, with Process ([1]).
+	slices [2][]time.Duration
 }
 
 // runDetector times the pure detection path on one goroutine: every event
@@ -128,13 +138,14 @@ type detectorResult struct {
 // and idle state expires a slice at a time, as in the engine; the first
 // warm events are not timed, so that the timed ones meet the state of a
 // system that has run for a while.
-func runDetector(rs *detect.RuleSet, keys, n, warm int) detectorResult {
+func runDetector(rs *detect.RuleSet, keys, n, warm int, compare bool) detectorResult {
 	w := newWorkload(keys, 1)
 	chunk := make([]simguard.Event, min(warm+n, 1_000_000))
 	base := heapInUse()
 	d := detect.NewDetector(rs, detect.DetectorOptions{}, nil)
 	start := time.Unix(1_800_000_000, 0)
 	var r detectorResult
+	var out []detect.Firing
 	for done := 0; done < warm+n; {
 		m := min(len(chunk), warm+n-done)
 		if done < warm {
@@ -156,11 +167,26 @@ func runDetector(rs *detect.RuleSet, keys, n, warm int) detectorResult {
 				d.ExpireSome(chunk[i].Time, keys/60+1000)
 			}
 			j := min(i+20_000, m)
-			d.ProcessAll(chunk[i:j], func(_ int, fs []detect.Firing) {
-				if timed {
-					r.firings += len(fs)
+			t := time.Now()
+			// With -compare, every other slice goes one event at a time.
+			one := compare && (done+i)/20_000%2 == 1
+			if one {
+				for k := i; k < j; k++ {
+					out = d.Process(&chunk[k], out[:0])
+					if timed {
+						r.firings += len(out)
+					}
 				}
-			})
+			} else {
+				d.ProcessAll(chunk[i:j], func(_ int, fs []detect.Firing) {
+					if timed {
+						r.firings += len(fs)
+					}
+				})
+			}
+			if timed && j-i == 20_000 {
+				r.slices[b2i(one)] = append(r.slices[b2i(one)], time.Since(t))
+			}
 			i = j
 		}
 		if timed {
@@ -178,6 +204,13 @@ func runDetector(rs *detect.RuleSet, keys, n, warm int) detectorResult {
 		r.stateBytes = heap - base
 	}
 	return r
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // cpuTime is the CPU this process used, user and system, on all threads:
@@ -333,6 +366,12 @@ func runEngine(rs *detect.RuleSet, keys, rate int, length time.Duration, attackE
 	r.ttd50, r.ttd99, r.ttdMax = pct(ttd, 50), pct(ttd, 99), pct(ttd, 100)
 	r.delay50, r.delay99 = pct(delay, 50), pct(delay, 99)
 	return r, nil
+}
+
+func median(d []time.Duration) time.Duration {
+	d = slices.Clone(d)
+	slices.Sort(d)
+	return d[len(d)/2]
 }
 
 func pct(d []time.Duration, p int) time.Duration {
