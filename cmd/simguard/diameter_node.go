@@ -55,7 +55,7 @@ func diameterNode(ctx context.Context, env *cliEnv, args []string) error {
 		return fmt.Errorf("read the Diameter peers from the control plane: %w", err)
 	}
 	srv.SetPeers(peers)
-	m, err := listenMetrics(*metrics, reg)
+	m, err := listenMetrics(*metrics, "--metrics-listen", reg)
 	if err != nil {
 		return err
 	}

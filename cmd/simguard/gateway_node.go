@@ -86,7 +86,7 @@ func gatewayNode(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := listenMetrics(*metrics, reg)
+	m, err := listenMetrics(*metrics, "--metrics-listen", reg)
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"strings"
@@ -16,7 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/simguard/simguard/enforce"
@@ -118,7 +115,7 @@ type radiusNodeProc struct {
 	events   *enforce.EventWriter
 	srv      *radius.Server
 	reg      *prometheus.Registry
-	metrics  net.Listener
+	metrics  *nodeMetrics
 	closers  []func()
 }
 
@@ -161,10 +158,8 @@ func openRADIUSNode(ctx context.Context, cfg radiusNodeConfig, log *slog.Logger,
 		return nil, err
 	}
 	n.closers = append(n.closers, func() { _ = n.srv.Close() })
-	if cfg.Metrics != "" {
-		if n.metrics, err = net.Listen("tcp", cfg.Metrics); err != nil {
-			return nil, fmt.Errorf("metrics: listen on %s: %w", cfg.Metrics, err)
-		}
+	if n.metrics, err = listenMetrics(cfg.Metrics, "--metrics or metrics: in the config", n.reg); err != nil {
+		return nil, err
 	}
 	return n, nil
 }
@@ -182,14 +177,6 @@ func (n *radiusNodeProc) run(ctx context.Context) error {
 	evCtx, stopEvents := context.WithCancel(context.Background())
 	evDone := make(chan struct{})
 	go func() { defer close(evDone); _ = n.events.Run(evCtx) }()
-	var hs *http.Server
-	if n.metrics != nil {
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{}))
-		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
-		hs = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		wg.Go(func() { _ = hs.Serve(n.metrics) })
-	}
 	srvErr := make(chan error, 1)
 	srvCtx, stopSrv := context.WithCancel(context.Background())
 	go func() { srvErr <- n.srv.Serve(srvCtx) }()
@@ -208,9 +195,6 @@ func (n *radiusNodeProc) run(ctx context.Context) error {
 	stopEvents()
 	<-evDone
 	stopBG()
-	if hs != nil {
-		_ = hs.Close()
-	}
 	wg.Wait()
 	return err
 }
@@ -219,9 +203,7 @@ func (n *radiusNodeProc) close() {
 	for i := len(n.closers) - 1; i >= 0; i-- {
 		n.closers[i]()
 	}
-	if n.metrics != nil {
-		n.metrics.Close()
-	}
+	n.metrics.Close()
 }
 
 func joinAddrs(list []netip.AddrPort) string {

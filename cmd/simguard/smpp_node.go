@@ -73,7 +73,7 @@ func smppNode(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := listenMetrics(*metrics, reg)
+	m, err := listenMetrics(*metrics, "--metrics-listen", reg)
 	if err != nil {
 		return err
 	}
@@ -161,21 +161,25 @@ type nodeMetrics struct {
 	done chan struct{}
 }
 
-// listenMetrics serves reg's metrics on addr (nil for ""). A node told to
-// serve metrics that cannot bind the address does not start: a start that
-// fails is seen at once, a scrape target that is missing only when it is
-// needed.
-func listenMetrics(addr string, reg *prometheus.Registry) (*nodeMetrics, error) {
+// listenMetrics serves reg's metrics on addr at /metrics, and /healthz
+// (nil for ""). setting names where addr came from, for the error. A node
+// told to serve metrics that cannot bind the address does not start: a
+// start that fails is seen at once, a scrape target that is missing only
+// when it is needed.
+func listenMetrics(addr, setting string, reg *prometheus.Registry) (*nodeMetrics, error) {
 	if addr == "" {
 		return nil, nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("metrics: listen on %s: %w (set --metrics-listen)", addr, err)
+		return nil, fmt.Errorf("metrics: listen on %s: %w (set %s)", addr, err, setting)
 	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	m := &nodeMetrics{
 		addr: ln.Addr(),
-		srv:  &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second},
+		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
 		done: make(chan struct{}),
 	}
 	go func() { defer close(m.done); _ = m.srv.Serve(ln) }()
