@@ -273,28 +273,14 @@ func (r *keyRecord) inUse() bool {
 // state returns where rule id keeps the reference to its state in r (0
 // at first). The pointer is valid until the next call on the space.
 func (s *keySpace) state(r *keyRecord, id uint32) *uint32 {
-	free := -1
+	if sl := s.find(r, id); sl != nil {
+		return &sl.ref
+	}
 	for i := range r.inl {
-		switch r.inl[i].rule {
-		case id:
+		if r.inl[i].rule == 0 {
+			r.inl[i] = slot{rule: id}
 			return &r.inl[i].ref
-		case 0:
-			if free < 0 {
-				free = i
-			}
 		}
-	}
-	if r.nmore > 0 {
-		more := s.more.get(r.more)[:r.nmore]
-		for i := range more {
-			if more[i].rule == id {
-				return &more[i].ref
-			}
-		}
-	}
-	if free >= 0 {
-		r.inl[free] = slot{rule: id}
-		return &r.inl[free].ref
 	}
 	if r.more == 0 || int(r.nmore) == len(s.more.get(r.more)) {
 		r.more = s.more.grow(r.more, int(r.nmore), max(2*int(r.nmore), inlineSlots))
@@ -308,19 +294,29 @@ func (s *keySpace) state(r *keyRecord, id uint32) *uint32 {
 // ref returns rule id's reference to its state in r, without adding a
 // slot: 0 when it has none.
 func (s *keySpace) ref(r *keyRecord, id uint32) uint32 {
+	if sl := s.find(r, id); sl != nil {
+		return sl.ref
+	}
+	return 0
+}
+
+// find returns rule id's slot in r, nil when it has none. The pointer is
+// valid until the next call on the space.
+func (s *keySpace) find(r *keyRecord, id uint32) *slot {
 	for i := range r.inl {
 		if r.inl[i].rule == id {
-			return r.inl[i].ref
+			return &r.inl[i]
 		}
 	}
 	if r.nmore > 0 {
-		for _, sl := range s.more.get(r.more)[:r.nmore] {
-			if sl.rule == id {
-				return sl.ref
+		more := s.more.get(r.more)[:r.nmore]
+		for i := range more {
+			if more[i].rule == id {
+				return &more[i]
 			}
 		}
 	}
-	return 0
+	return nil
 }
 
 // slots calls f with each of r's slots in use.
