@@ -15,14 +15,22 @@ type baselineState struct {
 	last    int64
 }
 
-type baselineAgg struct {
-	rule *Rule
+type baselineStore struct {
 	arena[baselineState]
 }
 
+type baselineAgg struct {
+	rule *Rule
+	*baselineStore
+}
+
+func (a *baselineAgg) store() stateStore { return a.baselineStore }
+
+func (st *baselineStore) compact() []uint32 { return st.arena.compact() }
+
 // The states keep no evidence: a baseline alert carries the event that fired.
-func (a *baselineAgg) dispose()               {}
-func (a *baselineAgg) remapEvidence([]uint32) {}
+func (st *baselineStore) dispose()               {}
+func (st *baselineStore) remapEvidence([]uint32) {}
 
 func (a *baselineAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
 	s := a.state(ref)
@@ -83,9 +91,9 @@ func (a *baselineAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
 type firstSeenState struct {
 	few     [1]seenVal // the value while there is only one
 	nfew    uint8
-	small   uint32 // the values once there are more (until the sets): a block in firstSeenAgg.vals
+	small   uint32 // the values once there are more (until the sets): a block in firstSeenStore.vals
 	nsmall  uint32
-	sets    uint32 // the sets, in firstSeenAgg.sets, + 1; 0 until there are more than smallSet values
+	sets    uint32 // the sets, in firstSeenStore.sets, + 1; 0 until there are more than smallSet values
 	created int64
 	rotated int64
 	last    int64
@@ -99,12 +107,18 @@ type seenSets struct {
 
 const smallSet = 16
 
-type firstSeenAgg struct {
-	rule *Rule
+type firstSeenStore struct {
 	arena[firstSeenState]
 	vals blocks[seenVal]
 	sets arena[seenSets]
 }
+
+type firstSeenAgg struct {
+	rule *Rule
+	*firstSeenStore
+}
+
+func (a *firstSeenAgg) store() stateStore { return a.firstSeenStore }
 
 func (a *firstSeenAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
 	s := a.state(ref)
@@ -128,20 +142,20 @@ func (a *firstSeenAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) 
 	return hit{first: in.t, detail: fmt.Sprintf("first %s %s for this key", tr.Field, clip(in.val))}, true
 }
 
-func (a *firstSeenAgg) release(i uint32) {
-	s := a.at(i)
-	a.vals.release(s.small)
+func (st *firstSeenStore) release(i uint32) {
+	s := st.at(i)
+	st.vals.release(s.small)
 	if s.sets != 0 {
-		a.sets.release(s.sets - 1)
+		st.sets.release(s.sets - 1)
 	}
-	a.arena.release(i)
+	st.arena.release(i)
 }
 
-func (a *firstSeenAgg) compact() []uint32 {
-	remap := compactWithBlocks(&a.arena, &a.vals, func(s *firstSeenState) *uint32 { return &s.small })
-	if m := a.sets.compact(); m != nil {
-		for i := 0; i < a.n; i++ {
-			if s := a.at(uint32(i)); s.sets != 0 {
+func (st *firstSeenStore) compact() []uint32 {
+	remap := compactWithBlocks(&st.arena, &st.vals, func(s *firstSeenState) *uint32 { return &s.small })
+	if m := st.sets.compact(); m != nil {
+		for i := 0; i < st.n; i++ {
+			if s := st.at(uint32(i)); s.sets != 0 {
 				s.sets = m[s.sets-1]
 			}
 		}
@@ -150,8 +164,8 @@ func (a *firstSeenAgg) compact() []uint32 {
 }
 
 // The states keep no evidence: a first_seen alert carries the event that fired.
-func (a *firstSeenAgg) dispose()               {}
-func (a *firstSeenAgg) remapEvidence([]uint32) {}
+func (st *firstSeenStore) dispose()               {}
+func (st *firstSeenStore) remapEvidence([]uint32) {}
 
 // list is the values while they fit a list. Most keys meet one value
 // (a SIM's home network, a device's usual server), which lives inline,

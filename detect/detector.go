@@ -2,6 +2,8 @@ package detect
 
 import (
 	"hash/maphash"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/simguard/simguard"
@@ -66,6 +68,49 @@ type Detector struct {
 	// simSpace is the key space of the rules that group by SIM alone,
 	// whose records ProcessAll fetches ahead; nil if there are none.
 	simSpace *keySpace
+	// gone are the rules removed whose states expiry has yet to let go.
+	gone []goneRule
+}
+
+// goneRule is a removed rule whose states are still in the stores of its
+// key space, which rules still loaded share. Expiry lets go of them (and
+// of their evidence) as it passes over the space's records: once the
+// space has completed two passes since the removal (the first may have
+// begun before it), none is left.
+type goneRule struct {
+	id    uint32
+	agg   aggregator
+	space *keySpace
+	until uint64 // the space's passes when its states are all gone
+}
+
+// letGo hands the states of the rules of prev that d does not keep (old)
+// to expiry, and lets go at once of the key spaces d does not keep, with
+// the evidence their states hold.
+func (d *Detector) letGo(prev *Detector, prevSpaces []*keySpace, old map[string]*ruleState) {
+	kept := map[*keySpace]bool{}
+	for _, sp := range d.spaces {
+		kept[sp] = true
+	}
+	if prev != nil {
+		for _, g := range prev.gone {
+			if kept[g.space] {
+				d.gone = append(d.gone, g)
+			}
+		}
+	}
+	for _, o := range old {
+		if sp := prevSpaces[o.space]; o.agg != nil && kept[sp] {
+			d.gone = append(d.gone, goneRule{id: o.id, agg: o.agg, space: sp, until: sp.passes + 2})
+		}
+	}
+	for _, sp := range prevSpaces {
+		if !kept[sp] {
+			for _, st := range sp.stores {
+				st.dispose()
+			}
+		}
+	}
 }
 
 // frame is one event on its way through the rules.
@@ -125,6 +170,7 @@ func NewDetector(rs *RuleSet, opts DetectorOptions, prev *Detector) *Detector {
 	}
 	old := map[string]*ruleState{}
 	oldSpaces := map[string]*keySpace{}
+	var prevSpaces []*keySpace
 	if prev != nil {
 		d.seed, d.now, d.nextID, d.evidence = prev.seed, prev.now, prev.nextID, prev.evidence
 		for _, s := range prev.rules {
@@ -133,19 +179,12 @@ func NewDetector(rs *RuleSet, opts DetectorOptions, prev *Detector) *Detector {
 		for _, sp := range prev.spaces {
 			oldSpaces[sp.sig] = sp
 		}
+		prevSpaces = prev.spaces
 	}
 	spaceIdx := map[string]int{}
 	for _, r := range rs.rules {
 		if !r.Enabled {
 			continue
-		}
-		s := &ruleState{rule: r}
-		if o, ok := old[r.Name+"\x00"+r.fingerprint]; ok {
-			s.id, s.agg, s.fires, s.errors, s.keys, s.dropped = o.id, o.agg, o.fires, o.errors, o.keys, o.dropped
-			delete(old, r.Name+"\x00"+r.fingerprint)
-		} else {
-			s.id, s.agg = d.nextID, newAggregator(r, d.evidence)
-			d.nextID++
 		}
 		sig := spaceSig(r)
 		i, ok := spaceIdx[sig]
@@ -159,16 +198,17 @@ func NewDetector(rs *RuleSet, opts DetectorOptions, prev *Detector) *Detector {
 			spaceIdx[sig] = i
 			d.spaces = append(d.spaces, sp)
 		}
-		s.space, s.pos = i, len(d.rules)
+		s := &ruleState{rule: r, space: i, pos: len(d.rules)}
+		if o, ok := old[r.Name+"\x00"+r.fingerprint]; ok {
+			s.id, s.agg, s.fires, s.errors, s.keys, s.dropped = o.id, o.agg, o.fires, o.errors, o.keys, o.dropped
+			delete(old, r.Name+"\x00"+r.fingerprint)
+		} else {
+			s.id, s.agg = d.nextID, newAggregator(r, d.spaces[i], d.evidence)
+			d.nextID++
+		}
 		d.rules = append(d.rules, s)
 	}
-	// The states of rules that are gone go with their arenas at the next
-	// expiry; the events they kept go now.
-	for _, o := range old {
-		if o.agg != nil {
-			o.agg.dispose()
-		}
-	}
+	d.letGo(prev, prevSpaces, old)
 	for i := range d.frames {
 		d.frames[i].cache = make([]spaceCache, len(d.spaces))
 	}
@@ -435,16 +475,20 @@ func (d *Detector) expire(now time.Time, budget int) int {
 			rules[s.id] = expiry{cutoff: at - int64(s.rule.idleAfter()), agg: s.agg, space: d.spaces[s.space]}
 		}
 	}
+	for _, g := range d.gone {
+		rules[g.id] = expiry{cutoff: math.MaxInt64, agg: g.agg, space: g.space, gone: true}
+	}
 	dropped := make([]int, d.nextID)
 	for _, sp := range d.spaces {
 		sp.expire(rules, dropped, budget)
 	}
+	d.gone = slices.DeleteFunc(d.gone, func(g goneRule) bool { return g.space.passes >= g.until })
 	// Expired states let go of their evidence; once most held events
 	// are gone, the rest move together and memory goes back.
 	if m := d.evidence.evs.compact(); m != nil {
-		for _, s := range d.rules {
-			if s.agg != nil {
-				s.agg.remapEvidence(m)
+		for _, sp := range d.spaces {
+			for _, st := range sp.stores {
+				st.remapEvidence(m)
 			}
 		}
 	}

@@ -48,8 +48,8 @@ func TestStatesHoldNoPointers(t *testing.T) {
 
 // Every rule kind, with evidence inline and in rings, over many keys that
 // fire now and then: once every key has expired, nothing is held (no
-// event, no block, no record), and a reload that drops the rules lets go
-// of their evidence at once.
+// event, no block, no record), and a reload that drops the rules, and so
+// their key space, lets go of their evidence at once.
 func TestStateIsLetGo(t *testing.T) {
 	rules := ""
 	for i, trig := range []string{
@@ -117,6 +117,67 @@ func TestStateIsLetGo(t *testing.T) {
 	d = NewDetector(parseOne(t, "name: other\nseverity: low\nevents: [t.y]\ntrigger: {kind: each}\n"), DetectorOptions{}, d)
 	if n := d.evidence.live(); n != 0 {
 		t.Errorf("%d events held after the rules keeping them were removed", n)
+	}
+}
+
+// A removed rule's states are in stores that the rules still loaded
+// share: expiry lets go of them and of their evidence within two passes
+// (the first may have begun before the reload), also when it sweeps a few
+// keys at a time, and the rules still loaded keep theirs.
+func TestRemovedRuleStatesGo(t *testing.T) {
+	const keep = "name: keep\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\nevidence: 7\n" +
+		"trigger: {kind: sliding_window, threshold: 8, window: 1h}\n"
+	const drop = "name: drop\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\nevidence: 9\n" +
+		"trigger: {kind: sliding_window, threshold: 10, window: 1h}\n---\n" +
+		"name: dropdst\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\nevidence: 3\n" +
+		"trigger: {kind: distinct, field: dst, threshold: 6, window: 1h}\n"
+	feed := func(d *Detector) {
+		for i := 0; i < 5; i++ {
+			for sim := int64(1); sim <= 1000; sim++ {
+				e := at(sim, time.Duration(i)*time.Second, "dst", fmt.Sprint(i))
+				if f := d.Process(&e, nil); len(f) != 0 {
+					t.Fatalf("%s fired: the test wants state held, not fired", f[0].Rule.Name)
+				}
+			}
+		}
+	}
+	only := NewDetector(parseOne(t, keep), DetectorOptions{}, nil)
+	feed(only)
+	d := NewDetector(parseOne(t, keep+"---\n"+drop), DetectorOptions{}, nil)
+	feed(d)
+	d.ExpireSome(t0.Add(time.Minute), 300) // a pass begins
+	d = NewDetector(parseOne(t, keep), DetectorOptions{}, d)
+	win := d.rules[0].agg.(*slidingAgg)
+	dst := d.spaces[0].stores[TriggerDistinct].(*distinctStore)
+	if win.live() != 2000 || dst.live() != 1000 {
+		t.Fatalf("before expiry %d sliding and %d distinct states, want 2000 and 1000", win.live(), dst.live())
+	}
+	for n := 0; len(d.gone) > 0; n++ {
+		if n == 100 {
+			t.Fatal("the removed rules are still waiting for expiry after 100 sweeps")
+		}
+		d.ExpireSome(t0.Add(time.Minute), 300)
+	}
+	if win.live() != 1000 || dst.live() != 0 || dst.vals.held() != 0 {
+		t.Errorf("after expiry %d sliding states (want 1000), %d distinct states and %d values (want none)",
+			win.live(), dst.live(), dst.vals.held())
+	}
+	if n, w := d.evidence.live(), only.evidence.live(); n != w {
+		t.Errorf("%d events held, want %d as without the removed rules", n, w)
+	}
+	if n, w := d.evidence.rings.held(), only.evidence.rings.held(); n != w {
+		t.Errorf("%d evidence ring places held, want %d as without the removed rules", n, w)
+	}
+	if n := d.Stats()[0].Keys; n != 1000 {
+		t.Errorf("keep holds state for %d keys, want 1000", n)
+	}
+	var got []Firing
+	for i := 5; i < 8; i++ {
+		e := at(1, time.Duration(i)*time.Second, "dst", fmt.Sprint(i), "n", fmt.Sprint(i))
+		got = d.Process(&e, got)
+	}
+	if len(got) != 1 || got[0].Rule.Name != "keep" || len(got[0].Events) != 7 {
+		t.Fatalf("firings %+v, want keep with 7 events", got)
 	}
 }
 

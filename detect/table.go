@@ -6,9 +6,9 @@ import (
 	"unsafe"
 )
 
-// arena holds one rule's per-key states by value, in chunks, and slots
-// name them by index: the garbage collector then sees a few objects per
-// rule instead of one per key and rule (millions), and the slots it would
+// arena holds per-key states by value, in chunks, and slots name them by
+// index: the garbage collector then sees a few objects per store instead
+// of one per key and rule (millions), and the slots it would
 // otherwise scan hold no pointers at all. Chunks of fixed size let the
 // arena grow without copying what it holds: a few small ones, so that a
 // rule with few keys stays small, then big ones, which are given huge
@@ -137,10 +137,15 @@ type keySpace struct {
 	// of new keys never copies the millions already held. They hold no
 	// pointer: the strings of a key live in strs, the slots beyond the
 	// inline ones in more.
-	recs    arena[keyRecord]
-	strs    arena[[maxGroupBy]string]
-	more    blocks[slot]
-	cursor  int // where the next incremental expiry resumes
+	recs arena[keyRecord]
+	strs arena[[maxGroupBy]string]
+	more blocks[slot]
+	// stores hold the states of the space's rules, one per trigger kind
+	// (see stateStore). They outlive the rules: a reload keeps the space
+	// and its stores, and a removed rule's states in them go by expiry.
+	stores  map[TriggerKind]stateStore
+	cursor  int    // where the next incremental expiry resumes
+	passes  uint64 // expiry passes completed over every record
 	max     int
 	dropped uint64
 }
@@ -164,13 +169,13 @@ const inlineSlots = 8
 
 type slot struct {
 	rule uint32 // ruleState.id
-	ref  uint32 // the state in the rule's arena, + 1; 0 before the first
+	ref  uint32 // the state in the rule's store, + 1; 0 before the first
 }
 
 type simKey struct{ tenant, sim int64 }
 
 func newKeySpace(sig string, max int) *keySpace {
-	s := &keySpace{sig: sig, max: min(max, math.MaxInt32)}
+	s := &keySpace{sig: sig, max: min(max, math.MaxInt32), stores: map[TriggerKind]stateStore{}}
 	if sig == "sim" {
 		s.sims = newSimIndex(0)
 	} else {
@@ -334,19 +339,23 @@ func (s *keySpace) slots(r *keyRecord, f func(*slot)) {
 	}
 }
 
-// expiry is what keySpace.expire needs of a live rule (agg nil: the rule
-// is gone).
+// expiry is what keySpace.expire needs of a rule.
 type expiry struct {
 	cutoff int64 // states whose last event is older go
 	agg    aggregator
 	space  *keySpace // where the rule's keys are
+	// gone: the rule was removed, and its states go whatever their age;
+	// they are in a store that other rules share (see goneRule).
+	gone bool
 }
 
 // expire checks up to budget records from where the last call stopped
 // (budget <= 0: all of them). It drops states older than their rule's
-// cutoff (rules[id]; a rule without an entry is gone and its states go
-// too) and records left empty, counting dropped states by rule id. It
-// reports whether it went through every record since the pass began.
+// cutoff (rules[id]), the states of rules gone, and records left empty,
+// counting dropped states by rule id. A slot of a rule without an entry
+// (there should be none: a removed rule stays in rules until its slots
+// are gone, see goneRule) goes without releasing its state. It reports
+// whether it went through every record since the pass began.
 func (s *keySpace) expire(rules []expiry, dropped []int, budget int) bool {
 	if budget <= 0 {
 		budget, s.cursor = s.recs.n, 0
@@ -363,7 +372,7 @@ func (s *keySpace) expire(rules []expiry, dropped []int, budget int) bool {
 			if int(sl.rule) < len(rules) {
 				x = rules[sl.rule]
 			}
-			live := x.agg != nil
+			live := x.agg != nil && !x.gone
 			// The record's time bounds its states': all of them are
 			// past the cutoff when it is, and none is read then. A
 			// state that ran out in a key still in use for other
@@ -374,7 +383,7 @@ func (s *keySpace) expire(rules []expiry, dropped []int, budget int) bool {
 			if live && (sl.ref == 0 || r.last >= x.cutoff) {
 				return true
 			}
-			if live && sl.ref != 0 {
+			if x.agg != nil && sl.ref != 0 {
 				x.agg.release(sl.ref - 1)
 			}
 			dropped[sl.rule]++
@@ -412,30 +421,39 @@ func (s *keySpace) expire(rules []expiry, dropped []int, budget int) bool {
 	done := s.cursor >= s.recs.n
 	if done {
 		s.cursor = 0
+		s.passes++
 		s.shrink()
 		s.compact(rules)
 	}
 	return done
 }
 
-// compact compacts the arenas of the space's rules that are mostly free
-// and rewrites the references to their states.
+// compact compacts the space's stores that are mostly free and rewrites
+// the references to their states. It runs when a pass has just ended: the
+// slots left are those of rules with an entry in rules.
 func (s *keySpace) compact(rules []expiry) {
-	remaps := map[uint32][]uint32{}
-	for id, x := range rules {
-		if x.agg != nil && x.space == s {
-			if m := x.agg.compact(); m != nil {
-				remaps[uint32(id)] = m
+	var remaps map[stateStore][]uint32
+	for _, st := range s.stores {
+		if m := st.compact(); m != nil {
+			if remaps == nil {
+				remaps = map[stateStore][]uint32{}
 			}
+			remaps[st] = m
 		}
 	}
-	if len(remaps) == 0 {
+	if remaps == nil {
 		return
+	}
+	byRule := make([][]uint32, len(rules))
+	for id, x := range rules {
+		if x.agg != nil && x.space == s {
+			byRule[id] = remaps[x.agg.store()]
+		}
 	}
 	for i := 0; i < s.recs.n; i++ {
 		s.slots(s.recs.at(uint32(i)), func(sl *slot) {
-			if m, ok := remaps[sl.rule]; ok && sl.ref != 0 {
-				sl.ref = m[sl.ref-1]
+			if int(sl.rule) < len(byRule) && byRule[sl.rule] != nil && sl.ref != 0 {
+				sl.ref = byRule[sl.rule][sl.ref-1]
 			}
 		})
 	}

@@ -23,9 +23,10 @@ type hit struct {
 	evs    []simguard.Event
 }
 
-// aggregator is a rule's trigger. It keeps its per-key states in its
-// arena; the detector hands it the key's reference to its state (0 for a
-// new key). Only the detector's goroutine calls it.
+// aggregator is a rule's trigger. It keeps its per-key states in a
+// store it shares with the rules of its kind in its key space (see
+// stateStore); the detector hands it the key's reference to its state (0
+// for a new key). Only the detector's goroutine calls it.
 //
 // States hold no pointers (lists are blocks named by handle, evidence is
 // events named by reference in heldEvents): the garbage collector does not
@@ -36,31 +37,56 @@ type aggregator interface {
 	prefetch(i uint32)
 	// release lets go of state i and of what it holds.
 	release(i uint32)
+	// store is where the states are.
+	store() stateStore
+}
+
+// stateStore holds the states of every rule of one trigger kind in one
+// key space, and the lists they keep. One event makes the states of the
+// rules it passes one after another, so that a key's states sit side by
+// side in one store instead of far apart in one array per rule: with tens
+// of millions of states, the pages an event touches, not the instructions
+// it runs, bound detection (see docs/detect.md). A store goes with its key
+// space; a rule that goes leaves its states to expiry (see goneRule).
+type stateStore interface {
+	release(i uint32)
 	// compact moves the states to fewer chunks when most are free (see
-	// arena.compact).
+	// arena.compact); the caller rewrites the references of every rule
+	// of the store.
 	compact() (remap []uint32)
-	// dispose lets go of what the states hold outside the aggregator
-	// (their evidence), when the rule is gone.
+	// dispose lets go of what all the states hold outside the store
+	// (their evidence), when the key space is gone.
 	dispose()
 	// remapEvidence rewrites the states' evidence after heldEvents
 	// compacted.
 	remapEvidence(m []uint32)
 }
 
-func newAggregator(r *Rule, held *heldEvents) aggregator {
-	switch r.Trigger.Kind {
+func newAggregator(r *Rule, sp *keySpace, held *heldEvents) aggregator {
+	k := r.Trigger.Kind
+	switch k {
 	case TriggerSlidingWindow:
-		return &slidingAgg{rule: r, held: held}
+		return &slidingAgg{rule: r, slidingStore: storeOf(sp, k, func() *slidingStore { return &slidingStore{held: held} })}
 	case TriggerLeakyBucket:
-		return &leakyAgg{rule: r, held: held}
+		return &leakyAgg{rule: r, leakyStore: storeOf(sp, k, func() *leakyStore { return &leakyStore{held: held} })}
 	case TriggerDistinct:
-		return &distinctAgg{rule: r, held: held}
+		return &distinctAgg{rule: r, distinctStore: storeOf(sp, k, func() *distinctStore { return &distinctStore{held: held} })}
 	case TriggerBaseline:
-		return &baselineAgg{rule: r}
+		return &baselineAgg{rule: r, baselineStore: storeOf(sp, k, func() *baselineStore { return &baselineStore{} })}
 	case TriggerFirstSeen:
-		return &firstSeenAgg{rule: r}
+		return &firstSeenAgg{rule: r, firstSeenStore: storeOf(sp, k, func() *firstSeenStore { return &firstSeenStore{} })}
 	}
 	return nil // each: no state
+}
+
+// storeOf returns sp's store for trigger kind k, making it when absent.
+func storeOf[S stateStore](sp *keySpace, k TriggerKind, mk func() S) S {
+	if st, ok := sp.stores[k].(S); ok {
+		return st
+	}
+	st := mk()
+	sp.stores[k] = st
+	return st
 }
 
 // keepEvidence keeps the current event when it can still be among the
@@ -81,12 +107,18 @@ type slidingState struct {
 	last int64
 }
 
-type slidingAgg struct {
-	rule *Rule
+type slidingStore struct {
 	arena[slidingState]
 	times blocks[int64]
 	held  *heldEvents
 }
+
+type slidingAgg struct {
+	rule *Rule
+	*slidingStore
+}
+
+func (a *slidingAgg) store() stateStore { return a.slidingStore }
 
 func (a *slidingAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	s := a.state(ref)
@@ -111,22 +143,22 @@ func (a *slidingAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	}, true
 }
 
-func (a *slidingAgg) release(i uint32) {
-	s := a.at(i)
-	s.ts.drop(&a.times)
-	s.ev.drop(a.held)
-	a.arena.release(i)
+func (st *slidingStore) release(i uint32) {
+	s := st.at(i)
+	s.ts.drop(&st.times)
+	s.ev.drop(st.held)
+	st.arena.release(i)
 }
 
-func (a *slidingAgg) compact() []uint32 {
-	return compactWithBlocks(&a.arena, &a.times, func(s *slidingState) *uint32 { return &s.ts.buf })
+func (st *slidingStore) compact() []uint32 {
+	return compactWithBlocks(&st.arena, &st.times, func(s *slidingState) *uint32 { return &s.ts.buf })
 }
 
 var slidingEvidence = evidenceOf[slidingState](func(s *slidingState) *evidence { return &s.ev })
 
-func (a *slidingAgg) dispose() { slidingEvidence.dispose(&a.arena, a.held) }
+func (st *slidingStore) dispose() { slidingEvidence.dispose(&st.arena, st.held) }
 
-func (a *slidingAgg) remapEvidence(m []uint32) { slidingEvidence.remap(&a.arena, a.held, m) }
+func (st *slidingStore) remapEvidence(m []uint32) { slidingEvidence.remap(&st.arena, st.held, m) }
 
 // leakyState is a CrowdSec leaky bucket: the level drains continuously at
 // one event per leak_speed and each event adds one.
@@ -137,22 +169,30 @@ type leakyState struct {
 	ev    evidence
 }
 
-type leakyAgg struct {
-	rule *Rule
+type leakyStore struct {
 	arena[leakyState]
 	held *heldEvents
 }
 
-func (a *leakyAgg) release(i uint32) {
-	a.at(i).ev.drop(a.held)
-	a.arena.release(i)
+type leakyAgg struct {
+	rule *Rule
+	*leakyStore
 }
+
+func (a *leakyAgg) store() stateStore { return a.leakyStore }
+
+func (st *leakyStore) release(i uint32) {
+	st.at(i).ev.drop(st.held)
+	st.arena.release(i)
+}
+
+func (st *leakyStore) compact() []uint32 { return st.arena.compact() }
 
 var leakyEvidence = evidenceOf[leakyState](func(s *leakyState) *evidence { return &s.ev })
 
-func (a *leakyAgg) dispose() { leakyEvidence.dispose(&a.arena, a.held) }
+func (st *leakyStore) dispose() { leakyEvidence.dispose(&st.arena, st.held) }
 
-func (a *leakyAgg) remapEvidence(m []uint32) { leakyEvidence.remap(&a.arena, a.held, m) }
+func (st *leakyStore) remapEvidence(m []uint32) { leakyEvidence.remap(&st.arena, st.held, m) }
 
 func (a *leakyAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	s := a.state(ref)
@@ -180,8 +220,8 @@ func (a *leakyAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 }
 
 // distinctState keeps the distinct values seen within the window (hash
-// and last sighting), at most threshold of them, in a block of the rule's
-// values.
+// and last sighting), at most threshold of them, in a block of the
+// store's values.
 type distinctState struct {
 	vals  uint32 // block in distinctAgg.vals
 	nvals int32
@@ -195,12 +235,18 @@ type seenVal struct {
 	t     int64 // last sighting
 }
 
-type distinctAgg struct {
-	rule *Rule
+type distinctStore struct {
 	arena[distinctState]
 	vals blocks[seenVal]
 	held *heldEvents
 }
+
+type distinctAgg struct {
+	rule *Rule
+	*distinctStore
+}
+
+func (a *distinctAgg) store() stateStore { return a.distinctStore }
 
 func (a *distinctAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	s := a.state(ref)
@@ -248,19 +294,19 @@ func (a *distinctAgg) observe(ref *uint32, in *input, d *Detector) (hit, bool) {
 	}, true
 }
 
-func (a *distinctAgg) release(i uint32) {
-	s := a.at(i)
-	a.vals.release(s.vals)
-	s.ev.drop(a.held)
-	a.arena.release(i)
+func (st *distinctStore) release(i uint32) {
+	s := st.at(i)
+	st.vals.release(s.vals)
+	s.ev.drop(st.held)
+	st.arena.release(i)
 }
 
-func (a *distinctAgg) compact() []uint32 {
-	return compactWithBlocks(&a.arena, &a.vals, func(s *distinctState) *uint32 { return &s.vals })
+func (st *distinctStore) compact() []uint32 {
+	return compactWithBlocks(&st.arena, &st.vals, func(s *distinctState) *uint32 { return &s.vals })
 }
 
 var distinctEvidence = evidenceOf[distinctState](func(s *distinctState) *evidence { return &s.ev })
 
-func (a *distinctAgg) dispose() { distinctEvidence.dispose(&a.arena, a.held) }
+func (st *distinctStore) dispose() { distinctEvidence.dispose(&st.arena, st.held) }
 
-func (a *distinctAgg) remapEvidence(m []uint32) { distinctEvidence.remap(&a.arena, a.held, m) }
+func (st *distinctStore) remapEvidence(m []uint32) { distinctEvidence.remap(&st.arena, st.held, m) }

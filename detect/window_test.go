@@ -276,10 +276,12 @@ func TestEvidenceKeepsOnlyWhatCanBeShown(t *testing.T) {
 	}
 }
 
-// After a flood of keys drains, the arena shrinks and the states still
-// live move; their counts must move with them.
+// After a flood of keys drains, the store shrinks and the states still
+// live move; their counts must move with them, for each of the rules that
+// share the store.
 func TestArenaCompactionKeepsLiveStates(t *testing.T) {
-	rs := parseOne(t, "name: r\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 3, window: 10m}\n")
+	rs := parseOne(t, "name: r\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 3, window: 10m}\n---\n"+
+		"name: s\nseverity: low\nevents: [t.x]\ngroup_by: [sim]\ntrigger: {kind: sliding_window, threshold: 4, window: 10m}\n")
 	d := NewDetector(rs, DetectorOptions{}, nil)
 	for sim := int64(1); sim <= 20000; sim++ {
 		e := at(sim, 0)
@@ -293,17 +295,28 @@ func TestArenaCompactionKeepsLiveStates(t *testing.T) {
 		}
 	}
 	agg := d.rules[0].agg.(*slidingAgg)
-	before := agg.size()
-	if n := d.Expire(t0.Add(14 * time.Minute)); n != 20000 {
-		t.Fatalf("expired %d states, want 20000", n)
+	if d.rules[1].agg.store() != agg.store() {
+		t.Fatal("two sliding windows over the same key have a store each")
 	}
-	if agg.size() >= before/4 || agg.live() != 10 {
-		t.Fatalf("arena room %d (was %d), %d live: not compacted", agg.size(), before, agg.live())
+	before := agg.size()
+	if n := d.Expire(t0.Add(14 * time.Minute)); n != 40000 {
+		t.Fatalf("expired %d states, want 40000", n)
+	}
+	if agg.size() >= before/4 || agg.live() != 20 {
+		t.Fatalf("store room %d (was %d), %d live: not compacted", agg.size(), before, agg.live())
 	}
 	for sim := int64(30001); sim <= 30010; sim++ {
-		e := at(sim, 15*time.Minute)
-		if f := d.Process(&e, nil); len(f) != 1 {
-			t.Fatalf("SIM %d: %d firings on its third event after compaction, want 1", sim, len(f))
+		var names []string
+		for i, m := range []time.Duration{15, 16} {
+			e := at(sim, m*time.Minute)
+			f := d.Process(&e, nil)
+			if len(f) != 1 {
+				t.Fatalf("SIM %d: %d firings on its event %d after compaction, want 1", sim, len(f), i+3)
+			}
+			names = append(names, f[0].Rule.Name)
+		}
+		if names[0] != "r" || names[1] != "s" {
+			t.Fatalf("SIM %d: fired %v, want r then s", sim, names)
 		}
 	}
 	e := at(1, 15*time.Minute)
