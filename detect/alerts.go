@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"hash/maphash"
 	"log/slog"
 	"sync"
 	"time"
@@ -17,13 +18,19 @@ type alertKey struct {
 	key    string
 }
 
-// activeAlert is an open or acknowledged alert and the firings folded
-// into it that are not written yet.
+// activeKey is an alertKey hashed to 128 bits (two independent 64-bit
+// hashes): with it the map of active alerts holds no pointer, and a
+// million alerts nobody resolved cost the garbage collector nothing to
+// mark, where their keys and records were millions of objects to trace
+// while the detectors waited. Two of a million keys collide with a chance
+// of about 2^-88.
+type activeKey [2]uint64
+
+// activeAlert is an open or acknowledged alert.
 type activeAlert struct {
-	id       int64
-	severity simguard.Severity
-	events   int // events the stored alert holds
-	pending  *pendingFirings
+	id     int64
+	events int  // events the stored alert holds
+	rank   int8 // its severity's Rank
 }
 
 type pendingFirings struct {
@@ -44,13 +51,17 @@ type alertManager struct {
 	clock     func() time.Time
 	m         *metrics
 
+	seeds [2]maphash.Seed // for activeKey
+
 	mu     sync.Mutex
-	active map[alertKey]*activeAlert
-	counts map[simguard.Severity]int // active alerts by severity
-	// folded lists the alerts that took firings since the last flush:
-	// a flush visits them, not every active alert (there may be a
+	active map[activeKey]activeAlert
+	counts map[int8]int // active alerts by severity rank
+	// pending are the firings folded into active alerts since the last
+	// flush, and folded lists their alerts in the order they took the
+	// first: a flush visits them, not every active alert (there may be a
 	// million nobody resolves).
-	folded []alertKey
+	pending map[activeKey]*pendingFirings
+	folded  []activeKey
 
 	suspensions []time.Time // automatic suspensions in the last hour; manager goroutine only
 }
@@ -59,9 +70,15 @@ func newAlertManager(cfg Config, deps Deps, m *metrics) *alertManager {
 	return &alertManager{
 		cfg: cfg, store: deps.Alerts, responder: deps.Responder, notifiers: deps.Notifiers,
 		log: deps.Logger, clock: deps.Clock, m: m,
-		active: make(map[alertKey]*activeAlert),
-		counts: make(map[simguard.Severity]int),
+		seeds:   [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		active:  make(map[activeKey]activeAlert),
+		pending: make(map[activeKey]*pendingFirings),
+		counts:  make(map[int8]int),
 	}
+}
+
+func (a *alertManager) keyOf(k alertKey) activeKey {
+	return activeKey{maphash.Comparable(a.seeds[0], k), maphash.Comparable(a.seeds[1], k)}
 }
 
 // load reads the active alerts, so that firings after a restart fold into
@@ -75,7 +92,7 @@ func (a *alertManager) load(ctx context.Context) error {
 		}
 		a.mu.Lock()
 		for _, al := range list {
-			a.setActive(alertKey{al.Rule, al.TenantID, al.Key}, &activeAlert{id: al.ID, severity: al.Severity, events: len(al.Events)})
+			a.setActive(a.keyOf(alertKey{al.Rule, al.TenantID, al.Key}), activeAlert{id: al.ID, rank: int8(al.Severity.Rank()), events: len(al.Events)})
 			f.AfterID = al.ID
 		}
 		a.mu.Unlock()
@@ -115,13 +132,13 @@ func (a *alertManager) opCtx() (context.Context, context.CancelFunc) {
 
 func (a *alertManager) handle(f Firing) {
 	a.m.fires.WithLabelValues(f.Rule.Name).Inc()
-	k := alertKey{f.Rule.Name, alertTenant(f.TenantID), f.Key}
+	k := a.keyOf(alertKey{f.Rule.Name, alertTenant(f.TenantID), f.Key})
 	a.mu.Lock()
 	if act, ok := a.active[k]; ok {
-		p := act.pending
+		p := a.pending[k]
 		if p == nil {
 			p = &pendingFirings{first: f.FirstAt}
-			act.pending = p
+			a.pending[k] = p
 			a.folded = append(a.folded, k)
 		}
 		p.count++
@@ -163,7 +180,8 @@ func (a *alertManager) open(f Firing, count int64) {
 	a.m.ttd.Observe(created.CreatedAt.Sub(f.FirstAt).Seconds())
 	a.m.delay.Observe(created.CreatedAt.Sub(f.At).Seconds())
 	a.mu.Lock()
-	a.setActive(alertKey{f.Rule.Name, alertTenant(f.TenantID), f.Key}, &activeAlert{id: created.ID, severity: created.Severity, events: len(created.Events)})
+	a.setActive(a.keyOf(alertKey{f.Rule.Name, alertTenant(f.TenantID), f.Key}),
+		activeAlert{id: created.ID, rank: int8(created.Severity.Rank()), events: len(created.Events)})
 	a.mu.Unlock()
 	a.updateGauge()
 	a.log.Info("detect: alert", "id", created.ID, "rule", f.Rule.Name, "severity", f.Rule.Severity,
@@ -195,7 +213,7 @@ func alertTenant(t int64) int64 {
 // that raced) cannot take them: they open a new alert.
 func (a *alertManager) flush() {
 	type job struct {
-		k  alertKey
+		k  activeKey
 		id int64
 		p  *pendingFirings
 	}
@@ -205,10 +223,12 @@ func (a *alertManager) flush() {
 		// An alert forgotten meanwhile has gone with its firings (and
 		// one opened since under the same key has none yet, or is
 		// listed again).
-		if act, ok := a.active[k]; ok && act.pending != nil {
-			jobs = append(jobs, job{k, act.id, act.pending})
-			act.events += len(act.pending.f.Events)
-			act.pending = nil
+		act, ok := a.active[k]
+		if p := a.pending[k]; ok && p != nil {
+			jobs = append(jobs, job{k, act.id, p})
+			act.events += len(p.f.Events)
+			a.active[k] = act
+			delete(a.pending, k)
 		}
 	}
 	a.folded = a.folded[:0]
@@ -233,12 +253,14 @@ func (a *alertManager) flush() {
 	}
 }
 
-// forget drops the active alert k if it is still alert id.
-func (a *alertManager) forget(k alertKey, id int64) {
+// forget drops the active alert k, and the firings folded into it, if
+// it is still alert id.
+func (a *alertManager) forget(k activeKey, id int64) {
 	a.mu.Lock()
 	if act, ok := a.active[k]; ok && act.id == id {
-		a.counts[act.severity]--
+		a.counts[act.rank]--
 		delete(a.active, k)
+		delete(a.pending, k)
 	}
 	a.mu.Unlock()
 	a.updateGauge()
@@ -257,7 +279,7 @@ func (a *alertManager) setState(ctx context.Context, tenantID, id int64, state s
 	if state == simguard.AlertResolved {
 		// Firings folded in but not written yet belong to what the
 		// operator just resolved.
-		a.forget(alertKey{al.Rule, al.TenantID, al.Key}, al.ID)
+		a.forget(a.keyOf(alertKey{al.Rule, al.TenantID, al.Key}), al.ID)
 	}
 	a.notify(kind, al)
 	return al, nil
@@ -274,19 +296,21 @@ func (a *alertManager) notify(kind simguard.AlertNoticeKind, al simguard.Alert) 
 	}
 }
 
-// setActive records an active alert; a.mu must be held.
-func (a *alertManager) setActive(k alertKey, act *activeAlert) {
+// setActive records an active alert, which has no firings folded in yet;
+// a.mu must be held.
+func (a *alertManager) setActive(k activeKey, act activeAlert) {
 	if old, ok := a.active[k]; ok {
-		a.counts[old.severity]--
+		a.counts[old.rank]--
 	}
+	delete(a.pending, k)
 	a.active[k] = act
-	a.counts[act.severity]++
+	a.counts[act.rank]++
 }
 
 func (a *alertManager) updateGauge() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, s := range simguard.Severities {
-		a.m.open.WithLabelValues(string(s)).Set(float64(a.counts[s]))
+	for i, s := range simguard.Severities {
+		a.m.open.WithLabelValues(string(s)).Set(float64(a.counts[int8(i+1)]))
 	}
 }

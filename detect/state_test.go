@@ -34,12 +34,12 @@ func pointerPath(t reflect.Type) string {
 	return ""
 }
 
-// The per-key state holds no pointer, so that the garbage collector does
-// not scan it: with millions of keys, marking it took seconds and the
-// detectors fell behind.
+// The per-key state, and the index of active alerts, hold no pointer, so
+// that the garbage collector does not scan them: with millions of keys,
+// marking them took seconds and the detectors fell behind.
 func TestStatesHoldNoPointers(t *testing.T) {
 	for _, v := range []any{keyRecord{}, slot{}, simSlot{}, slidingState{}, leakyState{}, distinctState{},
-		seenVal{}, baselineState{}, firstSeenState{}} {
+		seenVal{}, baselineState{}, firstSeenState{}, activeKey{}, activeAlert{}} {
 		if p := pointerPath(reflect.TypeOf(v)); p != "" {
 			t.Errorf("%T holds a pointer at %s", v, p)
 		}
