@@ -384,7 +384,7 @@ func (s *keySpace) expire(rules []expiry, dropped []int, budget int) bool {
 				return true
 			}
 			if x.agg != nil && sl.ref != 0 {
-				x.agg.release(sl.ref - 1)
+				x.agg.store().release(sl.ref - 1)
 			}
 			dropped[sl.rule]++
 			return false

@@ -35,8 +35,6 @@ type aggregator interface {
 	observe(ref *uint32, in *input, d *Detector) (hit, bool)
 	// prefetch starts loading state i into the cache (see prefetch).
 	prefetch(i uint32)
-	// release lets go of state i and of what it holds.
-	release(i uint32)
 	// store is where the states are.
 	store() stateStore
 }
@@ -49,6 +47,7 @@ type aggregator interface {
 // it runs, bound detection (see docs/detect.md). A store goes with its key
 // space; a rule that goes leaves its states to expiry (see goneRule).
 type stateStore interface {
+	// release lets go of state i and of what it holds.
 	release(i uint32)
 	// compact moves the states to fewer chunks when most are free (see
 	// arena.compact); the caller rewrites the references of every rule
