@@ -82,7 +82,7 @@ func (a *baselineAgg) observe(ref *uint32, in *input, _ *Detector) (hit, bool) {
 }
 
 // firstSeenState remembers the values a key has met. The first lives
-// inline, a few more in a block of the rule's values; beyond smallSet
+// inline, a few more in a block of the store's values; beyond smallSet
 // they move to two generations of sets: lookups read both, inserts go to
 // the current one, and when it holds half of max_values (or half of
 // forget_after has passed) it becomes the previous one and the old

@@ -172,7 +172,7 @@ func (b *blocks[T]) compact() func(uint32) uint32 {
 	}
 }
 
-// compactWithBlocks compacts the arena of a rule's states and the blocks
+// compactWithBlocks compacts the arena of a store's states and the blocks
 // they keep lists in, and rewrites the handle each state holds (where
 // handle says). It returns the arena's remap (see arena.compact).
 func compactWithBlocks[S, T any](a *arena[S], b *blocks[T], handle func(*S) *uint32) []uint32 {

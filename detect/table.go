@@ -492,7 +492,7 @@ func (s *keySpace) shrink() {
 
 // tsRing is a queue of event times that grows up to a limit; with a limit
 // of at most tsInline it lives inline in the rule state, beyond that in a
-// block of the rule's times (a handle, not a slice: see blocks).
+// block of the store's times (a handle, not a slice: see blocks).
 type tsRing struct {
 	small   [tsInline]int64
 	buf     uint32 // the block, when limit > tsInline
