@@ -85,14 +85,7 @@ func (h alertHandlers) list(w http.ResponseWriter, r *http.Request) {
 		h.s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Items     []simguard.Alert `json:"items"`
-		NextAfter int64            `json:"next_after,omitempty"`
-	}{Items: nonNil(alerts)}
-	if len(alerts) == f.Limit {
-		out.NextAfter = alerts[len(alerts)-1].ID
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, alerts, f.Limit, func(a simguard.Alert) int64 { return a.ID })
 }
 
 func alertID(r *http.Request) (int64, error) {

@@ -46,14 +46,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Items     []simguard.Event `json:"items"`
-		NextAfter int64            `json:"next_after,omitempty"`
-	}{Items: nonNil(events)}
-	if len(events) == f.Limit {
-		out.NextAfter = events[len(events)-1].ID
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, events, f.Limit, func(e simguard.Event) int64 { return e.ID })
 }
 
 // simIDParam resolves a SIM given by ICCID, IMSI or MSISDN to its ID.
@@ -90,14 +83,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Items     []simguard.AuditRecord `json:"items"`
-		NextAfter int64                  `json:"next_after,omitempty"`
-	}{Items: nonNil(recs)}
-	if len(recs) == int(limit) {
-		out.NextAfter = recs[len(recs)-1].Seq
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, recs, int(limit), func(a simguard.AuditRecord) int64 { return a.Seq })
 }
 
 func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) {

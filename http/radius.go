@@ -124,12 +124,5 @@ func (s *Server) listRADIUSSessions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Items     []simguard.RADIUSSession `json:"items"`
-		NextAfter int64                    `json:"next_after,omitempty"`
-	}{Items: nonNil(list)}
-	if len(list) == f.Limit {
-		out.NextAfter = list[len(list)-1].ID
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, list, f.Limit, func(s simguard.RADIUSSession) int64 { return s.ID })
 }

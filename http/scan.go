@@ -138,14 +138,7 @@ func (s *Server) listFindings(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Items     []simguard.Finding `json:"items"`
-		NextAfter int64              `json:"next_after,omitempty"`
-	}{Items: nonNil(findings)}
-	if len(findings) == f.Limit {
-		out.NextAfter = findings[len(findings)-1].ID
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, findings, f.Limit, func(f simguard.Finding) int64 { return f.ID })
 }
 
 func (s *Server) getFinding(w http.ResponseWriter, r *http.Request) {

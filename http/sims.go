@@ -53,17 +53,11 @@ func (s *Server) listSIMs(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Items     []simView `json:"items"`
-		NextAfter int64     `json:"next_after,omitempty"`
-	}{Items: make([]simView, len(sims))}
+	views := make([]simView, len(sims))
 	for i, sim := range sims {
-		out.Items[i] = viewSIM(sim)
+		views[i] = viewSIM(sim)
 	}
-	if len(sims) == int(limit) {
-		out.NextAfter = sims[len(sims)-1].ID
-	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, views, int(limit), func(v simView) int64 { return v.ID })
 }
 
 func (s *Server) getSIM(w http.ResponseWriter, r *http.Request) {

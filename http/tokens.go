@@ -86,3 +86,21 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// page is one page of a listing.
+type page[T any] struct {
+	Items []T `json:"items"`
+	// NextAfter is the cursor of the next page (?after=), set when this
+	// one is full.
+	NextAfter int64 `json:"next_after,omitempty"`
+}
+
+// writePage writes items, asked for with limit, as a page: a full page
+// names the cursor of the next, the key of its last item.
+func writePage[T any](w http.ResponseWriter, items []T, limit int, key func(T) int64) {
+	out := page[T]{Items: nonNil(items)}
+	if limit > 0 && len(items) == limit {
+		out.NextAfter = key(items[len(items)-1])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
