@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -54,27 +52,9 @@ func TestDetectRADIUSAcceptance(t *testing.T) {
 	cfg.RADIUS.AuthAddrs, cfg.RADIUS.AcctAddrs = []string{"127.0.0.1:0"}, []string{"127.0.0.1:0"}
 	cfg.RADIUS.RecheckInterval = -1
 	cfg.Detect.Webhooks = []detectWebhook{{Name: "soc", URL: hook.URL, Secret: hookSecret, Kinds: []string{"opened"}}}
-	out := &syncBuffer{}
-	env := &cliEnv{stdout: out, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
-	ctx, cancel := context.WithCancel(context.Background())
-	cp, err := openControlPlane(ctx, cfg, slog.New(slog.DiscardHandler), env)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cp.run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		cp.close()
-	}()
-	s := &server{url: cp.URL, out: out}
-	if m := regexp.MustCompile(`SIMGUARD_TOKEN=(sgt_\S+)`).FindStringSubmatch(out.String()); m != nil {
-		s.token = m[1]
-	}
+	s := startServerConfig(t, cfg)
+	defer s.stop()
+	cp, ctx := s.cp, context.Background()
 	if code, o := s.cli(t, s.token, secret+"\n", "radius", "nas", "add", "--name", "pgw-acceptance", "--prefix", "127.0.0.1"); code != 0 {
 		t.Fatalf("radius nas add: exit %d\n%s", code, o)
 	}

@@ -110,23 +110,9 @@ func TestServeDetects(t *testing.T) {
 		{Name: "soc", URL: hook.URL, Secret: secret, MinSeverity: "high"},
 		{Name: "down", URL: down.URL, Secret: secret, Kinds: []string{"opened"}, MinSeverity: "critical", MaxAttempts: 1},
 	}
-	out := &syncBuffer{}
-	env := &cliEnv{stdout: out, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
-	ctx, cancel := context.WithCancel(context.Background())
-	cp, err := openControlPlane(ctx, cfg, slog.New(slog.DiscardHandler), env)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cp.run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		cp.close()
-	}()
+	s := startServerConfig(t, cfg)
+	defer s.stop()
+	cp, ctx := s.cp, context.Background()
 
 	sims, err := cp.db.ListSIMs(ctx, simguard.SIMFilter{TenantID: simguard.ProviderTenantID, State: simguard.SIMActive, Limit: 1})
 	if err != nil || len(sims) != 1 {
@@ -163,22 +149,20 @@ func TestServeDetects(t *testing.T) {
 	}
 
 	// The CLI over the API.
-	m := regexp.MustCompile(`SIMGUARD_TOKEN=(sgt_\S+)`).FindStringSubmatch(out.String())
-	if m == nil {
+	if s.token == "" {
 		t.Fatal("no admin token printed")
 	}
-	s := &server{url: cp.URL, out: out}
 	id := strconv.FormatInt(alerts[0].ID, 10)
-	if code, o := s.cli(t, m[1], "", "alerts", "list", "--rule", "radius-bruteforce-sim"); code != 0 || !strings.Contains(o, "radius-bruteforce-sim") || !strings.Contains(o, "open") {
+	if code, o := s.cli(t, s.token, "", "alerts", "list", "--rule", "radius-bruteforce-sim"); code != 0 || !strings.Contains(o, "radius-bruteforce-sim") || !strings.Contains(o, "open") {
 		t.Errorf("alerts list: %d\n%s", code, o)
 	}
-	if code, o := s.cli(t, m[1], "", "alerts", "get", id); code != 0 || !strings.Contains(o, "action suspend_sim sim:") || !strings.Contains(o, "imei_mismatch") {
+	if code, o := s.cli(t, s.token, "", "alerts", "get", id); code != 0 || !strings.Contains(o, "action suspend_sim sim:") || !strings.Contains(o, "imei_mismatch") {
 		t.Errorf("alerts get: %d\n%s", code, o)
 	}
-	if code, o := s.cli(t, m[1], "", "alerts", "resolve", id, "--note", "device replaced"); code != 0 || !strings.Contains(o, "is resolved") {
+	if code, o := s.cli(t, s.token, "", "alerts", "resolve", id, "--note", "device replaced"); code != 0 || !strings.Contains(o, "is resolved") {
 		t.Errorf("alerts resolve: %d\n%s", code, o)
 	}
-	if code, o := s.cli(t, m[1], "", "alerts", "resolve", id); code != 1 || !strings.Contains(o, "already resolved") {
+	if code, o := s.cli(t, s.token, "", "alerts", "resolve", id); code != 1 || !strings.Contains(o, "already resolved") {
 		t.Errorf("alerts resolve twice: %d\n%s", code, o)
 	}
 	recs, _ = cp.db.FindAudit(ctx, simguard.AuditFilter{TenantID: sim.TenantID, Action: "alert.resolve"})
@@ -194,13 +178,13 @@ func TestServeDetects(t *testing.T) {
 	if len(letters) != 1 {
 		t.Fatalf("dead letters %+v", letters)
 	}
-	if code, o := s.cli(t, m[1], "", "alerts", "dead-letters"); code != 0 || !strings.Contains(o, "down") || !strings.Contains(o, "503") {
+	if code, o := s.cli(t, s.token, "", "alerts", "dead-letters"); code != 0 || !strings.Contains(o, "down") || !strings.Contains(o, "503") {
 		t.Errorf("alerts dead-letters: %d\n%s", code, o)
 	}
 	downMu.Lock()
 	up = true
 	downMu.Unlock()
-	if code, o := s.cli(t, m[1], "", "alerts", "replay-webhook", "down"); code != 0 || !strings.Contains(o, "1 dead letters delivered") {
+	if code, o := s.cli(t, s.token, "", "alerts", "replay-webhook", "down"); code != 0 || !strings.Contains(o, "1 dead letters delivered") {
 		t.Errorf("replay-webhook: %d\n%s", code, o)
 	}
 	downMu.Lock()
@@ -211,7 +195,7 @@ func TestServeDetects(t *testing.T) {
 	if left, _ := cp.db.DeadLetters(ctx, "down", 0); len(left) != 0 {
 		t.Errorf("dead letters left %d", len(left))
 	}
-	if code, o := s.cli(t, m[1], "", "alerts", "replay-webhook", "nope"); code != 1 || !strings.Contains(o, `no webhook "nope"`) {
+	if code, o := s.cli(t, s.token, "", "alerts", "replay-webhook", "nope"); code != 1 || !strings.Contains(o, `no webhook "nope"`) {
 		t.Errorf("replay unknown: %d\n%s", code, o)
 	}
 }

@@ -43,6 +43,7 @@ type server struct {
 	url, token string
 	out        *syncBuffer
 	stop       func()
+	cp         *controlPlane // for tests that look inside (its store, its listeners)
 }
 
 func startServer(t *testing.T, dir string, demoFleet bool) *server {
@@ -66,7 +67,7 @@ func startServerConfig(t *testing.T, cfg serveConfig) *server {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cp.run(ctx) }()
-	s := &server{url: cp.URL, out: out}
+	s := &server{url: cp.URL, out: out, cp: cp}
 	s.stop = func() {
 		cancel()
 		if err := <-done; err != nil {

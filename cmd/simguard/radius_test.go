@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"io"
-	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -42,35 +41,17 @@ func TestServeRADIUSEndToEnd(t *testing.T) {
 	cfg.RADIUS.AuthAddrs, cfg.RADIUS.AcctAddrs = []string{"127.0.0.1:0"}, []string{"127.0.0.1:0"}
 	cfg.RADIUS.RecheckInterval = -1
 	cfg.RADIUS.Pools = []sgradius.PoolConfig{{Name: "meters", APNs: []string{"meters.iot"}, Prefixes: []netip.Prefix{netip.MustParsePrefix("10.98.0.0/24")}}}
-	out := &syncBuffer{}
-	env := &cliEnv{stdout: out, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
-	ctx, cancel := context.WithCancel(context.Background())
-	cp, err := openControlPlane(ctx, cfg, slog.New(slog.DiscardHandler), env)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cp.run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		cp.close()
-	}()
-	s := &server{url: cp.URL, out: out}
-	if m := regexp.MustCompile(`SIMGUARD_TOKEN=(sgt_\S+)`).FindStringSubmatch(out.String()); m != nil {
-		s.token = m[1]
-	}
+	s := startServerConfig(t, cfg)
+	defer s.stop()
+	cp, ctx := s.cp, context.Background()
 	auth, acct := cp.radius.AuthAddrs()[0], cp.radius.AcctAddrs()[0]
 
 	// The demo registered a loopback NAS client; this test registers its
 	// own through the CLI and the API (the secret goes in on stdin).
 	code, listing := s.cli(t, s.token, "", "radius", "nas", "list")
 	m := regexp.MustCompile(`(?m)^(\d+)\s+demo-loopback\s+127\.0\.0\.0/8`).FindStringSubmatch(listing)
-	if code != 0 || m == nil || strings.Contains(listing, demoSecret) || !strings.Contains(out.String(), "radclient -x") {
-		t.Fatalf("the demo's NAS client: exit %d\n%s\nserve said:\n%s", code, listing, out.String())
+	if code != 0 || m == nil || strings.Contains(listing, demoSecret) || !strings.Contains(s.out.String(), "radclient -x") {
+		t.Fatalf("the demo's NAS client: exit %d\n%s\nserve said:\n%s", code, listing, s.out.String())
 	}
 	if code, out := s.cli(t, s.token, "", "radius", "nas", "delete", m[1]); code != 0 {
 		t.Fatalf("radius nas delete: exit %d\n%s", code, out)

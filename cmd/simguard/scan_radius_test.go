@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"os/exec"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -40,27 +36,9 @@ func TestScanNamesDevicesByTheirRADIUSSession(t *testing.T) {
 	cfg.RADIUS.AuthAddrs, cfg.RADIUS.AcctAddrs = []string{"127.0.0.1:0"}, []string{"127.0.0.1:0"}
 	cfg.RADIUS.RecheckInterval = -1
 	cfg.Scan = scanConfig{Enabled: true, AuditRanges: []string{"127.0.0.0/8"}, ConnectTimeout: time.Second}
-	out := &syncBuffer{}
-	env := &cliEnv{stdout: out, stderr: io.Discard, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
-	ctx, cancel := context.WithCancel(context.Background())
-	cp, err := openControlPlane(ctx, cfg, slog.New(slog.DiscardHandler), env)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cp.run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		cp.close()
-	}()
-	s := &server{url: cp.URL, out: out}
-	if m := regexp.MustCompile(`SIMGUARD_TOKEN=(sgt_\S+)`).FindStringSubmatch(out.String()); m != nil {
-		s.token = m[1]
-	}
+	s := startServerConfig(t, cfg)
+	defer s.stop()
+	cp := s.cp
 	s.mustCLI(t, secret+"\n", "radius", "nas", "add", "--name", "pgw-scan", "--prefix", "127.0.0.1")
 	start := []string{"Acct-Status-Type = Start", "Acct-Session-Id = scan-1", "User-Name = " + demo.IMSI(1),
 		"3GPP-IMSI = " + demo.IMSI(1), "3GPP-IMEISV = " + demo.IMEI(1) + "01", "Called-Station-Id = meters.iot",
