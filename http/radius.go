@@ -124,5 +124,5 @@ func (s *Server) listRADIUSSessions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writePage(w, list, f.Limit, func(s simguard.RADIUSSession) int64 { return s.ID })
+	writePage(w, list, f.Limit, func(sess simguard.RADIUSSession) int64 { return sess.ID })
 }

@@ -138,7 +138,7 @@ func (s *Server) listFindings(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writePage(w, findings, f.Limit, func(f simguard.Finding) int64 { return f.ID })
+	writePage(w, findings, f.Limit, func(fd simguard.Finding) int64 { return fd.ID })
 }
 
 func (s *Server) getFinding(w http.ResponseWriter, r *http.Request) {
