@@ -2,7 +2,6 @@ package detect
 
 import (
 	"hash/maphash"
-	"math"
 	"slices"
 	"time"
 
@@ -476,7 +475,7 @@ func (d *Detector) expire(now time.Time, budget int) int {
 		}
 	}
 	for _, g := range d.gone {
-		rules[g.id] = expiry{cutoff: math.MaxInt64, agg: g.agg, space: g.space, gone: true}
+		rules[g.id] = expiry{agg: g.agg, space: g.space, gone: true}
 	}
 	dropped := make([]int, d.nextID)
 	for _, sp := range d.spaces {
